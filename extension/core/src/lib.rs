@@ -1,0 +1,10 @@
+//! skytrap's math with no PostgreSQL in it.
+//!
+//! Everything here is plain Rust with plain unit tests; the extension wraps it in thin
+//! `#[pg_extern]` functions and the loader calls it directly. Angles are degrees unless a
+//! name says otherwise.
+
+pub mod associate;
+pub mod newsource;
+pub mod sky;
+pub mod variability;

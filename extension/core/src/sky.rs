@@ -1,0 +1,157 @@
+//! Spherical geometry on the celestial sphere, in degrees.
+
+/// RA folded into [0, 360). `rem_euclid` alone can return 360.0 for tiny negative inputs.
+pub fn normalise_ra(ra: f64) -> f64 {
+    let r = ra.rem_euclid(360.0);
+    if r >= 360.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// Difference `ra1 - ra2` wrapped into (-180, 180].
+pub fn ra_difference(ra1: f64, ra2: f64) -> f64 {
+    let d = (ra1 - ra2).rem_euclid(360.0);
+    if d > 180.0 {
+        d - 360.0
+    } else {
+        d
+    }
+}
+
+/// Unit vector (x, y, z) of a sky position, TraP's cartesian columns.
+pub fn unit_vector(ra: f64, dec: f64) -> [f64; 3] {
+    let (sa, ca) = ra.to_radians().sin_cos();
+    let (sd, cd) = dec.to_radians().sin_cos();
+    [cd * ca, cd * sa, sd]
+}
+
+/// Angular distance in degrees by Vincenty's formula: accurate at every separation,
+/// unlike the law of cosines (small angles) or haversine (near antipodes).
+pub fn distance(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
+    let dra = (ra2 - ra1).to_radians();
+    let (sd1, cd1) = dec1.to_radians().sin_cos();
+    let (sd2, cd2) = dec2.to_radians().sin_cos();
+    let (sdra, cdra) = dra.sin_cos();
+    let a = cd2 * sdra;
+    let b = cd1 * sd2 - sd1 * cd2 * cdra;
+    let num = a.hypot(b);
+    let den = sd1 * sd2 + cd1 * cd2 * cdra;
+    num.atan2(den).to_degrees()
+}
+
+/// Position angle of point 2 seen from point 1, degrees east of north in [0, 360).
+pub fn position_angle(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
+    let dra = (ra2 - ra1).to_radians();
+    let (sd1, cd1) = dec1.to_radians().sin_cos();
+    let (sd2, cd2) = dec2.to_radians().sin_cos();
+    let y = dra.sin() * cd2;
+    let x = cd1 * sd2 - sd1 * cd2 * dra.cos();
+    if y == 0.0 && x == 0.0 {
+        return 0.0;
+    }
+    let pa = y.atan2(x).to_degrees().rem_euclid(360.0);
+    if pa >= 360.0 {
+        0.0
+    } else {
+        pa
+    }
+}
+
+/// TraP's RA inflation: the half-width in RA of a cone of radius `theta` at declination
+/// `dec` (Gray, Szalay et al., MSR-TR-2006-52). Saturates at 180 near the poles.
+pub fn alpha(theta: f64, dec: f64) -> f64 {
+    if dec.abs() + theta > 89.9 {
+        return 180.0;
+    }
+    let t = theta.to_radians();
+    let d = dec.to_radians();
+    let denom = ((d - t).cos() * (d + t).cos()).abs().sqrt();
+    (t.sin() / denom).atan().abs().to_degrees()
+}
+
+/// A sky position with TraP's on-sky 1-sigma uncertainties east-west and north-south
+/// (degrees; the east-west one is an arc on the sky, not an RA difference).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Position {
+    pub ra: f64,
+    pub dec: f64,
+    pub unc_ew: f64,
+    pub unc_ns: f64,
+}
+
+/// The dimensionless De Ruiter radius between two uncertain positions (de Ruiter, Willis &
+/// Arp 1977). RA differences wrap across 0/360.
+pub fn de_ruiter(a: &Position, b: &Position) -> f64 {
+    let dra = ra_difference(a.ra, b.ra) * ((a.dec + b.dec) / 2.0).to_radians().cos();
+    let ddec = a.dec - b.dec;
+    let ew2 = a.unc_ew * a.unc_ew + b.unc_ew * b.unc_ew;
+    let ns2 = a.unc_ns * a.unc_ns + b.unc_ns * b.unc_ns;
+    (dra * dra / ew2 + ddec * ddec / ns2).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_ra_folds_and_never_returns_360() {
+        assert_eq!(normalise_ra(-90.0), 270.0);
+        assert_eq!(normalise_ra(720.5), 0.5);
+        assert_eq!(normalise_ra(-1e-17), 0.0);
+    }
+
+    #[test]
+    fn distance_matches_hand_worked_values() {
+        // Same RA: separation is the difference in declination.
+        assert!((distance(10.0, 20.0, 10.0, 25.0) - 5.0).abs() < 1e-12);
+        // On the equator: separation is the difference in RA, across the wrap too.
+        assert!((distance(359.5, 0.0, 0.5, 0.0) - 1.0).abs() < 1e-12);
+        // Pole to equator is 90 degrees whatever the RA.
+        assert!((distance(123.0, 90.0, 7.0, 0.0) - 90.0).abs() < 1e-12);
+        // Antipodes.
+        assert!((distance(10.0, 30.0, 190.0, -30.0) - 180.0).abs() < 1e-9);
+        // 1 milliarcsecond apart: the law of cosines loses this entirely in f64.
+        let mas = 1.0 / 3.6e6;
+        assert!((distance(0.0, 0.0, 0.0, mas) - mas).abs() < 1e-18);
+        // build-notes §5: the toy extension (and astropy) gave 0.6856009128631435.
+        assert!((distance(10.0, 20.0, 10.5, 20.5) - 0.6856009128631435).abs() < 1e-13);
+    }
+
+    #[test]
+    fn position_angle_cardinal_directions() {
+        assert!((position_angle(10.0, 0.0, 10.0, 1.0) - 0.0).abs() < 1e-12); // north
+        assert!((position_angle(10.0, 0.0, 11.0, 0.0) - 90.0).abs() < 1e-12); // east
+        assert!((position_angle(10.0, 0.0, 10.0, -1.0) - 180.0).abs() < 1e-12); // south
+        assert!((position_angle(10.0, 0.0, 9.0, 0.0) - 270.0).abs() < 1e-12); // west
+        assert!((position_angle(359.9, 0.0, 0.1, 0.0) - 90.0).abs() < 1e-9); // east across 0
+    }
+
+    #[test]
+    fn alpha_inflates_with_declination() {
+        // At the equator the RA half-width equals the radius (to first order).
+        assert!((alpha(0.01, 0.0) - 0.01).abs() < 1e-9);
+        // At dec 60 a small cone is twice as wide in RA: 1/cos(60) = 2.
+        assert!((alpha(0.01, 60.0) - 0.02).abs() < 1e-6);
+        assert_eq!(alpha(0.2, 89.8), 180.0);
+    }
+
+    #[test]
+    fn de_ruiter_is_offset_over_combined_error() {
+        // 3 arcsec north with 1 arcsec errors on each side: r = 3 / sqrt(2).
+        let e = 1.0 / 3600.0;
+        let at = |ra, dec| Position {
+            ra,
+            dec,
+            unc_ew: e,
+            unc_ns: e,
+        };
+        let r = de_ruiter(&at(50.0, 10.0), &at(50.0, 10.0 + 3.0 * e));
+        assert!((r - 3.0 / 2f64.sqrt()).abs() < 1e-9);
+        // The RA term is shrunk by cos(dec) and wraps across 0/360.
+        let r = de_ruiter(&at(359.999, 60.0), &at(0.001, 60.0));
+        let expect = (0.002 * 60f64.to_radians().cos()) / (2f64.sqrt() * e);
+        assert!((r - expect).abs() < 1e-6);
+    }
+}

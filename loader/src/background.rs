@@ -1,0 +1,229 @@
+//! Background and noise maps as PySE computes them: κσ-clipped statistics in a grid of
+//! boxes, with the clipping bias corrected and a SExtractor-style mode for the background,
+//! interpolated back to full resolution.
+
+use anyhow::{bail, Result};
+use ndarray::Array2;
+use rayon::prelude::*;
+
+/// Full-resolution background and noise (Jy/beam).
+pub struct Maps {
+    pub background: Array2<f32>,
+    pub rms: Array2<f32>,
+}
+
+/// Computes the maps from the unmasked pixels (`mask` true = excluded) in boxes of
+/// `box_size` (x, y) pixels.
+pub fn estimate(data: &Array2<f32>, mask: &Array2<bool>, box_size: (usize, usize)) -> Result<Maps> {
+    let (ny, nx) = data.dim();
+    let (bx, by) = (box_size.0.clamp(1, nx), box_size.1.clamp(1, ny));
+    let (gx, gy) = (nx / bx, ny / by);
+    let (ox, oy) = ((nx - gx * bx) / 2, (ny - gy * by) / 2);
+
+    let nodes: Vec<Option<(f64, f64)>> = (0..gx * gy)
+        .into_par_iter()
+        .map(|k| {
+            let (i, j) = (k % gx, k / gx);
+            let mut values = Vec::with_capacity(bx * by);
+            for y in oy + j * by..oy + (j + 1) * by {
+                for x in ox + i * bx..ox + (i + 1) * bx {
+                    let v = data[[y, x]];
+                    if !mask[[y, x]] && v.is_finite() {
+                        values.push(f64::from(v));
+                    }
+                }
+            }
+            // PySE uses only boxes with no masked pixel; we accept boxes at least half
+            // full so a margin or a blanked corner does not lose the whole box row.
+            if values.len() * 2 < bx * by {
+                None
+            } else {
+                clipped_statistics(&mut values)
+            }
+        })
+        .collect();
+    if nodes.iter().all(Option::is_none) {
+        bail!("no background box has enough unmasked pixels to estimate the noise");
+    }
+    // Masked nodes take the value of the nearest good node.
+    let filled: Vec<(f64, f64)> = (0..nodes.len())
+        .map(|k| {
+            nodes[k].unwrap_or_else(|| {
+                let (i, j) = ((k % gx) as i64, (k / gx) as i64);
+                (0..nodes.len())
+                    .filter_map(|m| nodes[m].map(|v| (m, v)))
+                    .min_by_key(|(m, _)| {
+                        let (a, b) = ((*m % gx) as i64, (*m / gx) as i64);
+                        (a - i).pow(2) + (b - j).pow(2)
+                    })
+                    .map(|(_, v)| v)
+                    .unwrap_or_default()
+            })
+        })
+        .collect();
+
+    let interpolate = |pick: fn(&(f64, f64)) -> f64| {
+        let mut out = Array2::<f32>::zeros((ny, nx));
+        out.axis_iter_mut(ndarray::Axis(0))
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(y, mut row)| {
+                let (j0, j1, fy) = bracket(y, oy, by, gy);
+                for (x, out) in row.iter_mut().enumerate() {
+                    let (i0, i1, fx) = bracket(x, ox, bx, gx);
+                    let v = |i: usize, j: usize| pick(&filled[j * gx + i]);
+                    let top = v(i0, j0) * (1.0 - fx) + v(i1, j0) * fx;
+                    let bottom = v(i0, j1) * (1.0 - fx) + v(i1, j1) * fx;
+                    *out = (top * (1.0 - fy) + bottom * fy) as f32;
+                }
+            });
+        out
+    };
+    Ok(Maps {
+        background: interpolate(|n| n.0),
+        rms: interpolate(|n| n.1),
+    })
+}
+
+/// The two nodes around pixel `p` along one axis and the weight of the second; nodes sit
+/// at box centres and values beyond the outer nodes are held constant.
+fn bracket(p: usize, offset: usize, size: usize, nodes: usize) -> (usize, usize, f64) {
+    let g = (p as f64 + 0.5 - offset as f64) / size as f64 - 0.5;
+    let g = g.clamp(0.0, (nodes - 1) as f64);
+    let i0 = g.floor() as usize;
+    let i1 = (i0 + 1).min(nodes - 1);
+    (i0, i1, g - i0 as f64)
+}
+
+/// Background (mode estimate) and noise of one box: clip at ±2σ about the median until
+/// nothing changes, correcting σ each pass for the variance the clip removed.
+pub fn clipped_statistics(values: &mut Vec<f64>) -> Option<(f64, f64)> {
+    if values.len() < 3 {
+        return None;
+    }
+    let mut clip: Option<f64> = None;
+    loop {
+        let median = median(values);
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let std = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let sigma = match clip {
+            Some(c) => unclipped_sigma(std, c),
+            None => std,
+        };
+        if sigma == 0.0 {
+            return None;
+        }
+        let c = 2.0 * sigma;
+        let before = values.len();
+        values.retain(|v| (v - median).abs() < c);
+        if values.len() == before || values.len() < 3 {
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            let background = if ((mean - median) / sigma).abs() < 0.3 {
+                2.5 * median - 1.5 * mean
+            } else {
+                median
+            };
+            return Some((background, sigma));
+        }
+        clip = Some(c);
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    let n = values.len();
+    let (_, &mut hi, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        hi
+    } else {
+        let lo = values[..n / 2].iter().copied().fold(f64::MIN, f64::max);
+        (lo + hi) / 2.0
+    }
+}
+
+/// σ of a normal distribution whose values within ±c have standard deviation `s`:
+/// solves s² = σ²·(1 − 2t·φ(t)/erf(t/√2)) with t = c/σ (PySE's bias correction).
+pub fn unclipped_sigma(s: f64, c: f64) -> f64 {
+    let truncated_var = |sigma: f64| {
+        let t = c / sigma;
+        let phi = (-t * t / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        sigma * sigma * (1.0 - 2.0 * t * phi / libm::erf(t / std::f64::consts::SQRT_2))
+    };
+    // The truncated variance grows with σ towards c²/3; no root means no correction.
+    if s <= 0.0 || s * s >= c * c / 3.0 {
+        return s;
+    }
+    let (mut lo, mut hi) = (s, s);
+    while truncated_var(hi) < s * s {
+        hi *= 2.0;
+        if hi > 1e6 * s {
+            return s;
+        }
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if truncated_var(mid) < s * s {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic standard normal sample (Box–Muller on a fixed LCG).
+    fn normal_sample(n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = crate::simulate::Rng::new(seed);
+        (0..n).map(|_| rng.normal()).collect()
+    }
+
+    #[test]
+    fn clipping_correction_recovers_sigma_of_truncated_normal() {
+        // Within ±2σ a unit normal has variance 1 − 2·2·φ(2)/erf(√2) = 0.7737 (tables).
+        let s = 0.7737413f64.sqrt();
+        assert!((unclipped_sigma(s, 2.0) - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn noise_and_background_of_pure_noise() {
+        let mut v: Vec<f64> = normal_sample(200_000, 7)
+            .into_iter()
+            .map(|x| 5.0 + 0.01 * x)
+            .collect();
+        let (bg, rms) = clipped_statistics(&mut v).unwrap();
+        assert!((rms - 0.01).abs() < 0.0002, "rms {rms}");
+        assert!((bg - 5.0).abs() < 0.0002, "bg {bg}");
+    }
+
+    #[test]
+    fn bright_sources_do_not_raise_the_noise() {
+        let mut v: Vec<f64> = normal_sample(10_000, 3);
+        for x in v.iter_mut().take(300) {
+            *x += 50.0;
+        }
+        let (_, rms) = clipped_statistics(&mut v).unwrap();
+        assert!((rms - 1.0).abs() < 0.05, "rms {rms}");
+    }
+
+    #[test]
+    fn maps_are_flat_for_flat_noise() {
+        let noise = normal_sample(200 * 300, 11);
+        let data = Array2::from_shape_fn((200, 300), |(y, x)| noise[y * 300 + x] as f32);
+        let mask = Array2::from_elem((200, 300), false);
+        let maps = estimate(&data, &mask, (50, 50)).unwrap();
+        for &r in maps.rms.iter() {
+            assert!((r - 1.0).abs() < 0.1, "rms {r}");
+        }
+    }
+
+    #[test]
+    fn all_masked_image_is_an_error() {
+        let data = Array2::from_elem((100, 100), 1.0f32);
+        let mask = Array2::from_elem((100, 100), true);
+        assert!(estimate(&data, &mask, (50, 50)).is_err());
+    }
+}

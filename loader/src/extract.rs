@@ -1,0 +1,231 @@
+//! Source extraction: masks, background and noise, islands, measurement, sky coordinates.
+
+use crate::background;
+use crate::fits::Image;
+use crate::islands;
+use crate::measure::{self, Beam, Measurement};
+use anyhow::{bail, Result};
+use ndarray::Array2;
+use rayon::prelude::*;
+use serde::Serialize;
+use skytrap_core::sky;
+
+/// Extraction settings; the defaults are TraP's job_params.
+#[derive(Clone, Debug)]
+pub struct Params {
+    /// Detection threshold, sigma.
+    pub detection: f64,
+    /// Analysis (island-growing) threshold, sigma.
+    pub analysis: f64,
+    /// Background box size, pixels.
+    pub back_size: usize,
+    /// Pixels masked at the image border.
+    pub margin: usize,
+    /// Extraction radius around the image centre in pixels; 0 means the whole image.
+    pub radius: f64,
+    /// 8-connected islands (PySE) rather than 4-connected (TraP's copy).
+    pub eight_connected: bool,
+    /// Systematic position errors east-west and north-south, arcsec.
+    pub ew_sys_err: f64,
+    pub ns_sys_err: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            detection: 8.0,
+            analysis: 3.0,
+            back_size: 50,
+            margin: 10,
+            radius: 0.0,
+            eight_connected: true,
+            ew_sys_err: 10.0,
+            ns_sys_err: 10.0,
+        }
+    }
+}
+
+/// One measured source, in the units of `skytrap extract`'s output.
+#[derive(Clone, Debug, Serialize)]
+pub struct Source {
+    /// Position, degrees.
+    pub ra: f64,
+    pub dec: f64,
+    /// Position errors, arcsec (RA error as an RA difference, not an arc).
+    pub ra_err: f64,
+    pub dec_err: f64,
+    /// Peak, Jy/beam, and integrated flux, Jy.
+    pub peak: f64,
+    pub peak_err: f64,
+    pub flux: f64,
+    pub flux_err: f64,
+    /// Semi-axes (half width at half maximum), arcsec, and position angle, degrees east of north.
+    pub smaj: f64,
+    pub smin: f64,
+    pub pa: f64,
+    /// Highest signal-to-noise ratio in the island.
+    pub snr: f64,
+    /// 0-based pixel position.
+    pub x: f64,
+    pub y: f64,
+    pub smaj_err: f64,
+    pub smin_err: f64,
+    pub pa_err: f64,
+    /// The most pessimistic on-sky position error, arcsec.
+    pub error_radius: f64,
+    pub chisq: f64,
+    pub reduced_chisq: f64,
+    /// true for a Gaussian fit, false where only moments could be measured.
+    pub fitted: bool,
+}
+
+/// The sources of one image and what the database records about the extraction.
+pub struct Extraction {
+    pub sources: Vec<Source>,
+    /// Noise range over the extraction region, Jy/beam.
+    pub rms_min: f64,
+    pub rms_max: f64,
+    /// Centre and radius of the extraction region, degrees.
+    pub centre: (f64, f64),
+    pub xtr_radius: f64,
+    /// Restoring beam semi-axes (degrees) and position angle, as TraP stores them.
+    pub beam_smaj: f64,
+    pub beam_smin: f64,
+    /// Pixel sizes, degrees.
+    pub deltax: f64,
+    pub deltay: f64,
+}
+
+/// Finds and measures the sources of an image.
+pub fn extract(image: &Image, params: &Params) -> Result<Extraction> {
+    let (ny, nx) = image.data.dim();
+    let (dx, dy) = image.wcs.pixel_scale();
+    let meta = &image.meta;
+    let bpa = meta.bpa.to_radians();
+    // The beam in pixels (TraP's formula: north up, east along −x).
+    let beam = Beam {
+        smaj: meta.bmaj / 2.0 * ((bpa.sin() / dx).powi(2) + (bpa.cos() / dy).powi(2)).sqrt(),
+        smin: meta.bmin / 2.0 * ((bpa.cos() / dx).powi(2) + (bpa.sin() / dy).powi(2)).sqrt(),
+        theta: bpa,
+    };
+
+    let (cx, cy) = ((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0);
+    let mask = Array2::from_shape_fn((ny, nx), |(y, x)| {
+        let v = image.data[[y, x]];
+        !v.is_finite()
+            || x < params.margin
+            || y < params.margin
+            || x + params.margin >= nx
+            || y + params.margin >= ny
+            || (params.radius > 0.0
+                && ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt() >= params.radius)
+    });
+    let unmasked: Vec<f32> = image
+        .data
+        .iter()
+        .zip(mask.iter())
+        .filter(|(_, &m)| !m)
+        .map(|(&v, _)| v)
+        .collect();
+    let Some(&first) = unmasked.first() else {
+        bail!("no usable pixels: the image is blank (NaN) or smaller than its margin");
+    };
+    if unmasked.iter().all(|&v| v == first) {
+        bail!("the image is flat: every usable pixel is {first}");
+    }
+
+    let maps = background::estimate(&image.data, &mask, (params.back_size, params.back_size))?;
+    let signal = Array2::from_shape_fn((ny, nx), |(y, x)| {
+        image.data[[y, x]] - maps.background[[y, x]]
+    });
+    let found = islands::find(
+        &signal,
+        &maps.rms,
+        &mask,
+        params.detection,
+        params.analysis,
+        params.eight_connected,
+    );
+    let sources = found
+        .par_iter()
+        .filter_map(|island| {
+            let m = measure::measure(
+                &island.pixels,
+                island.rms,
+                params.analysis * island.rms,
+                &beam,
+            );
+            to_sky(image, &m, island.max_snr)
+        })
+        .collect();
+
+    let (mut rms_min, mut rms_max) = (f64::MAX, f64::MIN);
+    for (&r, &m) in maps.rms.iter().zip(mask.iter()) {
+        if !m {
+            rms_min = rms_min.min(f64::from(r));
+            rms_max = rms_max.max(f64::from(r));
+        }
+    }
+    let Some(centre) = image.wcs.pixel_to_sky(nx as f64 / 2.0, ny as f64 / 2.0) else {
+        bail!("the image centre has no sky position in its WCS");
+    };
+    let radius_pix = if params.radius > 0.0 {
+        params.radius
+    } else {
+        nx.min(ny) as f64 / 2.0
+    };
+    Ok(Extraction {
+        sources,
+        rms_min,
+        rms_max,
+        centre,
+        xtr_radius: radius_pix * dx,
+        beam_smaj: beam.smaj * dx,
+        beam_smin: beam.smin * dy,
+        deltax: dx,
+        deltay: dy,
+    })
+}
+
+/// Converts a pixel-frame measurement to sky units; None if it is off the projection.
+fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
+    let g = &m.gaussian;
+    let at = |x: f64, y: f64| image.wcs.pixel_to_sky(x, y);
+    let (ra, dec) = at(g.x, g.y)?;
+    let (mut ra_err, mut dec_err, mut error_radius) = (0f64, 0f64, 0f64);
+    for (sx, sy) in [(1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)] {
+        let (r, d) = at(g.x + sx * m.x_err, g.y + sy * m.y_err)?;
+        ra_err = ra_err.max(sky::ra_difference(r, ra).abs());
+        dec_err = dec_err.max((d - dec).abs());
+        error_radius = error_radius.max(sky::distance(ra, dec, r, d));
+    }
+    let (s, c) = g.theta.sin_cos();
+    let (ra_maj, dec_maj) = at(g.x - g.smaj * s, g.y + g.smaj * c)?;
+    let (ra_min, dec_min) = at(g.x + g.smin * c, g.y + g.smin * s)?;
+    let smaj = sky::distance(ra, dec, ra_maj, dec_maj) * 3600.0;
+    let smin = sky::distance(ra, dec, ra_min, dec_min) * 3600.0;
+    let pa = sky::position_angle(ra, dec, ra_maj, dec_maj) % 180.0;
+    Some(Source {
+        ra,
+        dec,
+        ra_err: ra_err * 3600.0,
+        dec_err: dec_err * 3600.0,
+        peak: g.peak,
+        peak_err: m.peak_err,
+        flux: m.flux,
+        flux_err: m.flux_err,
+        smaj,
+        smin,
+        pa,
+        snr,
+        x: g.x,
+        y: g.y,
+        smaj_err: m.smaj_err * smaj / g.smaj,
+        smin_err: m.smin_err * smin / g.smin,
+        pa_err: m.theta_err.to_degrees(),
+        error_radius: error_radius * 3600.0,
+        chisq: m.chisq,
+        reduced_chisq: m.reduced_chisq,
+        fitted: m.fitted,
+    })
+}

@@ -1,0 +1,16 @@
+//! The skytrap loader as a library: FITS reading, WCS, source extraction, simulation, and
+//! the database side of loading and listening. The `skytrap` binary is a thin CLI on top.
+
+pub mod background;
+pub mod cluster;
+pub mod db;
+pub mod extract;
+pub mod fits;
+pub mod header;
+pub mod islands;
+pub mod listen;
+pub mod load;
+pub mod measure;
+pub mod output;
+pub mod simulate;
+pub mod wcs;

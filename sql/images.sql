@@ -1,0 +1,62 @@
+-- Where a new image belongs: its frequency band and its sky region. Loaders call these
+-- inside the INSERT of the image row, under the dataset's advisory lock.
+
+-- The first band of the dataset whose interval overlaps [freq_eff ± freq_bw/2], or a new
+-- band centred on this image (TraP's get_band). Frequencies in Hz.
+CREATE FUNCTION skytrap.frequencyband_for(dataset integer, freq_eff double precision,
+                                          freq_bw double precision)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    lo   double precision := freq_eff - freq_bw / 2;
+    hi   double precision := freq_eff + freq_bw / 2;
+    band integer;
+BEGIN
+    SELECT b.id INTO band
+    FROM skytrap.frequencyband b
+    WHERE b.dataset = frequencyband_for.dataset
+      AND (greatest(hi, b.freq_high) - least(lo, b.freq_low) < (hi - lo) + (b.freq_high - b.freq_low)
+           OR b.freq_central = freq_eff)
+    ORDER BY b.id
+    LIMIT 1;
+    IF band IS NULL THEN
+        INSERT INTO skytrap.frequencyband (dataset, freq_central, freq_low, freq_high)
+        VALUES (frequencyband_for.dataset, freq_eff, lo, hi)
+        RETURNING id INTO band;
+    END IF;
+    RETURN band;
+END
+$$;
+
+-- The sky region (centre and extraction radius, degrees) of the dataset, created on first
+-- use; a new region is linked to the running-catalogue sources already inside it.
+CREATE FUNCTION skytrap.skyregion_for(dataset integer, centre_ra double precision,
+                                      centre_decl double precision, xtr_radius double precision)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    region integer;
+BEGIN
+    SELECT s.id INTO region
+    FROM skytrap.skyregion s
+    WHERE s.dataset = skyregion_for.dataset AND s.centre_ra = skyregion_for.centre_ra
+      AND s.centre_decl = skyregion_for.centre_decl AND s.xtr_radius = skyregion_for.xtr_radius;
+    IF region IS NULL THEN
+        INSERT INTO skytrap.skyregion (dataset, centre_ra, centre_decl, xtr_radius)
+        VALUES (skyregion_for.dataset, skyregion_for.centre_ra, skyregion_for.centre_decl,
+                skyregion_for.xtr_radius)
+        RETURNING id INTO region;
+        INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+        SELECT r.id, region, skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
+        FROM skytrap.runningcatalog r
+        WHERE r.dataset = skyregion_for.dataset
+          AND r.wm_decl BETWEEN skyregion_for.centre_decl - skyregion_for.xtr_radius
+                            AND skyregion_for.centre_decl + skyregion_for.xtr_radius
+          AND skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
+              < skyregion_for.xtr_radius;
+    END IF;
+    RETURN region;
+END
+$$;
