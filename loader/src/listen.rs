@@ -11,10 +11,12 @@ use tokio_postgres::{AsyncMessage, NoTls};
 /// Prints alerts with ids above `from` (default: those that arrive from now on); stops
 /// after `limit` alerts if given.
 pub async fn listen(url: &str, from: Option<i64>, limit: Option<u64>) -> Result<()> {
-    let (client, mut connection) =
-        tokio_postgres::connect(url, NoTls).await.with_context(|| {
-            format!("cannot connect to {url}; is the database running (`skytrap db up`)?")
-        })?;
+    let mut config: tokio_postgres::Config = url.parse().context("invalid database URL")?;
+    // Visible in pg_stat_activity, so operators (and tests) can see a listener is up.
+    config.application_name("skytrap listen");
+    let (client, mut connection) = config.connect(NoTls).await.with_context(|| {
+        format!("cannot connect to {url}; is the database running (`skytrap db up`)?")
+    })?;
     let (wake, mut woken) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));

@@ -43,13 +43,13 @@ pub async fn load(
         bail!("dataset name must be 1 to 100 characters");
     }
     let client = db::connect(url).await?;
-    let dataset_id = dataset_id(&client, dataset, params).await?;
 
     // Images of this dataset already in the database are skipped: a re-run resumes.
     let done: HashSet<String> = client
         .query(
-            "SELECT url FROM skytrap.image WHERE dataset = $1 AND associated_at IS NOT NULL",
-            &[&dataset_id],
+            "SELECT i.url FROM skytrap.image i JOIN skytrap.dataset d ON d.id = i.dataset
+             WHERE d.description = $1 AND i.associated_at IS NOT NULL",
+            &[&dataset],
         )
         .await?
         .iter()
@@ -79,6 +79,7 @@ pub async fn load(
     // Nothing is written unless every image could be read: a bad file stops the load
     // before it touches the database, and says which file and why.
     let mut prepared: Vec<Prepared> = prepared.into_iter().collect::<Result<_>>()?;
+    let dataset_id = dataset_id(&client, dataset, params).await?;
     prepared.sort_by(|a, b| {
         a.time
             .cmp(&b.time)

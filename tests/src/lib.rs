@@ -1,0 +1,137 @@
+//! Helpers for skytrap's end-to-end tests: where the `skytrap` binary and the test data
+//! are, a scratch database per test, the simulator's truth, and hand-made FITS files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tokio_postgres::{Client, NoTls};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The release `skytrap` binary (`SKYTRAP_BIN` overrides); `make test` builds it first.
+pub fn skytrap() -> Command {
+    let bin = std::env::var_os("SKYTRAP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace().join("target"));
+            target.join("release/skytrap")
+        });
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build --release -p skytrap-loader`",
+        bin.display()
+    );
+    let mut c = Command::new(bin);
+    c.env_remove("DATABASE_URL");
+    c
+}
+
+/// The real telescope images beside the repository (`SKYTRAP_FITS_DIR` overrides).
+pub fn fits_dir() -> PathBuf {
+    std::env::var_os("SKYTRAP_FITS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("../shared/data/fits"))
+}
+
+/// A fresh scratch directory under the system temp dir.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("skytrap-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A new database with the extension on the server of `DATABASE_URL`; returns its URL and
+/// a client. `make test` points DATABASE_URL at its private test cluster.
+pub async fn scratch_database(name: &str) -> (String, Client) {
+    let base = std::env::var("DATABASE_URL").expect(
+        "DATABASE_URL must name a server with the skytrap extension installed (make test sets it)",
+    );
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("DATABASE_URL has a database name");
+    let database = format!("skytrap_{name}_{}", std::process::id());
+    let admin = connect(&format!("{server}/postgres")).await;
+    // Two statements: a multi-statement string runs as one transaction, which
+    // DROP/CREATE DATABASE refuse.
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {database}"),
+        format!("CREATE DATABASE {database}"),
+    ] {
+        admin.batch_execute(&sql).await.unwrap();
+    }
+    let url = format!("{server}/{database}");
+    let client = connect(&url).await;
+    client
+        .batch_execute("CREATE EXTENSION skytrap")
+        .await
+        .unwrap();
+    (url, client)
+}
+
+pub async fn connect(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// One row of the simulator's truth.csv.
+#[derive(Clone, Debug)]
+pub struct Truth {
+    pub source: u32,
+    pub kind: String,
+    pub ra: f64,
+    pub dec: f64,
+    pub epoch: usize,
+    pub date_obs: String,
+    pub flux: f64,
+}
+
+pub fn read_truth(dir: &Path) -> Vec<Truth> {
+    let text = std::fs::read_to_string(dir.join("truth.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            Truth {
+                source: f[0].parse().unwrap(),
+                kind: f[1].to_string(),
+                ra: f[2].parse().unwrap(),
+                dec: f[3].parse().unwrap(),
+                epoch: f[6].parse().unwrap(),
+                date_obs: f[7].to_string(),
+                flux: f[8].parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+/// A minimal FITS file: the given header cards (after SIMPLE/BITPIX/NAXIS*) and an
+/// nx × ny float32 image of `value`.
+pub fn minimal_fits(nx: usize, ny: usize, cards: &[&str], value: f32) -> Vec<u8> {
+    let mut header = vec![
+        "SIMPLE  =                    T".to_string(),
+        "BITPIX  =                  -32".to_string(),
+        "NAXIS   =                    2".to_string(),
+        format!("NAXIS1  = {nx:>20}"),
+        format!("NAXIS2  = {ny:>20}"),
+    ];
+    header.extend(cards.iter().map(|c| c.to_string()));
+    header.push("END".to_string());
+    let mut bytes: Vec<u8> = header
+        .iter()
+        .flat_map(|c| format!("{c:<80}").into_bytes())
+        .collect();
+    bytes.resize(bytes.len().div_ceil(2880) * 2880, b' ');
+    for _ in 0..nx * ny {
+        bytes.extend_from_slice(&value.to_be_bytes());
+    }
+    bytes.resize(bytes.len().div_ceil(2880) * 2880, 0);
+    bytes
+}

@@ -1,0 +1,259 @@
+//! simulate → load → associate → alerts, against a real PostgreSQL with the extension
+//! (`make test` runs a private cluster and sets DATABASE_URL).
+
+use skytrap_core::sky;
+use skytrap_loader::simulate::{self, Settings};
+use skytrap_tests::{read_truth, scratch_database, scratch_dir, skytrap, Truth};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const EPOCHS: usize = 8;
+
+/// A child process that is killed when the test ends, passed or failed.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Truth rows grouped per source.
+fn sources(truth: &[Truth], kind: &str) -> Vec<Vec<Truth>> {
+    let mut ids: Vec<u32> = truth
+        .iter()
+        .filter(|t| t.kind == kind)
+        .map(|t| t.source)
+        .collect();
+    ids.dedup();
+    ids.iter()
+        .map(|id| truth.iter().filter(|t| t.source == *id).cloned().collect())
+        .collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn simulated_transients_become_new_sources_and_alerts() {
+    let dir = scratch_dir("e2e");
+    let images = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: EPOCHS,
+            seed: 7,
+            size: 512,
+        },
+    )
+    .unwrap();
+    let truth = read_truth(&dir);
+    let (url, client) = scratch_database("e2e").await;
+
+    // The listener starts first and must be listening before anything is loaded.
+    let mut listener = KillOnDrop(
+        skytrap()
+            .args(["--db", &url, "listen"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let database = url.rsplit_once('/').unwrap().1.to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // The listener reads the outbox only after LISTEN, so once it has run that
+        // SELECT it is listening.
+        let listening: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = $1 AND application_name = 'skytrap listen'
+                   AND query LIKE 'SELECT alert_id%'",
+                &[&database],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if listening > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the listener never issued LISTEN"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let out = skytrap()
+        .args(["--db", &url, "load", "--dataset", "e2e"])
+        .args(&images)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Every injected transient is a new source, first seen in the epoch it appeared.
+    let transients = sources(&truth, "transient");
+    assert_eq!(transients.len(), 3);
+    let found = client
+        .query(
+            "SELECT r.wm_ra, r.wm_decl, to_char(i.taustart_ts, 'YYYY-MM-DD\"T\"HH24:MI:SS.0'),
+                    n.newsource_type, n.runcat
+             FROM skytrap.newsource n
+             JOIN skytrap.runningcatalog r ON r.id = n.runcat
+             JOIN skytrap.extractedsource x ON x.id = n.trigger_xtrsrc
+             JOIN skytrap.image i ON i.id = x.image",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut transient_runcats = Vec::new();
+    for rows in &transients {
+        let first = rows.iter().find(|t| t.flux > 0.0);
+        let Some(first) = first else { continue };
+        let hit = found
+            .iter()
+            .find(|r| sky::distance(r.get(0), r.get(1), first.ra, first.dec) * 3600.0 < 3.0);
+        let hit = hit.unwrap_or_else(|| panic!("transient {} not in newsource", first.source));
+        assert_eq!(
+            hit.get::<_, String>(2),
+            first.date_obs,
+            "first epoch of {}",
+            first.source
+        );
+        // Injected at 40 sigma or more into an image whose earlier epochs were clean.
+        assert_eq!(hit.get::<_, i16>(3), 1);
+        transient_runcats.push(hit.get::<_, i64>(4));
+    }
+    let appearing = transients
+        .iter()
+        .filter(|rows| rows.iter().any(|t| t.flux > 0.0))
+        .count();
+    assert_eq!(
+        found.len(),
+        appearing,
+        "only the injected transients are new"
+    );
+
+    // A steady source has one lightcurve point per epoch, one from each image.
+    let steady = &sources(&truth, "steady")[0][0];
+    let points = client
+        .query(
+            "SELECT l.image FROM skytrap.lightcurve l JOIN skytrap.runningcatalog r ON r.id = l.runcat
+             WHERE skytrap.distance(r.wm_ra, r.wm_decl, $1, $2) < 3.0 / 3600",
+            &[&steady.ra, &steady.dec],
+        )
+        .await
+        .unwrap();
+    let mut images_seen: Vec<i32> = points.iter().map(|r| r.get(0)).collect();
+    images_seen.sort();
+    images_seen.dedup();
+    assert_eq!(points.len(), EPOCHS);
+    assert_eq!(images_seen.len(), EPOCHS);
+
+    // The listener printed exactly one alert per transient, naming its lightcurve.
+    let stdout = listener.0.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .take(appearing)
+            .map(|l| serde_json::from_str::<serde_json::Value>(&l.unwrap()).unwrap())
+            .collect::<Vec<_>>()
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reader.is_finished() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(listener);
+    let alerts = reader.join().unwrap();
+    let mut alerted: Vec<i64> = alerts
+        .iter()
+        .map(|a| a["object"]["runcat"].as_i64().unwrap())
+        .collect();
+    alerted.sort();
+    transient_runcats.sort();
+    assert_eq!(alerted, transient_runcats);
+    assert!(alerts.iter().all(|a| a["kind"] == "new_source"));
+
+    // Loading the same images again adds nothing.
+    let out = skytrap()
+        .args(["--db", &url, "load", "--dataset", "e2e"])
+        .args(&images)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let counts = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM skytrap.image), (SELECT count(*) FROM skytrap.alert)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(counts.get::<_, i64>(0), EPOCHS as i64);
+    assert_eq!(counts.get::<_, i64>(1), appearing as i64);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_bad_file_stops_the_load_before_anything_is_written() {
+    let dir = scratch_dir("e2e-bad");
+    let images = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: 2,
+            seed: 3,
+            size: 256,
+        },
+    )
+    .unwrap();
+    let bytes = std::fs::read(&images[1]).unwrap();
+    let truncated = dir.join("truncated.fits");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 5000]).unwrap();
+    let no_date = dir.join("no_date.fits");
+    std::fs::write(
+        &no_date,
+        skytrap_tests::minimal_fits(
+            64,
+            64,
+            &[
+                "CTYPE1  = 'RA---SIN'",
+                "CTYPE2  = 'DEC--SIN'",
+                "CRVAL1  =                 10.0",
+                "CRVAL2  =                 20.0",
+                "CRPIX1  =                 32.0",
+                "CRPIX2  =                 32.0",
+                "CDELT1  =              -0.001",
+                "CDELT2  =               0.001",
+                "BMAJ    =                0.005",
+                "BMIN    =                0.004",
+                "RESTFRQ =             1.4E+09",
+            ],
+            1.0,
+        ),
+    )
+    .unwrap();
+    let (url, client) = scratch_database("bad").await;
+    for (bad, reason) in [(&truncated, "truncated"), (&no_date, "DATE-OBS")] {
+        let out = skytrap()
+            .args(["--db", &url, "load", "--dataset", "bad"])
+            .arg(&images[0])
+            .arg(bad)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(&bad.display().to_string()), "{stderr}");
+        assert!(stderr.contains(reason), "expected '{reason}' in: {stderr}");
+        let written: i64 = client
+            .query_one(
+                "SELECT (SELECT count(*) FROM skytrap.dataset) + (SELECT count(*) FROM skytrap.image)
+                      + (SELECT count(*) FROM skytrap.extractedsource)",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(written, 0, "a failed load wrote rows");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,176 @@
+//! The extractor against the simulator's truth, and `skytrap extract` as a command.
+
+use skytrap_core::sky;
+use skytrap_loader::extract::{self, Params};
+use skytrap_loader::fits;
+use skytrap_loader::simulate::{self, Settings, NOISE};
+use skytrap_tests::{read_truth, scratch_dir, skytrap};
+
+/// Beam FWHM of the simulator, arcsec (major axis).
+const BEAM_ARCSEC: f64 = 25.0;
+
+#[test]
+fn bright_isolated_sources_are_found_and_measured() {
+    let dir = scratch_dir("extract-truth");
+    let settings = Settings {
+        epochs: 1,
+        seed: 2024,
+        size: 768,
+    };
+    let paths = simulate::simulate(&dir, &settings).unwrap();
+    let image = fits::read(&paths[0]).unwrap();
+    let found = extract::extract(&image, &Params::default())
+        .unwrap()
+        .sources;
+    let truth: Vec<_> = read_truth(&dir)
+        .into_iter()
+        .filter(|t| t.flux > 0.0)
+        .collect();
+    assert!(truth.len() > 100, "only {} injected sources", truth.len());
+
+    let mut ratios = Vec::new();
+    for t in &truth {
+        let nearest = found
+            .iter()
+            .map(|s| (sky::distance(s.ra, s.dec, t.ra, t.dec) * 3600.0, s))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let (offset, s) = nearest.unwrap_or_else(|| panic!("{t:?} not found"));
+        // Every injected source is at least 20 sigma: all must be found, within a tenth
+        // of a beam, with a peak within 5 of its own standard errors of the truth.
+        assert!(offset < 0.1 * BEAM_ARCSEC, "{t:?}: {offset} arcsec off");
+        assert!(
+            (s.peak - t.flux).abs() < 5.0 * s.peak_err,
+            "{t:?}: peak {} ± {}",
+            s.peak,
+            s.peak_err
+        );
+        // Condon's peak error for a point source is the noise itself.
+        assert!(
+            (s.peak_err / NOISE - 1.0).abs() < 0.2,
+            "peak_err {}",
+            s.peak_err
+        );
+        ratios.push(s.flux / t.flux);
+    }
+    // Nothing spurious: every detection is an injected source.
+    for s in &found {
+        assert!(
+            truth
+                .iter()
+                .any(|t| sky::distance(s.ra, s.dec, t.ra, t.dec) * 3600.0 < 0.2 * BEAM_ARCSEC),
+            "spurious detection {s:?}"
+        );
+    }
+    // Integrated flux is unbiased to 2 % (median over the field).
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    assert!((median - 1.0).abs() < 0.02, "median flux ratio {median}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn extract_prints_the_documented_csv_columns() {
+    let dir = scratch_dir("extract-cli");
+    let paths = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: 1,
+            seed: 5,
+            size: 256,
+        },
+    )
+    .unwrap();
+    let out = skytrap().arg("extract").arg(&paths[0]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y")
+    );
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let injected = read_truth(&dir).iter().filter(|t| t.flux > 0.0).count();
+    assert_eq!(rows.len(), injected);
+    for r in &rows {
+        // The simulator's beam: 25" × 20" FWHM at PA 30°, so HWHM 12.5" × 10".
+        assert!(
+            (r[8] - 12.5).abs() < 1.5 && (r[9] - 10.0).abs() < 1.5,
+            "{r:?}"
+        );
+        assert!((r[10] - 30.0).abs() < 10.0, "{r:?}");
+        assert!(r[11] > 8.0);
+    }
+    let json = skytrap()
+        .args(["extract", "--format", "json"])
+        .arg(&paths[0])
+        .output()
+        .unwrap();
+    let first: serde_json::Value = serde_json::from_str(
+        String::from_utf8(json.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!((first["ra"].as_f64().unwrap() - rows[0][0]).abs() < 1e-6);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_files_name_the_file_and_the_reason() {
+    let dir = scratch_dir("extract-bad");
+    let good = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: 1,
+            seed: 9,
+            size: 128,
+        },
+    )
+    .unwrap()
+    .remove(0);
+    let bytes = std::fs::read(&good).unwrap();
+    let truncated = dir.join("truncated.fits");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let no_wcs = dir.join("no_wcs.fits");
+    std::fs::write(
+        &no_wcs,
+        skytrap_tests::minimal_fits(
+            64,
+            64,
+            &[
+                "BMAJ    =                0.01",
+                "BMIN    =                0.01",
+                "RESTFRQ =             1.4E+09",
+            ],
+            1.0,
+        ),
+    )
+    .unwrap();
+    let empty = dir.join("empty.fits");
+    std::fs::write(&empty, b"").unwrap();
+    let text = dir.join("notes.fits");
+    std::fs::write(&text, "this is not FITS\n".repeat(200)).unwrap();
+    for (file, reason) in [
+        (&truncated, "truncated"),
+        (&no_wcs, "CTYPE1"),
+        (&empty, "empty"),
+        (&text, "not a readable FITS file"),
+    ] {
+        let out = skytrap().arg("extract").arg(file).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+        assert!(stderr.contains(reason), "expected '{reason}' in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
