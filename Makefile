@@ -77,7 +77,7 @@ lint: pgrx
 	cargo clippy --workspace --all-targets -- -D warnings
 
 unit: deps
-	cargo test --release -p skytrap-core -p skytrap-loader
+	cargo test --release -p skytrap-core -p skytrap-loader --lib --tests
 
 # In-backend tests; as root pgrx runs its cluster as postgres. They install a test build
 # of the extension, so `integration` installs the real one again afterwards.
@@ -109,4 +109,4 @@ regress:
 	fi
 
 e2e:
-	DATABASE_URL=$(TEST_URL) cargo test --release -p skytrap-tests
+	DATABASE_URL=$(TEST_URL) cargo test --release -p skytrap-tests --tests

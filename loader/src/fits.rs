@@ -136,7 +136,7 @@ pub fn metadata(h: &Header) -> Result<Metadata> {
     } else {
         bail!("no frequency: neither a FREQ axis nor RESTFRQ/RESTFREQ");
     };
-    if !(freq_eff > 0.0) {
+    if freq_eff.is_nan() || freq_eff <= 0.0 {
         bail!("frequency {freq_eff} Hz is not positive");
     }
     let (bmaj, bmin, bpa) = match (h.number("BMAJ"), h.number("BMIN")) {

@@ -171,7 +171,7 @@ pub fn moments(pixels: &[(usize, usize, f32)], threshold: f64, beam: &Beam) -> G
     let w1 = (sxx + syy) / 2.0;
     let w2 = (((sxx - syy) / 2.0).powi(2) + sxy * sxy).sqrt();
     let (mut a2, mut b2) = (2.0 * LN_2 * (w1 + w2), 2.0 * LN_2 * (w1 - w2));
-    if !(b2 > 0.0) || pixels.len() < 5 {
+    if b2.is_nan() || b2 <= 0.0 || pixels.len() < 5 {
         return Gaussian {
             peak,
             x: xm,
@@ -228,16 +228,11 @@ pub fn fit(pixels: &[(usize, usize, f32)], guess: Gaussian) -> Option<Gaussian> 
         for &(x, y, v) in pixels {
             let (g, grad) = p.value_and_gradient(x as f64, y as f64);
             let r = f64::from(v) - g;
-            for i in 0..6 {
-                jtr[i] += grad[i] * r;
-                for j in 0..=i {
-                    jtj[i][j] += grad[i] * grad[j];
+            for ((row, jtr_i), gi) in jtj.iter_mut().zip(jtr.iter_mut()).zip(grad) {
+                *jtr_i += gi * r;
+                for (cell, gj) in row.iter_mut().zip(grad) {
+                    *cell += gi * gj;
                 }
-            }
-        }
-        for i in 0..6 {
-            for j in 0..i {
-                jtj[j][i] = jtj[i][j];
             }
         }
         let mut improved = false;
@@ -288,8 +283,9 @@ fn solve6(mut a: [[f64; 6]; 6], mut b: [f64; 6]) -> Option<[f64; 6]> {
         b.swap(col, pivot);
         for row in col + 1..6 {
             let f = a[row][col] / a[col][col];
-            for k in col..6 {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col];
+            for (x, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }
