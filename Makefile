@@ -65,7 +65,7 @@ install-release: pgrx
 	cd extension && cargo pgrx install --release --pg-config $(PG_CONFIG) $(if $(SUDO),--sudo)
 
 clean-db:
-	-@$(SKYTRAP) db down 2>/dev/null
+	@if [ -f .skytrap/pgdata/PG_VERSION ]; then $(SKYTRAP) db down; fi
 	rm -rf .skytrap
 
 ## The test suite ------------------------------------------------------------------------
@@ -91,7 +91,7 @@ pgrx-test: pgrx
 
 # Golden SQL tests and end-to-end tests against a fresh private cluster, stopped after.
 integration: build install
-	-@$(SKYTRAP) db down --dir $(TEST_DIR) 2>/dev/null
+	@if [ -f $(TEST_DIR)/PG_VERSION ]; then $(SKYTRAP) db down --dir $(TEST_DIR); fi
 	@rm -rf $(TEST_DIR)
 	@$(SKYTRAP) db up --dir $(TEST_DIR) --port $(TEST_PORT)
 	@trap '$(SKYTRAP) db down --dir $(TEST_DIR)' EXIT; $(MAKE) --no-print-directory regress e2e

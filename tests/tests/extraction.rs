@@ -174,3 +174,59 @@ fn bad_files_name_the_file_and_the_reason() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The simulated ASKAP epochs come with catalogues from ASKAP's own finder, Selavy: an
+/// independent measurement of the same beam-shaped sources.
+#[test]
+fn simulated_askap_images_agree_with_selavy() {
+    let dir = skytrap_tests::fits_dir().join("sim_multiepoch_vast");
+    // Epoch 02 has a 12" pair that a finder without deblending blends into one source.
+    for epoch in ["01", "03", "04"] {
+        let image = fits::read(&dir.join(format!("sim_ASKAP_epoch{epoch}.fits"))).unwrap();
+        let found = extract::extract(&image, &Params::default())
+            .unwrap()
+            .sources;
+        let text = std::fs::read_to_string(
+            dir.join(format!("sim_ASKAP_epoch{epoch}.selavy.components.txt")),
+        )
+        .unwrap();
+        let selavy: Vec<(f64, f64, f64, f64)> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let f: Vec<f64> = l
+                    .split_whitespace()
+                    .skip(5)
+                    .take(8)
+                    .map(|v| v.parse().unwrap())
+                    .collect();
+                // ra, dec (deg), peak (mJy/beam), integrated flux (mJy)
+                (f[0], f[1], f[5] / 1000.0, f[7] / 1000.0)
+            })
+            .collect();
+        assert_eq!(found.len(), selavy.len(), "epoch {epoch}");
+        for (ra, dec, peak, flux) in selavy {
+            let s = found
+                .iter()
+                .min_by(|a, b| {
+                    sky::distance(a.ra, a.dec, ra, dec)
+                        .total_cmp(&sky::distance(b.ra, b.dec, ra, dec))
+                })
+                .unwrap();
+            assert!(
+                sky::distance(s.ra, s.dec, ra, dec) * 3600.0 < 0.05,
+                "epoch {epoch}: {s:?}"
+            );
+            assert!(
+                (s.peak / peak - 1.0).abs() < 1e-3,
+                "epoch {epoch}: peak {} vs {peak}",
+                s.peak
+            );
+            assert!(
+                (s.flux / flux - 1.0).abs() < 2e-3,
+                "epoch {epoch}: flux {} vs {flux}",
+                s.flux
+            );
+        }
+    }
+}
