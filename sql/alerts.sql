@@ -1,77 +1,248 @@
--- The alert outbox. A newsource row and its alert are written by the same transaction, so
--- an alert exists if and only if its data does. NOTIFY only wakes consumers up: they read
--- the outbox by alert_id, because a notification sent while they are away is lost.
+-- Alerts. The database decides: when an image has been associated, a trigger applies the
+-- dataset's alert rules to what that image changed and writes alerts to an outbox in the
+-- same transaction, so an alert exists if and only if its data does. NOTIFY only wakes
+-- consumers; they read the outbox by alert_id and keep their place in alert_consumer.
 
+-- What deserves an alert, per dataset and kind. Every dataset starts with these rows, with
+-- the defaults below; change them with UPDATE or `skytrap rules set`.
+--   new_source         a first detection that earlier images rule out (TraP's newsource):
+--                      newsource_type >= min_newsource_type and det_sigma >= min_det_sigma
+--   variable           a lightcurve whose η and V (integrated flux, per band) both reach
+--                      eta_min and v_min with this image's point, having been below before
+--                      (TraP R2's transient search: η 8, V 0.4); `band` limits it to one band
+--   flux_jump          this image's point against the previous one in the same band:
+--                      |Vs| >= vs_min and |m| >= m_min (Mooley et al. 2016: 4.3 and 0.26)
+--   monitor_detection  a blind detection within radius_arcsec of a monitor position
+CREATE TABLE skytrap.alert_rule (
+    dataset            integer NOT NULL REFERENCES skytrap.dataset (id) ON DELETE CASCADE,
+    kind               text NOT NULL
+                       CHECK (kind IN ('new_source', 'variable', 'flux_jump', 'monitor_detection')),
+    enabled            boolean NOT NULL DEFAULT true,
+    min_newsource_type smallint NOT NULL DEFAULT 0 CHECK (min_newsource_type IN (0, 1)),
+    min_det_sigma      double precision NOT NULL DEFAULT 0,
+    eta_min            double precision NOT NULL DEFAULT 8.0,
+    v_min              double precision NOT NULL DEFAULT 0.4,
+    band               integer REFERENCES skytrap.frequencyband (id) ON DELETE SET NULL,
+    vs_min             double precision NOT NULL DEFAULT 4.3 CHECK (vs_min >= 0),
+    m_min              double precision NOT NULL DEFAULT 0.26 CHECK (m_min >= 0),
+    radius_arcsec      double precision NOT NULL DEFAULT 10 CHECK (radius_arcsec >= 0),
+    PRIMARY KEY (dataset, kind)
+);
+
+CREATE FUNCTION skytrap.add_default_alert_rules()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    INSERT INTO skytrap.alert_rule (dataset, kind)
+    SELECT NEW.id, kind
+    FROM unnest(ARRAY['new_source', 'variable', 'flux_jump', 'monitor_detection']) AS kind;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER add_default_alert_rules AFTER INSERT ON skytrap.dataset
+    FOR EACH ROW EXECUTE FUNCTION skytrap.add_default_alert_rules();
+
+-- The outbox. alert_id order is commit order (see raise_alerts), so a consumer that has
+-- seen alert N has seen every alert below N.
 CREATE TABLE skytrap.alert (
     alert_id       bigserial PRIMARY KEY,
     created_at     timestamptz NOT NULL DEFAULT now(),
-    kind           text NOT NULL CHECK (kind IN ('new_source')),
+    kind           text NOT NULL
+                   CHECK (kind IN ('new_source', 'variable', 'flux_jump', 'monitor_detection')),
     dataset        integer NOT NULL REFERENCES skytrap.dataset (id) ON DELETE CASCADE,
     runcat         bigint NOT NULL,
     xtrsrc         bigint NOT NULL,
     image          integer NOT NULL,
     schema_version smallint NOT NULL DEFAULT 1,
-    body           jsonb NOT NULL
+    body           jsonb NOT NULL,
+    UNIQUE (kind, runcat, xtrsrc)
 );
-CREATE INDEX ON skytrap.alert (dataset, runcat);
+CREATE INDEX ON skytrap.alert (runcat);
 
--- Body of a new-source alert, version 1, shaped like an LSST/ZTF packet: the triggering
--- measurement, the lightcurve object, and why it is new.
-CREATE FUNCTION skytrap.new_source_alert_body(newsource bigint)
+-- Where each named consumer (`skytrap listen --consumer NAME`) has got to.
+CREATE TABLE skytrap.alert_consumer (
+    name          text PRIMARY KEY,
+    last_alert_id bigint NOT NULL DEFAULT 0,
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Alerts a consumer's responder failed on after all retries: kept, never dropped.
+CREATE TABLE skytrap.alert_parked (
+    consumer  text NOT NULL,
+    alert_id  bigint NOT NULL REFERENCES skytrap.alert (alert_id) ON DELETE CASCADE,
+    attempts  integer NOT NULL,
+    error     text NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, alert_id)
+);
+
+-- The alert body, schema version 1, shaped like an LSST/ZTF packet: the triggering
+-- measurement (`source`), the lightcurve object with its variability (`object`), every
+-- point of the lightcurve before it (`history`, blind and forced), the earlier images of the
+-- field that saw nothing there (`upper_limits`), why it alerts (`classification`), and
+-- the earlier alerts on the same object (`citations`).
+CREATE FUNCTION skytrap.alert_body(kind text, runcat bigint, xtrsrc bigint, classification jsonb)
 RETURNS jsonb
-LANGUAGE sql STABLE STRICT
+LANGUAGE sql STABLE
 AS $$
     SELECT jsonb_build_object(
         'schema_version', 1,
-        'kind', 'new_source',
+        'kind', kind,
         'dataset', jsonb_build_object('id', d.id, 'description', d.description),
         'source', jsonb_build_object(
             'id', x.id, 'ra', x.ra, 'dec', x.decl, 'ra_err', x.ra_err, 'dec_err', x.decl_err,
+            'error_radius', x.error_radius,
             'f_peak', x.f_peak, 'f_peak_err', x.f_peak_err, 'f_int', x.f_int,
-            'f_int_err', x.f_int_err, 'det_sigma', x.det_sigma,
+            'f_int_err', x.f_int_err, 'det_sigma', x.det_sigma, 'extract_type', x.extract_type,
             'image', i.id, 'url', i.url, 'taustart_ts', i.taustart_ts,
             'freq_eff', i.freq_eff, 'band', i.band, 'stokes', i.stokes),
         'object', jsonb_build_object(
             'runcat', r.id, 'wm_ra', r.wm_ra, 'wm_decl', r.wm_decl,
             'wm_uncertainty_ew', r.wm_uncertainty_ew, 'wm_uncertainty_ns', r.wm_uncertainty_ns,
-            'datapoints', r.datapoints),
-        'classification', jsonb_build_object(
-            'newsource_type', n.newsource_type,
-            'previous_limits_image', p.id,
-            'previous_rms_min', p.rms_min,
-            'previous_rms_max', p.rms_max,
-            'previous_detection_thresh', p.detection_thresh))
-    FROM skytrap.newsource n
-    JOIN skytrap.extractedsource x ON x.id = n.trigger_xtrsrc
+            'datapoints', r.datapoints,
+            'v_int', v.v_int, 'eta_int', v.eta_int, 'v_peak', v.v_peak, 'eta_peak', v.eta_peak,
+            'lightcurve_max', v.lightcurve_max, 'lightcurve_avg', v.lightcurve_avg,
+            'lightcurve_median', v.lightcurve_median, 'first_ts', v.first_ts, 'last_ts', v.last_ts),
+        'history', (
+            SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'id', hx.id, 'image', hi.id, 'taustart_ts', hi.taustart_ts,
+                       'band', hi.band, 'freq_eff', hi.freq_eff,
+                       'f_peak', hx.f_peak, 'f_peak_err', hx.f_peak_err,
+                       'f_int', hx.f_int, 'f_int_err', hx.f_int_err,
+                       'extract_type', hx.extract_type, 'assoc_type', ha.type)
+                     ORDER BY hi.taustart_ts, hx.id), '[]'::jsonb)
+            FROM skytrap.assocxtrsource ha
+            JOIN skytrap.extractedsource hx ON hx.id = ha.xtrsrc
+            JOIN skytrap.image hi ON hi.id = hx.image
+            WHERE ha.runcat = r.id AND hi.taustart_ts < i.taustart_ts),
+        'upper_limits', (
+            SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'image', ui.id, 'taustart_ts', ui.taustart_ts, 'band', ui.band,
+                       'f_peak_limit', ui.rms_min * ui.detection_thresh)
+                     ORDER BY ui.taustart_ts), '[]'::jsonb)
+            FROM skytrap.image ui
+            JOIN skytrap.skyregion us ON us.id = ui.skyrgn
+            WHERE ui.dataset = d.id AND ui.taustart_ts < i.taustart_ts
+              AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
+              AND skytrap.distance(us.centre_ra, us.centre_decl, r.wm_ra, r.wm_decl) < us.xtr_radius
+              AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
+              AND NOT EXISTS (SELECT 1 FROM skytrap.assocxtrsource ua
+                              JOIN skytrap.extractedsource ux ON ux.id = ua.xtrsrc
+                              WHERE ua.runcat = r.id AND ux.image = ui.id)),
+        'classification', classification,
+        'citations', (SELECT coalesce(jsonb_agg(c.alert_id ORDER BY c.alert_id), '[]'::jsonb)
+                      FROM skytrap.alert c WHERE c.runcat = r.id))
+    FROM skytrap.extractedsource x
     JOIN skytrap.image i ON i.id = x.image
     JOIN skytrap.dataset d ON d.id = i.dataset
-    JOIN skytrap.runningcatalog r ON r.id = n.runcat
-    JOIN skytrap.image p ON p.id = n.previous_limits_image
-    WHERE n.id = new_source_alert_body.newsource
+    JOIN skytrap.runningcatalog r ON r.id = alert_body.runcat
+    LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
+    WHERE x.id = alert_body.xtrsrc
 $$;
 
--- Every new source queues an alert.
-CREATE FUNCTION skytrap.queue_new_source_alerts()
+-- A reason to alert found in one image, before it becomes an outbox row.
+CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint, classification jsonb);
+
+-- What one associated image sets off, under the dataset's rules.
+CREATE FUNCTION skytrap.alert_candidates(image integer)
+RETURNS SETOF skytrap.alert_candidate
+LANGUAGE sql STABLE
+AS $$
+    WITH img AS (SELECT * FROM skytrap.image WHERE id = alert_candidates.image),
+    rule AS (SELECT r.* FROM skytrap.alert_rule r, img WHERE r.dataset = img.dataset AND r.enabled),
+    point AS (
+        -- This image's lightcurve points, with the previous point of the same lightcurve in
+        -- the same band.
+        SELECT a.runcat, a.xtrsrc, a.v_int, a.eta_int, a.f_datapoints, x.f_int, x.f_int_err,
+               x.det_sigma, x.extract_type, prev.*
+        FROM img
+        JOIN skytrap.extractedsource x ON x.image = img.id
+        JOIN skytrap.assocxtrsource a ON a.xtrsrc = x.id
+        LEFT JOIN LATERAL (
+            SELECT pa.xtrsrc AS prev_xtrsrc, pa.v_int AS prev_v_int, pa.eta_int AS prev_eta_int,
+                   px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
+            FROM skytrap.assocxtrsource pa
+            JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
+            JOIN skytrap.image pi ON pi.id = px.image
+            WHERE pa.runcat = a.runcat AND pi.band = img.band AND pi.taustart_ts < img.taustart_ts
+            ORDER BY pi.taustart_ts DESC, px.id DESC
+            LIMIT 1) prev ON true
+    )
+    SELECT 'new_source', n.runcat, n.trigger_xtrsrc,
+           jsonb_build_object('newsource_type', n.newsource_type, 'det_sigma', x.det_sigma,
+                              'previous_limits_image', p.id, 'previous_rms_min', p.rms_min,
+                              'previous_rms_max', p.rms_max,
+                              'previous_detection_thresh', p.detection_thresh)
+    FROM img
+    JOIN skytrap.extractedsource x ON x.image = img.id
+    JOIN skytrap.newsource n ON n.trigger_xtrsrc = x.id
+    JOIN skytrap.image p ON p.id = n.previous_limits_image
+    JOIN rule r ON r.kind = 'new_source'
+    WHERE n.newsource_type >= r.min_newsource_type AND x.det_sigma >= r.min_det_sigma
+    UNION ALL
+    SELECT 'variable', p.runcat, p.xtrsrc,
+           jsonb_build_object('eta_int', p.eta_int, 'v_int', p.v_int, 'datapoints', p.f_datapoints,
+                              'eta_min', r.eta_min, 'v_min', r.v_min, 'band', img.band)
+    FROM img, point p
+    JOIN rule r ON r.kind = 'variable'
+    WHERE (r.band IS NULL OR r.band = img.band)
+      AND p.eta_int >= r.eta_min AND p.v_int >= r.v_min
+      AND NOT (coalesce(p.prev_eta_int, 0) >= r.eta_min AND coalesce(p.prev_v_int, 0) >= r.v_min)
+    UNION ALL
+    SELECT 'flux_jump', p.runcat, p.xtrsrc,
+           jsonb_build_object('vs', j.vs, 'm', j.m, 'vs_min', r.vs_min, 'm_min', r.m_min,
+                              'previous_xtrsrc', p.prev_xtrsrc, 'previous_f_int', p.prev_f_int,
+                              'previous_f_int_err', p.prev_f_int_err)
+    FROM point p
+    CROSS JOIN LATERAL (SELECT skytrap.two_epoch_vs(p.f_int, p.f_int_err, p.prev_f_int, p.prev_f_int_err) AS vs,
+                               skytrap.two_epoch_m(p.f_int, p.prev_f_int) AS m) j
+    JOIN rule r ON r.kind = 'flux_jump'
+    WHERE p.prev_xtrsrc IS NOT NULL AND abs(j.vs) >= r.vs_min AND abs(j.m) >= r.m_min
+    UNION ALL
+    SELECT 'monitor_detection', p.runcat, p.xtrsrc,
+           jsonb_build_object('monitor', m.id, 'name', m.name,
+                              'distance_arcsec', skytrap.distance(m.ra, m.decl, x.ra, x.decl) * 3600,
+                              'radius_arcsec', r.radius_arcsec)
+    FROM img, point p
+    JOIN skytrap.extractedsource x ON x.id = p.xtrsrc
+    JOIN skytrap.monitor m ON true
+    JOIN rule r ON r.kind = 'monitor_detection'
+    WHERE m.dataset = img.dataset AND x.extract_type = 0
+      AND skytrap.distance(m.ra, m.decl, x.ra, x.decl) * 3600 < r.radius_arcsec
+$$;
+
+-- Fires once per image, when associate_image marks it associated.
+CREATE FUNCTION skytrap.raise_alerts()
 RETURNS trigger
 LANGUAGE plpgsql
 AS $$
+DECLARE
+    found skytrap.alert_candidate[];
 BEGIN
+    SELECT array_agg(c ORDER BY c.kind, c.xtrsrc, c.runcat) INTO found
+    FROM skytrap.alert_candidates(NEW.id) c;
+    IF found IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- Writers of alerts queue here until they commit, so alert ids are handed out in
+    -- commit order and a consumer reading "alert_id > last seen" can never skip one.
+    PERFORM pg_advisory_xact_lock(7292, 0);
     INSERT INTO skytrap.alert (kind, dataset, runcat, xtrsrc, image, body)
-    SELECT 'new_source', x_image.dataset, added.runcat, added.trigger_xtrsrc, x.image,
-           skytrap.new_source_alert_body(added.id)
-    FROM added
-    JOIN skytrap.extractedsource x ON x.id = added.trigger_xtrsrc
-    JOIN skytrap.image x_image ON x_image.id = x.image
-    ORDER BY added.id;
+    SELECT c.kind, NEW.dataset, c.runcat, c.xtrsrc, NEW.id,
+           skytrap.alert_body(c.kind, c.runcat, c.xtrsrc, c.classification)
+    FROM unnest(found) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
+    ORDER BY c.n
+    ON CONFLICT (kind, runcat, xtrsrc) DO NOTHING;
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER queue_alerts AFTER INSERT ON skytrap.newsource
-    REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION skytrap.queue_new_source_alerts();
+CREATE TRIGGER raise_alerts AFTER UPDATE OF associated_at ON skytrap.image
+    FOR EACH ROW WHEN (OLD.associated_at IS NULL AND NEW.associated_at IS NOT NULL)
+    EXECUTE FUNCTION skytrap.raise_alerts();
 
 -- One small wake-up per statement on channel 'skytrap_alert':
--- {"v": 1, "first": <alert_id>, "last": <alert_id>, "n": <count>}.
+-- {"v": 1, "first": <alert_id>, "last": <alert_id>, "n": <count>}. Never the body.
 CREATE FUNCTION skytrap.notify_alerts()
 RETURNS trigger
 LANGUAGE plpgsql

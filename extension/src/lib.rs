@@ -8,6 +8,7 @@ use pgrx::prelude::*;
 
 mod associate;
 mod sky;
+mod variability;
 
 extension_sql_file!(
     "../../sql/schema.sql",

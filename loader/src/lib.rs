@@ -12,5 +12,7 @@ pub mod listen;
 pub mod load;
 pub mod measure;
 pub mod output;
+pub mod rules;
 pub mod simulate;
+pub mod voevent;
 pub mod wcs;

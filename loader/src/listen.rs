@@ -1,22 +1,96 @@
-//! `skytrap listen`: alerts as JSON lines as they are committed. NOTIFY only wakes us up;
-//! the alerts themselves are read from the outbox by id, so none is missed while a
-//! notification is in flight.
+//! `skytrap listen`: delivers alerts to responders, at least once. NOTIFY only wakes us up;
+//! alerts are read from the outbox by id, and a named consumer's position is kept in
+//! `skytrap.alert_consumer`, so nothing is lost while the listener is down, and a lost
+//! connection (a server restart) is retried until the server is back.
 
+use crate::voevent;
 use anyhow::{Context, Result};
 use futures_util::StreamExt;
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio::io::AsyncWriteExt;
+use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-/// Prints alerts with ids above `from` (default: those that arrive from now on); stops
-/// after `limit` alerts if given.
-pub async fn listen(url: &str, from: Option<i64>, limit: Option<u64>) -> Result<()> {
-    let mut config: tokio_postgres::Config = url.parse().context("invalid database URL")?;
+/// Alerts read per query.
+const BATCH: usize = 1000;
+
+/// What to deliver and where.
+pub struct Options {
+    /// Start after this alert id; for a named consumer this resets its position.
+    pub from: Option<i64>,
+    /// Stop after this many alerts.
+    pub limit: Option<u64>,
+    /// Keep the position in the database under this name.
+    pub consumer: Option<String>,
+    /// Print each alert as a JSON line on stdout.
+    pub json: bool,
+    /// Write each alert as a VOEvent 2.0 file in this directory.
+    pub voevent: Option<PathBuf>,
+    /// Run this shell command per alert with the JSON on stdin.
+    pub exec: Option<String>,
+    /// Attempts of the command before the alert is parked.
+    pub exec_attempts: u32,
+    /// IVORN of the alert stream, e.g. ivo://example.org/skytrap.
+    pub ivorn_root: String,
+}
+
+/// The database went away; worth reconnecting.
+#[derive(Debug)]
+struct Disconnected(String);
+
+impl std::fmt::Display for Disconnected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::error::Error for Disconnected {}
+
+fn is_disconnection(e: &anyhow::Error) -> bool {
+    if e.downcast_ref::<Disconnected>().is_some() {
+        return true;
+    }
+    match e.downcast_ref::<tokio_postgres::Error>() {
+        // No server error: the socket closed or the connection was refused.
+        Some(pg) => pg.as_db_error().is_none_or(|db| {
+            let code = db.code().code();
+            // Class 08 connection exceptions, 57 operator intervention (shutdown).
+            code.starts_with("08") || code.starts_with("57")
+        }),
+        None => false,
+    }
+}
+
+pub async fn listen(url: &str, opts: &Options) -> Result<()> {
+    let config: tokio_postgres::Config = url.parse().context("invalid database URL")?;
+    let mut cursor: Option<i64> = None;
+    let mut delivered = 0u64;
+    let mut wait = Duration::from_millis(250);
+    loop {
+        match session(&config, opts, &mut cursor, &mut delivered).await {
+            Ok(()) => return Ok(()),
+            Err(e) if is_disconnection(&e) => {
+                eprintln!("skytrap: listen: database unavailable ({e:#}); retrying in {wait:?}");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One connection's worth of listening; returns Ok only when `limit` is reached.
+async fn session(
+    config: &tokio_postgres::Config,
+    opts: &Options,
+    cursor: &mut Option<i64>,
+    delivered: &mut u64,
+) -> Result<()> {
+    let mut config = config.clone();
     // Visible in pg_stat_activity, so operators (and tests) can see a listener is up.
     config.application_name("skytrap listen");
-    let (client, mut connection) = config.connect(NoTls).await.with_context(|| {
-        format!("cannot connect to {url}; is the database running (`skytrap db up`)?")
-    })?;
+    let (client, mut connection) = config.connect(NoTls).await?;
     let (wake, mut woken) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
@@ -26,58 +100,170 @@ pub async fn listen(url: &str, from: Option<i64>, limit: Option<u64>) -> Result<
                     let _ = wake.send(());
                 }
                 Ok(_) => {}
-                Err(e) => return Err(e),
+                Err(e) => return e.to_string(),
             }
         }
-        Ok(())
+        "connection closed".to_string()
     });
-    client.batch_execute("LISTEN skytrap_alert").await?;
-    let mut cursor = match from {
-        Some(id) => id,
-        None => client
-            .query_one("SELECT coalesce(max(alert_id), 0) FROM skytrap.alert", &[])
-            .await?
-            .get(0),
-    };
-    let statement = client
+    // A cursor update lost in a server crash only means those alerts are delivered again,
+    // so this session need not wait for its commits to reach disk.
+    client
+        .batch_execute("SET synchronous_commit TO off; LISTEN skytrap_alert")
+        .await?;
+    if cursor.is_none() {
+        *cursor = Some(initial_position(&client, opts).await?);
+    }
+    let fetch = client
         .prepare(
-            "SELECT alert_id,
+            "SELECT alert_id, kind,
                     (jsonb_build_object('alert_id', alert_id, 'kind', kind,
                                         'created_at', created_at) || body)::text
              FROM skytrap.alert WHERE alert_id > $1 ORDER BY alert_id LIMIT 1000",
         )
         .await?;
-    let mut printed = 0u64;
-    let stdout = std::io::stdout();
     loop {
-        let rows = client.query(&statement, &[&cursor]).await?;
-        let mut out = stdout.lock();
+        let rows = client.query(&fetch, &[&cursor.unwrap_or(0)]).await?;
+        let mut limit_reached = false;
         for row in &rows {
-            writeln!(out, "{}", row.get::<_, String>(1))?;
-            cursor = row.get(0);
-            printed += 1;
-            if limit.is_some_and(|l| printed >= l) {
-                out.flush()?;
-                return Ok(());
+            let id: i64 = row.get(0);
+            let line: String = row.get(2);
+            deliver(&client, opts, id, &line).await?;
+            *cursor = Some(id);
+            *delivered += 1;
+            if opts.limit.is_some_and(|l| *delivered >= l) {
+                limit_reached = true;
+                break;
             }
         }
-        out.flush()?;
-        drop(out);
-        if rows.len() == 1000 {
+        // The consumer's position moves once per batch, after delivery: a crash in
+        // between delivers (part of) the batch again, never skips it.
+        if let (Some(name), Some(id), false) = (&opts.consumer, *cursor, rows.is_empty()) {
+            client
+                .execute(
+                    "UPDATE skytrap.alert_consumer SET last_alert_id = $2, updated_at = now()
+                     WHERE name = $1",
+                    &[name, &id],
+                )
+                .await?;
+        }
+        if limit_reached {
+            return Ok(());
+        }
+        if rows.len() == BATCH {
             continue;
         }
         tokio::select! {
             woke = woken.recv() => {
                 if woke.is_none() {
-                    let reason = match driver.await {
-                        Ok(Err(e)) => e.to_string(),
-                        _ => "closed".to_string(),
-                    };
-                    anyhow::bail!("lost the database connection: {reason}");
+                    let reason = driver.await.unwrap_or_else(|e| e.to_string());
+                    return Err(Disconnected(reason).into());
                 }
             }
-            // A safety net: re-read the outbox now and then even without a wake-up.
+            // Re-read the outbox now and then even without a wake-up.
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}
         }
     }
+}
+
+/// Where to start: after `--from`, else where the named consumer left off, else (a new
+/// consumer, or none) after the newest alert.
+async fn initial_position(client: &Client, opts: &Options) -> Result<i64> {
+    let newest: i64 = client
+        .query_one("SELECT coalesce(max(alert_id), 0) FROM skytrap.alert", &[])
+        .await?
+        .get(0);
+    let Some(name) = &opts.consumer else {
+        return Ok(opts.from.unwrap_or(newest));
+    };
+    match opts.from {
+        Some(from) => {
+            client
+                .execute(
+                    "INSERT INTO skytrap.alert_consumer (name, last_alert_id) VALUES ($1, $2)
+                     ON CONFLICT (name) DO UPDATE SET last_alert_id = EXCLUDED.last_alert_id,
+                                                      updated_at = now()",
+                    &[name, &from],
+                )
+                .await?;
+        }
+        None => {
+            client
+                .execute(
+                    "INSERT INTO skytrap.alert_consumer (name, last_alert_id) VALUES ($1, $2)
+                     ON CONFLICT (name) DO NOTHING",
+                    &[name, &newest],
+                )
+                .await?;
+        }
+    }
+    Ok(client
+        .query_one(
+            "SELECT last_alert_id FROM skytrap.alert_consumer WHERE name = $1",
+            &[name],
+        )
+        .await?
+        .get(0))
+}
+
+/// Hands one alert to every responder. A responder's own failure (a full disk, a closed
+/// stdout) stops the listener without advancing the consumer, so the alert is delivered
+/// again next time; a failing --exec command is retried and then parked.
+async fn deliver(client: &Client, opts: &Options, id: i64, line: &str) -> Result<()> {
+    if opts.json {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}")?;
+        out.flush()?;
+    }
+    if let Some(dir) = &opts.voevent {
+        let alert: serde_json::Value = serde_json::from_str(line)?;
+        let xml = voevent::render(&alert, &opts.ivorn_root)?;
+        let path = dir.join(format!("{id}.xml"));
+        let tmp = dir.join(format!(".{id}.xml.partial"));
+        std::fs::write(&tmp, xml).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    if let Some(command) = &opts.exec {
+        let mut failure = String::new();
+        for attempt in 1..=opts.exec_attempts.max(1) {
+            match run_command(command, id, line).await {
+                Ok(()) => return Ok(()),
+                Err(e) => failure = format!("{e:#}"),
+            }
+            if attempt < opts.exec_attempts {
+                tokio::time::sleep(Duration::from_millis(500) * attempt).await;
+            }
+        }
+        let consumer = opts.consumer.as_deref().unwrap_or("");
+        client
+            .execute(
+                "INSERT INTO skytrap.alert_parked (consumer, alert_id, attempts, error)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (consumer, alert_id) DO UPDATE
+                 SET attempts = EXCLUDED.attempts, error = EXCLUDED.error, parked_at = now()",
+                &[&consumer, &id, &(opts.exec_attempts as i32), &failure],
+            )
+            .await?;
+        eprintln!(
+            "skytrap: listen: alert {id} parked after {} attempts: {failure}",
+            opts.exec_attempts
+        );
+    }
+    Ok(())
+}
+
+async fn run_command(command: &str, id: i64, line: &str) -> Result<()> {
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env("SKYTRAP_ALERT_ID", id.to_string())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run `{command}`"))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // A command that does not read its input is not an error.
+    let _ = stdin.write_all(format!("{line}\n").as_bytes()).await;
+    drop(stdin);
+    let status = child.wait().await?;
+    anyhow::ensure!(status.success(), "`{command}` exited with {status}");
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use skytrap_loader::{cluster, db, extract, listen, load, output, simulate};
+use skytrap_loader::{cluster, db, extract, listen, load, output, rules, simulate};
 use std::path::PathBuf;
 
 /// Find transient and variable radio sources in a stream of sky images.
@@ -34,6 +34,12 @@ enum Command {
         /// Image side in pixels
         #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(64..=16384))]
         size: u32,
+        /// Number of variable sources
+        #[arg(long, default_value_t = 4)]
+        variables: usize,
+        /// Number of transients (each appears after the first epoch)
+        #[arg(long, default_value_t = 3)]
+        transients: usize,
     },
     /// Find and measure the sources in FITS images; print them as CSV or JSON lines
     Extract {
@@ -54,14 +60,85 @@ enum Command {
         #[command(flatten)]
         params: ExtractOptions,
     },
-    /// Print alerts as JSON lines as they are committed
+    /// Deliver alerts as they are committed: JSON lines on stdout (the default), VOEvent
+    /// files, or a command per alert
     Listen {
-        /// Start after this alert id (0: every alert in the outbox) [default: only new alerts]
+        /// Start after this alert id (0: every alert in the outbox); resets a named
+        /// consumer [default: where the consumer left off, else only new alerts]
         #[arg(long, value_name = "ID")]
         from: Option<i64>,
+        /// Keep this listener's position in the database under NAME, so it resumes where
+        /// it stopped (at-least-once delivery)
+        #[arg(long, value_name = "NAME")]
+        consumer: Option<String>,
         /// Exit after this many alerts
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
+        /// Print each alert as a JSON line (the default when no other responder is given)
+        #[arg(long)]
+        json: bool,
+        /// Write each alert as a VOEvent 2.0 file DIR/<alert_id>.xml
+        #[arg(long, value_name = "DIR")]
+        voevent: Option<PathBuf>,
+        /// Run a shell command per alert with its JSON on stdin (SKYTRAP_ALERT_ID set);
+        /// a failing command is retried, then the alert is parked in skytrap.alert_parked
+        #[arg(long, value_name = "CMD")]
+        exec: Option<String>,
+        /// Attempts of the --exec command before an alert is parked
+        #[arg(long, default_value_t = 3, value_name = "N")]
+        exec_attempts: u32,
+        /// IVORN of the VOEvent stream
+        #[arg(
+            long,
+            default_value = "ivo://skytrap.invalid/alerts",
+            value_name = "IVORN"
+        )]
+        ivorn_root: String,
+    },
+    /// Show or change a dataset's alert rules
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// List the rules of a dataset
+    Show {
+        #[arg(long)]
+        dataset: String,
+    },
+    /// Change one rule; settings not given stay as they are
+    Set {
+        #[arg(long)]
+        dataset: String,
+        #[arg(value_parser = ["new_source", "variable", "flux_jump", "monitor_detection"])]
+        kind: String,
+        #[arg(long)]
+        enabled: Option<bool>,
+        /// new_source: 0 alerts on possible and likely transients, 1 on likely only
+        #[arg(long, value_parser = clap::value_parser!(i16).range(0..=1))]
+        min_newsource_type: Option<i16>,
+        /// new_source: least detection significance, sigma
+        #[arg(long)]
+        min_det_sigma: Option<f64>,
+        /// variable: least η of the integrated flux
+        #[arg(long)]
+        eta_min: Option<f64>,
+        /// variable: least V of the integrated flux
+        #[arg(long)]
+        v_min: Option<f64>,
+        /// variable: only this frequency band (id)
+        #[arg(long)]
+        band: Option<i32>,
+        /// flux_jump: least |Vs| between consecutive points
+        #[arg(long)]
+        vs_min: Option<f64>,
+        /// flux_jump: least |m| between consecutive points
+        #[arg(long)]
+        m_min: Option<f64>,
+        /// monitor_detection: largest distance from a monitor position, arcsec
+        #[arg(long)]
+        radius_arcsec: Option<f64>,
     },
 }
 
@@ -179,6 +256,8 @@ fn run(cli: Cli) -> Result<()> {
             epochs,
             seed,
             size,
+            variables,
+            transients,
         } => {
             simulate::simulate(
                 outdir,
@@ -186,6 +265,8 @@ fn run(cli: Cli) -> Result<()> {
                     epochs: *epochs,
                     seed: *seed,
                     size: *size as usize,
+                    variables: *variables,
+                    transients: *transients,
                 },
             )?;
         }
@@ -201,8 +282,60 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             runtime()?.block_on(load::load(&url(), dataset, images, &params.params()))?;
         }
-        Command::Listen { from, limit } => {
-            runtime()?.block_on(listen::listen(&url(), *from, *limit))?;
+        Command::Listen {
+            from,
+            consumer,
+            limit,
+            json,
+            voevent,
+            exec,
+            exec_attempts,
+            ivorn_root,
+        } => {
+            if let Some(dir) = voevent {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let options = listen::Options {
+                from: *from,
+                limit: *limit,
+                consumer: consumer.clone(),
+                json: *json || (voevent.is_none() && exec.is_none()),
+                voevent: voevent.clone(),
+                exec: exec.clone(),
+                exec_attempts: *exec_attempts,
+                ivorn_root: ivorn_root.clone(),
+            };
+            runtime()?.block_on(listen::listen(&url(), &options))?;
+        }
+        Command::Rules(RulesCommand::Show { dataset }) => {
+            runtime()?.block_on(rules::show(&url(), dataset))?;
+        }
+        Command::Rules(RulesCommand::Set {
+            dataset,
+            kind,
+            enabled,
+            min_newsource_type,
+            min_det_sigma,
+            eta_min,
+            v_min,
+            band,
+            vs_min,
+            m_min,
+            radius_arcsec,
+        }) => {
+            let changes = rules::Changes {
+                enabled: *enabled,
+                min_newsource_type: *min_newsource_type,
+                min_det_sigma: *min_det_sigma,
+                eta_min: *eta_min,
+                v_min: *v_min,
+                band: *band,
+                vs_min: *vs_min,
+                m_min: *m_min,
+                radius_arcsec: *radius_arcsec,
+            };
+            runtime()?.block_on(rules::set(&url(), dataset, kind, &changes))?;
         }
     }
     Ok(())

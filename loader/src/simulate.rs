@@ -59,6 +59,8 @@ pub struct Settings {
     pub epochs: usize,
     pub seed: u64,
     pub size: usize,
+    pub variables: usize,
+    pub transients: usize,
 }
 
 /// What kind of source, and its flux in each epoch (Jy).
@@ -217,7 +219,7 @@ fn sky_model(settings: &Settings, wcs: &Wcs) -> Vec<TrueSource> {
     let mut rng = Rng::new(settings.seed);
     let size = settings.size as f64;
     let n_steady = (settings.size * settings.size / 5000).max(6);
-    let (n_variable, n_transient) = (4, 3);
+    let (n_variable, n_transient) = (settings.variables, settings.transients);
     let min_separation = 4.0 * 2.0 * beam_in_pixels().smaj;
     let mut placed: Vec<(f64, f64)> = Vec::new();
     let mut sources = Vec::new();
@@ -406,6 +408,8 @@ mod tests {
             epochs: 3,
             seed: 42,
             size: 256,
+            variables: 4,
+            transients: 3,
         };
         let wcs = Wcs::from_header(&header_for(256, 0)).unwrap();
         let a = sky_model(&s, &wcs);

@@ -135,3 +135,81 @@ pub fn minimal_fits(nx: usize, ny: usize, cards: &[&str], value: f32) -> Vec<u8>
     bytes.resize(bytes.len().div_ceil(2880) * 2880, 0);
     bytes
 }
+
+/// A child process that is killed (SIGKILL) when dropped: when a test ends, passed or
+/// failed, or on purpose.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A private cluster of the test's own (`skytrap db up`), for tests that stop and start
+/// the server; stopped when dropped.
+pub struct PrivateCluster {
+    pub dir: PathBuf,
+    pub port: u16,
+}
+
+impl PrivateCluster {
+    pub fn start(name: &str) -> PrivateCluster {
+        let dir = scratch_dir(name).join("pgdata");
+        let port = 55000 + (std::process::id() % 5000) as u16;
+        let cluster = PrivateCluster { dir, port };
+        cluster.up();
+        cluster
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgresql://postgres@127.0.0.1:{}/skytrap", self.port)
+    }
+
+    pub fn up(&self) {
+        let out = skytrap()
+            .args(["db", "up", "--port", &self.port.to_string(), "--dir"])
+            .arg(&self.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "db up: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Stops the server with a fast shutdown (open connections are cut).
+    pub fn down(&self) {
+        let out = skytrap()
+            .args(["db", "down", "--dir"])
+            .arg(&self.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "db down: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        let _ = skytrap()
+            .args(["db", "down", "--dir"])
+            .arg(&self.dir)
+            .output();
+    }
+}
+
+/// Alert ids in a file of JSON lines written by `skytrap listen`.
+pub fn alert_ids(path: &Path) -> Vec<i64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|a| a["alert_id"].as_i64())
+        .collect()
+}

@@ -3,22 +3,12 @@
 
 use skytrap_core::sky;
 use skytrap_loader::simulate::{self, Settings};
-use skytrap_tests::{read_truth, scratch_database, scratch_dir, skytrap, Truth};
+use skytrap_tests::{read_truth, scratch_database, scratch_dir, skytrap, KillOnDrop, Truth};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const EPOCHS: usize = 8;
-
-/// A child process that is killed when the test ends, passed or failed.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Truth rows grouped per source.
 fn sources(truth: &[Truth], kind: &str) -> Vec<Vec<Truth>> {
@@ -42,6 +32,8 @@ async fn simulated_transients_become_new_sources_and_alerts() {
             epochs: EPOCHS,
             seed: 7,
             size: 512,
+            variables: 4,
+            transients: 3,
         },
     )
     .unwrap();
@@ -108,6 +100,7 @@ async fn simulated_transients_become_new_sources_and_alerts() {
         .await
         .unwrap();
     let mut transient_runcats = Vec::new();
+    let mut first_epochs = Vec::new();
     for rows in &transients {
         let first = rows.iter().find(|t| t.flux > 0.0);
         let Some(first) = first else { continue };
@@ -124,6 +117,7 @@ async fn simulated_transients_become_new_sources_and_alerts() {
         // Injected at 40 sigma or more into an image whose earlier epochs were clean.
         assert_eq!(hit.get::<_, i16>(3), 1);
         transient_runcats.push(hit.get::<_, i64>(4));
+        first_epochs.push((hit.get::<_, i64>(4), first.date_obs.clone()));
     }
     let appearing = transients
         .iter()
@@ -151,14 +145,21 @@ async fn simulated_transients_become_new_sources_and_alerts() {
     assert_eq!(points.len(), EPOCHS);
     assert_eq!(images_seen.len(), EPOCHS);
 
-    // The listener printed exactly one alert per transient, naming its lightcurve.
+    // The listener printed exactly one new-source alert per transient, naming its
+    // lightcurve (variables also raise variable and flux-jump alerts).
     let stdout = listener.0.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .take(appearing)
-            .map(|l| serde_json::from_str::<serde_json::Value>(&l.unwrap()).unwrap())
-            .collect::<Vec<_>>()
+        let mut new_sources = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let alert: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+            if alert["kind"] == "new_source" {
+                new_sources.push(alert);
+                if new_sources.len() == appearing {
+                    break;
+                }
+            }
+        }
+        new_sources
     });
     let deadline = Instant::now() + Duration::from_secs(30);
     while !reader.is_finished() && Instant::now() < deadline {
@@ -173,7 +174,18 @@ async fn simulated_transients_become_new_sources_and_alerts() {
     alerted.sort();
     transient_runcats.sort();
     assert_eq!(alerted, transient_runcats);
-    assert!(alerts.iter().all(|a| a["kind"] == "new_source"));
+    for alert in &alerts {
+        let runcat = alert["object"]["runcat"].as_i64().unwrap();
+        let (_, date) = first_epochs.iter().find(|(r, _)| *r == runcat).unwrap();
+        // The alert's measurement is the first detection, in the epoch it appeared.
+        let seen = alert["source"]["taustart_ts"].as_str().unwrap();
+        assert_eq!(format!("{seen}.0"), *date, "alert epoch of runcat {runcat}");
+    }
+    let before: i64 = client
+        .query_one("SELECT count(*) FROM skytrap.alert", &[])
+        .await
+        .unwrap()
+        .get(0);
 
     // Loading the same images again adds nothing.
     let out = skytrap()
@@ -184,13 +196,15 @@ async fn simulated_transients_become_new_sources_and_alerts() {
     assert!(out.status.success());
     let counts = client
         .query_one(
-            "SELECT (SELECT count(*) FROM skytrap.image), (SELECT count(*) FROM skytrap.alert)",
+            "SELECT (SELECT count(*) FROM skytrap.image), (SELECT count(*) FROM skytrap.alert),
+                    (SELECT count(*) FROM skytrap.alert WHERE kind = 'new_source')",
             &[],
         )
         .await
         .unwrap();
     assert_eq!(counts.get::<_, i64>(0), EPOCHS as i64);
-    assert_eq!(counts.get::<_, i64>(1), appearing as i64);
+    assert_eq!(counts.get::<_, i64>(1), before);
+    assert_eq!(counts.get::<_, i64>(2), appearing as i64);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -203,6 +217,8 @@ async fn a_bad_file_stops_the_load_before_anything_is_written() {
             epochs: 2,
             seed: 3,
             size: 256,
+            variables: 4,
+            transients: 3,
         },
     )
     .unwrap();

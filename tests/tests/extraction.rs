@@ -16,6 +16,8 @@ fn bright_isolated_sources_are_found_and_measured() {
         epochs: 1,
         seed: 2024,
         size: 768,
+        variables: 4,
+        transients: 3,
     };
     let paths = simulate::simulate(&dir, &settings).unwrap();
     let image = fits::read(&paths[0]).unwrap();
@@ -77,6 +79,8 @@ fn extract_prints_the_documented_csv_columns() {
             epochs: 1,
             seed: 5,
             size: 256,
+            variables: 4,
+            transients: 3,
         },
     )
     .unwrap();
@@ -132,6 +136,8 @@ fn bad_files_name_the_file_and_the_reason() {
             epochs: 1,
             seed: 9,
             size: 128,
+            variables: 4,
+            transients: 3,
         },
     )
     .unwrap()

@@ -70,9 +70,26 @@ impl FluxSums {
     }
 }
 
+/// Two-epoch variability t-statistic (Mooley et al. 2016): Vs = (S_a − S_b)/√(σ_a² + σ_b²).
+pub fn two_epoch_vs(f_a: f64, err_a: f64, f_b: f64, err_b: f64) -> f64 {
+    (f_a - f_b) / (err_a * err_a + err_b * err_b).sqrt()
+}
+
+/// Two-epoch modulation index (Mooley et al. 2016): m = 2(S_a − S_b)/(S_a + S_b).
+pub fn two_epoch_m(f_a: f64, f_b: f64) -> f64 {
+    2.0 * (f_a - f_b) / (f_a + f_b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_epoch_metrics_match_hand_values() {
+        // 10 ± 0.3 then 13 ± 0.4: Vs = −3/0.5 = −6, m = −6/23.
+        assert!((two_epoch_vs(10.0, 0.3, 13.0, 0.4) + 6.0).abs() < 1e-12);
+        assert!((two_epoch_m(10.0, 13.0) + 6.0 / 23.0).abs() < 1e-15);
+    }
 
     fn sums(points: &[(f64, f64)]) -> FluxSums {
         points

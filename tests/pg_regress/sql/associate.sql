@@ -1,3 +1,7 @@
+-- Start from an empty skytrap, whatever ran before.
+DROP EXTENSION skytrap CASCADE;
+CREATE EXTENSION skytrap;
+
 -- One source seen in three epochs, and a transient that appears in the third.
 -- Fluxes 1, 2, 3 Jy with 0.1 Jy errors give V = 0.5 and η = 100 (worked by hand:
 -- mean 2, sample sd 1; Σ (I − 2)²/0.01 = 200 over N − 1 = 2).
@@ -52,7 +56,8 @@ FROM skytrap.newsource n
 JOIN skytrap.image p ON p.id = n.previous_limits_image
 JOIN skytrap.extractedsource x ON x.id = n.trigger_xtrsrc;
 
--- The alert carries the measurement, the object and the reason, in schema version 1.
+-- The new source's alert carries the measurement, the object and the reason, in schema
+-- version 1. (The steady source's jumps from 1 to 2 to 3 Jy raise other alerts: alerts.sql.)
 SELECT kind, schema_version,
        body->>'kind' AS body_kind,
        body->'source'->>'f_peak' AS f_peak,
@@ -60,4 +65,4 @@ SELECT kind, schema_version,
        body->'object'->>'datapoints' AS datapoints,
        body->'classification'->>'newsource_type' AS newsource_type,
        body->'classification'->>'previous_rms_max' AS previous_rms_max
-FROM skytrap.alert;
+FROM skytrap.alert WHERE kind = 'new_source';

@@ -1,0 +1,248 @@
+//! VOEvent 2.0 (IVOA Recommendation, 2011) documents for skytrap alerts.
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::fmt::Write;
+
+/// Renders one alert (the JSON that `skytrap listen` prints) as a VOEvent 2.0 document.
+/// Its IVORN is `<ivorn_root>#<alert_id>`; earlier alerts of the same source are cited as
+/// follow-ups.
+pub fn render(alert: &Value, ivorn_root: &str) -> Result<String> {
+    let id = alert["alert_id"]
+        .as_i64()
+        .context("alert without alert_id")?;
+    let kind = alert["kind"].as_str().context("alert without kind")?;
+    let source = &alert["source"];
+    let object = &alert["object"];
+    let number = |v: &Value| v.as_f64().map(|x| x.to_string()).unwrap_or_default();
+    let mut xml = String::new();
+    writeln!(xml, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        xml,
+        r#"<voe:VOEvent xmlns:voe="http://www.ivoa.net/xml/VOEvent/v2.0" version="2.0" role="observation" ivorn="{}#{id}">"#,
+        escape(ivorn_root)
+    )?;
+    writeln!(
+        xml,
+        "  <Who>\n    <AuthorIVORN>{}</AuthorIVORN>\n    <Date>{}</Date>\n  </Who>",
+        escape(ivorn_root),
+        escape(alert["created_at"].as_str().unwrap_or_default())
+    )?;
+
+    writeln!(xml, "  <What>")?;
+    let mut param = |name: &str, value: String, unit: &str, ucd: &str, data_type: &str| {
+        let unit = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(r#" unit="{unit}""#)
+        };
+        let ucd = if ucd.is_empty() {
+            String::new()
+        } else {
+            format!(r#" ucd="{ucd}""#)
+        };
+        writeln!(
+            xml,
+            r#"    <Param name="{name}" value="{}" dataType="{data_type}"{unit}{ucd}/>"#,
+            escape(&value)
+        )
+    };
+    param(
+        "alert_kind",
+        kind.to_string(),
+        "",
+        "meta.code.class",
+        "string",
+    )?;
+    param(
+        "runcat",
+        number_or_int(&object["runcat"]),
+        "",
+        "meta.id",
+        "int",
+    )?;
+    param("xtrsrc", number_or_int(&source["id"]), "", "meta.id", "int")?;
+    param(
+        "image",
+        number_or_int(&source["image"]),
+        "",
+        "meta.id",
+        "int",
+    )?;
+    param(
+        "f_peak",
+        number(&source["f_peak"]),
+        "Jy/beam",
+        "phot.flux.density",
+        "float",
+    )?;
+    param(
+        "f_peak_err",
+        number(&source["f_peak_err"]),
+        "Jy/beam",
+        "stat.error",
+        "float",
+    )?;
+    param(
+        "f_int",
+        number(&source["f_int"]),
+        "Jy",
+        "phot.flux.density",
+        "float",
+    )?;
+    param(
+        "f_int_err",
+        number(&source["f_int_err"]),
+        "Jy",
+        "stat.error",
+        "float",
+    )?;
+    param(
+        "det_sigma",
+        number(&source["det_sigma"]),
+        "",
+        "stat.snr",
+        "float",
+    )?;
+    param(
+        "freq_eff",
+        number(&source["freq_eff"]),
+        "Hz",
+        "em.freq",
+        "float",
+    )?;
+    for key in ["v_int", "eta_int"] {
+        if object[key].is_number() {
+            param(key, number(&object[key]), "", "stat.variance", "float")?;
+        }
+    }
+    if let Some(reasons) = alert["classification"].as_object() {
+        for (key, value) in reasons {
+            let (text, data_type) = match value {
+                Value::Number(n) if n.is_i64() => (n.to_string(), "int"),
+                Value::Number(n) => (n.to_string(), "float"),
+                Value::String(s) => (s.clone(), "string"),
+                Value::Null => continue,
+                other => (other.to_string(), "string"),
+            };
+            param(key, text, "", "", data_type)?;
+        }
+    }
+    writeln!(xml, "  </What>")?;
+
+    let error_arcsec = source["error_radius"].as_f64().unwrap_or(0.0);
+    writeln!(
+        xml,
+        r#"  <WhereWhen>
+    <ObsDataLocation>
+      <ObservatoryLocation id="GEOLUN"/>
+      <ObservationLocation>
+        <AstroCoordSystem id="UTC-ICRS-TOPO"/>
+        <AstroCoords coord_system_id="UTC-ICRS-TOPO">
+          <Time unit="s">
+            <TimeInstant>
+              <ISOTime>{}</ISOTime>
+            </TimeInstant>
+          </Time>
+          <Position2D unit="deg">
+            <Name1>RA</Name1>
+            <Name2>Dec</Name2>
+            <Value2>
+              <C1>{}</C1>
+              <C2>{}</C2>
+            </Value2>
+            <Error2Radius>{}</Error2Radius>
+          </Position2D>
+        </AstroCoords>
+      </ObservationLocation>
+    </ObsDataLocation>
+  </WhereWhen>"#,
+        escape(source["taustart_ts"].as_str().unwrap_or_default()),
+        number(&source["ra"]),
+        number(&source["dec"]),
+        error_arcsec / 3600.0
+    )?;
+    writeln!(
+        xml,
+        "  <How>\n    <Description>skytrap: blind source extraction and association in PostgreSQL (dataset {})</Description>\n  </How>",
+        escape(alert["dataset"]["description"].as_str().unwrap_or_default())
+    )?;
+    let concept = match kind {
+        "new_source" => "new radio source",
+        "variable" => "variable radio source",
+        "flux_jump" => "radio flux change between epochs",
+        _ => "radio source at a monitored position",
+    };
+    writeln!(
+        xml,
+        "  <Why>\n    <Inference>\n      <Concept>{concept}</Concept>\n    </Inference>\n  </Why>"
+    )?;
+    let cited: Vec<i64> = alert["citations"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_i64)
+                .filter(|&c| c != id)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !cited.is_empty() {
+        writeln!(xml, "  <Citations>")?;
+        for c in cited {
+            writeln!(
+                xml,
+                r#"    <EventIVORN cite="followup">{}#{c}</EventIVORN>"#,
+                escape(ivorn_root)
+            )?;
+        }
+        writeln!(
+            xml,
+            "    <Description>earlier alerts on the same source</Description>\n  </Citations>"
+        )?;
+    }
+    writeln!(xml, "</voe:VOEvent>")?;
+    Ok(xml)
+}
+
+fn number_or_int(v: &Value) -> String {
+    v.as_i64()
+        .map(|x| x.to_string())
+        .or_else(|| v.as_f64().map(|x| x.to_string()))
+        .unwrap_or_default()
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_ivorn_position_params_and_citations() {
+        let alert = serde_json::json!({
+            "alert_id": 7, "kind": "flux_jump", "created_at": "2026-01-02T00:00:01+00:00",
+            "dataset": {"id": 1, "description": "a <field> & more"},
+            "source": {"id": 70, "ra": 123.5, "dec": 56.25, "error_radius": 3.6, "f_peak": 0.5,
+                       "f_peak_err": 0.01, "f_int": 0.5, "f_int_err": 0.02, "det_sigma": 50.0,
+                       "image": 3, "freq_eff": 1.5e8, "taustart_ts": "2026-01-02T00:00:00"},
+            "object": {"runcat": 9, "v_int": 0.4, "eta_int": 12.0},
+            "classification": {"vs": 6.5, "m": 0.3, "previous_xtrsrc": 60},
+            "citations": [3, 5]
+        });
+        let xml = render(&alert, "ivo://example.org/skytrap").unwrap();
+        assert!(xml.contains(r#"ivorn="ivo://example.org/skytrap#7""#));
+        assert!(xml.contains("<C1>123.5</C1>") && xml.contains("<C2>56.25</C2>"));
+        assert!(xml.contains("<Error2Radius>0.001</Error2Radius>"));
+        assert!(xml.contains(r#"<Param name="vs" value="6.5" dataType="float"/>"#));
+        assert!(xml.contains(r#"<Param name="previous_xtrsrc" value="60" dataType="int"/>"#));
+        assert!(
+            xml.contains(r#"<EventIVORN cite="followup">ivo://example.org/skytrap#5</EventIVORN>"#)
+        );
+        assert!(xml.contains("a &lt;field&gt; &amp; more"));
+    }
+}
