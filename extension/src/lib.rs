@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 mod associate;
 mod sky;
 mod variability;
+mod xmatch;
 
 extension_sql_file!(
     "../../sql/schema.sql",
@@ -26,6 +27,21 @@ extension_sql_file!(
     requires = ["schema"]
 );
 extension_sql_file!("../../sql/views.sql", name = "views", requires = ["schema"]);
+extension_sql_file!(
+    "../../sql/xmatch.sql",
+    name = "xmatch",
+    requires = [
+        "schema",
+        sky::distance,
+        xmatch::pixel,
+        xmatch::pixel_range_lo,
+        xmatch::pixel_range_hi,
+        xmatch::de_ruiter,
+        xmatch::in_ellipse_exact,
+        xmatch::in_polygon_exact,
+        xmatch::polygon_cone
+    ]
+);
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]

@@ -4,7 +4,7 @@ use pgrx::prelude::*;
 use skytrap_core::sky;
 
 /// Angular distance between two sky positions (Vincenty's formula, exact at all separations).
-#[pg_extern(immutable, strict, parallel_safe)]
+#[pg_extern(immutable, strict, parallel_safe, cost = 50)]
 pub fn distance(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
     sky::distance(ra1, dec1, ra2, dec2)
 }

@@ -213,3 +213,27 @@ pub fn alert_ids(path: &Path) -> Vec<i64> {
         .filter_map(|a| a["alert_id"].as_i64())
         .collect()
 }
+
+/// Loads Q3C and pgSphere (Debian's postgresql-15-q3c and postgresql-15-pgsphere) into a
+/// database, as oracles. Debian's pg_sphere 1.2.0 script does not load on PostgreSQL
+/// 15.20 (its obsolete GAVO `@` operators fail the commutator check; upstream pgsphere
+/// issue #85), so its script is run as plain SQL without that block.
+pub async fn load_q3c_and_pgsphere(client: &Client) {
+    client.batch_execute("CREATE EXTENSION q3c").await.unwrap();
+    let script = std::fs::read_to_string("/usr/share/postgresql/15/extension/pg_sphere--1.2.0.sql")
+        .expect("pgSphere script: install postgresql-15-pgsphere");
+    let start = script
+        .find("-- a minimal set of backwards-compatible operators for GAVO")
+        .expect("the GAVO block");
+    let end = script[start..]
+        .find("-- debugging")
+        .expect("the end of the GAVO block")
+        + start;
+    let sql = format!("{}{}", &script[..start], &script[end..])
+        .lines()
+        .filter(|l| !l.starts_with("\\echo"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("MODULE_PATHNAME", "$libdir/pg_sphere");
+    client.batch_execute(&sql).await.unwrap();
+}

@@ -6,5 +6,6 @@
 
 pub mod associate;
 pub mod newsource;
+pub mod pixel;
 pub mod sky;
 pub mod variability;

@@ -28,8 +28,12 @@ pub fn unit_vector(ra: f64, dec: f64) -> [f64; 3] {
 }
 
 /// Angular distance in degrees by Vincenty's formula: accurate at every separation,
-/// unlike the law of cosines (small angles) or haversine (near antipodes).
+/// unlike the law of cosines (small angles) or haversine (near antipodes). NaN when a
+/// declination is outside [-90, 90]; any RA is taken modulo 360.
 pub fn distance(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
+    if dec1.abs() > 90.0 || dec2.abs() > 90.0 {
+        return f64::NAN;
+    }
     let dra = (ra2 - ra1).to_radians();
     let (sd1, cd1) = dec1.to_radians().sin_cos();
     let (sd2, cd2) = dec2.to_radians().sin_cos();
@@ -91,9 +95,117 @@ pub fn de_ruiter(a: &Position, b: &Position) -> f64 {
     (dra * dra / ew2 + ddec * ddec / ns2).sqrt()
 }
 
+/// Whether (ra, dec) lies in the ellipse centred on (ra0, dec0) with semi-axes `smaj` ≥
+/// `smin` (degrees) and the major axis at position angle `pa` (degrees east of north): the
+/// point at distance d and position angle φ is inside when
+/// (d·cos(φ − pa)/smaj)² + (d·sin(φ − pa)/smin)² ≤ 1.
+pub fn in_ellipse(ra: f64, dec: f64, ra0: f64, dec0: f64, smaj: f64, smin: f64, pa: f64) -> bool {
+    let d = distance(ra0, dec0, ra, dec);
+    // NaN distances (bad coordinates) fail this test too.
+    if d.is_nan() || d > smaj {
+        return false;
+    }
+    if d == 0.0 {
+        return true;
+    }
+    let t = (position_angle(ra0, dec0, ra, dec) - pa).to_radians();
+    (d * t.cos() / smaj).powi(2) + (d * t.sin() / smin).powi(2) <= 1.0
+}
+
+/// Centre and radius (degrees) of a cone holding a spherical polygon given as
+/// (ra, dec) vertices joined by great circles; None if it has fewer than 3 vertices, a bad
+/// coordinate, or does not fit in a hemisphere.
+pub fn polygon_cone(vertices: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+    if vertices.len() < 3
+        || vertices
+            .iter()
+            .any(|&(ra, dec)| !ra.is_finite() || dec.is_nan() || dec.abs() > 90.0)
+    {
+        return None;
+    }
+    let sum = vertices.iter().fold([0.0; 3], |s, &(ra, dec)| {
+        let v = unit_vector(ra, dec);
+        [s[0] + v[0], s[1] + v[1], s[2] + v[2]]
+    });
+    let norm = (sum[0] * sum[0] + sum[1] * sum[1] + sum[2] * sum[2]).sqrt();
+    if norm < 1e-12 {
+        return None;
+    }
+    let dec0 = (sum[2] / norm).clamp(-1.0, 1.0).asin().to_degrees();
+    let ra0 = normalise_ra(sum[1].atan2(sum[0]).to_degrees());
+    // A cap smaller than a hemisphere holds the great-circle arcs between its points.
+    let radius = vertices
+        .iter()
+        .map(|&(ra, dec)| distance(ra0, dec0, ra, dec))
+        .fold(0.0, f64::max);
+    (radius < 90.0).then_some((ra0, dec0, radius))
+}
+
+/// Whether (ra, dec) lies inside the spherical polygon: the gnomonic projection about the
+/// polygon's centre maps its great-circle edges to straight lines, where an even-odd
+/// crossing test decides.
+pub fn in_polygon(ra: f64, dec: f64, vertices: &[(f64, f64)]) -> bool {
+    let Some((ra0, dec0, radius)) = polygon_cone(vertices) else {
+        return false;
+    };
+    let d = distance(ra0, dec0, ra, dec);
+    if d.is_nan() || d > radius {
+        return false;
+    }
+    let project = |ra: f64, dec: f64| {
+        let (sd0, cd0) = dec0.to_radians().sin_cos();
+        let (sd, cd) = dec.to_radians().sin_cos();
+        let (sda, cda) = (ra - ra0).to_radians().sin_cos();
+        let cos_c = sd0 * sd + cd0 * cd * cda;
+        (cd * sda / cos_c, (cd0 * sd - sd0 * cd * cda) / cos_c)
+    };
+    let (x, y) = project(ra, dec);
+    let corners: Vec<(f64, f64)> = vertices.iter().map(|&(r, d)| project(r, d)).collect();
+    let mut inside = false;
+    for (i, &(xi, yi)) in corners.iter().enumerate() {
+        let (xj, yj) = corners[(i + corners.len() - 1) % corners.len()];
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ellipse_membership() {
+        // 1 × 0.5 degree ellipse along PA 90 (east-west) at the equator.
+        let e = |ra, dec| in_ellipse(ra, dec, 100.0, 0.0, 1.0, 0.5, 90.0);
+        assert!(e(100.9, 0.0) && !e(101.1, 0.0));
+        assert!(e(100.0, 0.45) && !e(100.0, 0.55));
+        assert!(e(100.0, 0.0));
+        // Rotated to PA 0 the long axis runs north-south.
+        assert!(in_ellipse(100.0, 0.9, 100.0, 0.0, 1.0, 0.5, 0.0));
+        assert!(!in_ellipse(100.6, 0.0, 100.0, 0.0, 1.0, 0.5, 0.0));
+    }
+
+    #[test]
+    fn polygon_membership_across_ra_zero_and_at_the_pole() {
+        let square = [(359.0, -1.0), (1.0, -1.0), (1.0, 1.0), (359.0, 1.0)];
+        assert!(in_polygon(0.0, 0.0, &square));
+        assert!(in_polygon(359.5, 0.5, &square));
+        assert!(!in_polygon(2.0, 0.0, &square));
+        assert!(!in_polygon(180.0, 0.0, &square));
+        // A triangle around the north pole holds the pole.
+        let cap = [(0.0, 80.0), (120.0, 80.0), (240.0, 80.0)];
+        assert!(in_polygon(45.0, 89.0, &cap));
+        assert!(!in_polygon(45.0, 70.0, &cap));
+        assert!(polygon_cone(&square[..2]).is_none());
+    }
+
+    #[test]
+    fn distance_refuses_impossible_declinations() {
+        assert!(distance(0.0, 91.0, 0.0, 0.0).is_nan());
+        assert!((distance(-10.0, 0.0, 350.0, 0.0)).abs() < 1e-12);
+    }
 
     #[test]
     fn normalise_ra_folds_and_never_returns_360() {
