@@ -14,10 +14,13 @@ fn pixel(ra: f64, decl: f64) -> Option<i64> {
     pixel::key(ra, decl)
 }
 
+/// A cone (the bits of ra, decl, radius) and the key ranges that cover it.
+type CachedCone = ([u64; 3], [(i64, i64); pixel::RANGES]);
+
 thread_local! {
     /// The last cone's ranges: the SQL predicates ask for the nine ranges one at a time,
     /// with the same cone, for each row of a join.
-    static LAST_CONE: Cell<Option<([u64; 3], [(i64, i64); pixel::RANGES])>> = const { Cell::new(None) };
+    static LAST_CONE: Cell<Option<CachedCone>> = const { Cell::new(None) };
 }
 
 fn cone_range(ra: f64, decl: f64, radius: f64, n: i32) -> (i64, i64) {
@@ -94,14 +97,14 @@ fn vertices(polygon: &[f64]) -> Vec<(f64, f64)> {
 /// Exact test: (ra, decl) inside the polygon {ra1, dec1, ra2, dec2, ...} (great-circle edges).
 #[pg_extern(immutable, strict, parallel_safe)]
 fn in_polygon_exact(ra: f64, decl: f64, polygon: Vec<f64>) -> bool {
-    polygon.len() % 2 == 0 && sky::in_polygon(ra, decl, &vertices(&polygon))
+    polygon.len().is_multiple_of(2) && sky::in_polygon(ra, decl, &vertices(&polygon))
 }
 
 /// The cone {ra, dec, radius} that holds a polygon; NULL for a polygon that is not one
 /// (odd length, fewer than 3 vertices, bad coordinates, larger than a hemisphere).
 #[pg_extern(immutable, strict, parallel_safe)]
 fn polygon_cone(polygon: Vec<f64>) -> Option<Vec<f64>> {
-    if polygon.len() % 2 != 0 {
+    if !polygon.len().is_multiple_of(2) {
         return None;
     }
     sky::polygon_cone(&vertices(&polygon)).map(|(ra, dec, r)| vec![ra, dec, r])
