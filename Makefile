@@ -9,7 +9,8 @@ PGRX_VERSION := 0.18.1
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SKYTRAP      := target/release/skytrap
 DEBIAN_PACKAGES := postgresql-15 postgresql-server-dev-15 postgresql-client-15 libclang-dev \
-                   clang pkg-config libcfitsio-dev sudo libxml2-utils
+                   clang pkg-config libcfitsio-dev sudo libxml2-utils \
+                   postgresql-15-q3c postgresql-15-pgsphere
 
 # The test suite's own cluster: never the system one, never the demo's.
 TEST_PORT ?= 54339

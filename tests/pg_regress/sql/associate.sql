@@ -66,3 +66,13 @@ SELECT kind, schema_version,
        body->'classification'->>'newsource_type' AS newsource_type,
        body->'classification'->>'previous_rms_max' AS previous_rms_max
 FROM skytrap.alert WHERE kind = 'new_source';
+
+-- All running-catalogue sources inside an image's extraction region (its sky region, a
+-- 1 degree circle around (10, 0)): both lightcurves.
+SELECT i.url, count(r.id) AS sources_inside
+FROM skytrap.image i
+JOIN skytrap.skyregion s ON s.id = i.skyrgn
+JOIN skytrap.runningcatalog r
+  ON skytrap.in_cone(r.wm_ra, r.wm_decl, s.centre_ra, s.centre_decl, s.xtr_radius)
+WHERE i.url = 'epoch3.fits'
+GROUP BY i.url;

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Cross-match benchmark: skytrap.xmatch against Q3C's q3c_join, pgSphere's GiST and a
+# plain btree on (zone, ra, decl) with an exact unit-vector test, on the same tables in the
+# same run; also index build time and size, and single cone searches including planning.
+# Usage: tests/bench/xmatch.sh [CATALOGUE_ROWS]   (default 10000000; installs a release build)
+# JIT is off for every method: its compile time is overhead of the session, not the method.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rows=${1:-10000000}
+port=54359
+dir=target/bench-xmatch-pgdata
+make -s deps install-release build >/dev/null
+skytrap=target/release/skytrap
+[ -f "$dir/PG_VERSION" ] && "$skytrap" db down --dir "$dir" || true
+rm -rf "$dir"
+"$skytrap" db up --dir "$dir" --port "$port" 2>/dev/null
+url="postgresql://postgres@127.0.0.1:$port/skytrap"
+psql -qX "$url" -c "ALTER SYSTEM SET shared_buffers = '4GB'" -c "ALTER SYSTEM SET jit = off" \
+     -c "ALTER SYSTEM SET max_parallel_workers_per_gather = 0"
+"$skytrap" db down --dir "$dir" && "$skytrap" db up --dir "$dir" --port "$port" 2>/dev/null
+trap '"$skytrap" db down --dir "$dir"' EXIT
+q() { psql -qXAt -v ON_ERROR_STOP=1 "$url" "$@"; }
+# Time one statement in milliseconds (psql's \timing), or "timeout" past 300 s.
+t() { psql -qX "$url" -c "SET statement_timeout = '300s'" -c '\timing on' -c "$1" 2>&1 |
+      awk '/^Time:/ {ms=$2} /statement timeout/ {ms="timeout"} END {print ms}'; }
+
+# pgSphere 1.2.0 from Debian does not load on PostgreSQL 15.20 (upstream issue #85): run
+# its script without the obsolete GAVO operators.
+sed -e '/^\\echo/d' -e '/backwards-compatible operators for GAVO/,/^-- debugging/d' \
+    -e 's|MODULE_PATHNAME|$libdir/pg_sphere|g' /usr/share/postgresql/15/extension/pg_sphere--1.2.0.sql |
+    q -f - >/dev/null 2>&1
+q -c "CREATE EXTENSION q3c"
+
+echo "catalogues: $rows rows, full sky and a 10x10 degree field; machine: $(nproc) cores"
+for cat in sky field; do
+    if [ $cat = sky ]; then
+        ra="random() * 360"; dec="degrees(asin(2 * random() - 1))"
+    else
+        ra="145 + 10 * random()"; dec="15 + 10 * random()"
+    fi
+    # random() in the select list is drawn for every row.
+    q -c "CREATE TABLE cat_$cat AS SELECT id, ra, decl, floor(decl)::int AS zone,
+              cos(radians(decl)) * cos(radians(ra)) AS x, cos(radians(decl)) * sin(radians(ra)) AS y,
+              sin(radians(decl)) AS z
+          FROM (SELECT i AS id, $ra AS ra, $dec AS decl FROM generate_series(1, $rows) i) p
+          ORDER BY random()"
+    for n in 100 1000 10000 100000; do
+        q -c "CREATE TABLE img_${cat}_$n AS SELECT id, ra, decl, zone, x, y, z FROM cat_$cat ORDER BY random() LIMIT $n;
+              UPDATE img_${cat}_$n SET ra = ra + 1e-4, x = cos(radians(decl)) * cos(radians(ra + 1e-4)),
+                                        y = cos(radians(decl)) * sin(radians(ra + 1e-4));
+              ANALYZE img_${cat}_$n"
+    done
+done
+
+# Each method gets the catalogue with its own index only (other indexes on the same table
+# mislead Q3C's planning into full nested loops): build it (timed), query, drop it.
+declare -A ms
+methods="skytrap q3c pgsphere zones"
+index_def() {
+    case $1 in
+        skytrap) echo "(skytrap.pixel(ra, decl) skytrap.pixel_ops)" ;;
+        q3c) echo "(q3c_ang2ipix(ra, decl))" ;;
+        pgsphere) echo "USING gist (spoint(radians(ra), radians(decl)))" ;;
+        zones) echo "(zone, ra, decl)" ;;
+    esac
+}
+join_on() { # method radius
+    case $1 in
+        skytrap) echo "skytrap.xmatch(i.ra, i.decl, c.ra, c.decl, $2)" ;;
+        q3c) echo "q3c_join(i.ra, i.decl, c.ra, c.decl, $2)" ;;
+        pgsphere) echo "spoint(radians(c.ra), radians(c.decl)) @ scircle(spoint(radians(i.ra), radians(i.decl)), radians($2))" ;;
+        # TraP's zones, well indexed: one btree range scan per zone the cone touches.
+        zones) echo "c.zone = ANY (ARRAY[floor(i.decl - $2)::int, floor(i.decl + $2)::int])
+                     AND c.ra BETWEEN i.ra - skytrap.alpha($2, i.decl) AND i.ra + skytrap.alpha($2, i.decl)
+                     AND c.decl BETWEEN i.decl - $2 AND i.decl + $2
+                     AND c.x * i.x + c.y * i.y + c.z * i.z > cos(radians($2))" ;;
+    esac
+}
+printf '\n%-10s %-10s %12s %10s\n' catalogue index "build ms" "size MB"
+for cat in sky field; do
+    for m in $methods; do
+        build=$(t "CREATE INDEX cat_${cat}_$m ON cat_$cat $(index_def $m)")
+        mb=$(q -c "SELECT round(pg_relation_size('cat_${cat}_$m') / 1048576.0)")
+        printf '%-10s %-10s %12s %10s\n' "$cat" "$m" "$build" "$mb"
+        q -c "ANALYZE cat_$cat"
+        for n in 100 1000 10000 100000; do
+            for r in 10 60; do
+                ms[$cat,$n,$r,$m]=$(t "SELECT count(*) FROM img_${cat}_$n i JOIN cat_$cat c ON $(join_on $m "$r / 3600.0")")
+            done
+        done
+        if [ $m = skytrap ] && [ $cat = sky ]; then
+            # Single cone searches against the full-sky catalogue, while its index is there.
+            sqlfile=$(mktemp)
+            echo '\timing on' > "$sqlfile"
+            for k in $(seq 1 20); do
+                echo "SELECT count(*) FROM cat_sky WHERE skytrap.in_cone(ra, decl, $((k * 17 % 360)).5, $((k * 7 % 160 - 80)).25, 10 / 3600.0);" >> "$sqlfile"
+            done
+            cone=$(psql -qX "$url" -f "$sqlfile" | awk '/^Time:/ {s += $2; n++} END {printf "%.3f", s / n}')
+            rm -f "$sqlfile"
+        fi
+        q -c "DROP INDEX cat_${cat}_$m"
+    done
+done
+
+printf '\n%-9s %7s %6s %11s %11s %11s %11s %9s\n' catalogue sources arcsec skytrap q3c pgsphere zones "vs best"
+for cat in sky field; do
+    for n in 100 1000 10000 100000; do
+        for r in 10 60; do
+            s=${ms[$cat,$n,$r,skytrap]}
+            best=$(printf '%s\n' "${ms[$cat,$n,$r,q3c]}" "${ms[$cat,$n,$r,pgsphere]}" "${ms[$cat,$n,$r,zones]}" | grep -v timeout | sort -g | head -1)
+            ratio=$(awk -v a="$s" -v b="$best" 'BEGIN { if (a == "timeout" || b == "") print "-"; else printf "%.2fx", a / b }')
+            printf '%-9s %7s %6s %11s %11s %11s %11s %9s\n' "$cat" "$n" "$r" "$s" "${ms[$cat,$n,$r,q3c]}" \
+                "${ms[$cat,$n,$r,pgsphere]}" "${ms[$cat,$n,$r,zones]}" "$ratio"
+        done
+    done
+done
+echo
+echo "single 10 arcsec cone search on the full-sky catalogue, including planning, mean of 20: skytrap $cone ms"
