@@ -52,33 +52,16 @@ AS $$
 $$;
 
 -- Join predicate: are two positions within `radius` (which may come from either row)?
--- Both sides' key ranges are stated, so an index on either side's skytrap.pixel serves,
--- whatever the argument order.
+-- Each position is in the other's cone; stating both lets an index on either side's
+-- skytrap.pixel serve, whatever the argument order.
 CREATE FUNCTION skytrap.xmatch(ra1 double precision, decl1 double precision,
                                ra2 double precision, decl2 double precision,
                                radius double precision)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT ((skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra1, decl1, radius, 1) AND skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra1, decl1, radius, 1))
-         OR (skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra1, decl1, radius, 2) AND skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra1, decl1, radius, 2))
-         OR (skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra1, decl1, radius, 3) AND skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra1, decl1, radius, 3))
-         OR (skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra1, decl1, radius, 4) AND skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra1, decl1, radius, 4))
-         OR (skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra1, decl1, radius, 5) AND skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra1, decl1, radius, 5))
-         OR (skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra1, decl1, radius, 6) AND skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra1, decl1, radius, 6))
-         OR (skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra1, decl1, radius, 7) AND skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra1, decl1, radius, 7))
-         OR (skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra1, decl1, radius, 8) AND skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra1, decl1, radius, 8))
-         OR (skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra1, decl1, radius, 9) AND skytrap.pixel(ra2, decl2) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra1, decl1, radius, 9)))
-       AND ((skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra2, decl2, radius, 1) AND skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra2, decl2, radius, 1))
-         OR (skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra2, decl2, radius, 2) AND skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra2, decl2, radius, 2))
-         OR (skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra2, decl2, radius, 3) AND skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra2, decl2, radius, 3))
-         OR (skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra2, decl2, radius, 4) AND skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra2, decl2, radius, 4))
-         OR (skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra2, decl2, radius, 5) AND skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra2, decl2, radius, 5))
-         OR (skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra2, decl2, radius, 6) AND skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra2, decl2, radius, 6))
-         OR (skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra2, decl2, radius, 7) AND skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra2, decl2, radius, 7))
-         OR (skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra2, decl2, radius, 8) AND skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra2, decl2, radius, 8))
-         OR (skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra2, decl2, radius, 9) AND skytrap.pixel(ra1, decl1) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra2, decl2, radius, 9)))
-       AND skytrap.distance(ra1, decl1, ra2, decl2) <= radius
+    SELECT skytrap.in_cone(ra2, decl2, ra1, decl1, radius)
+       AND skytrap.in_cone(ra1, decl1, ra2, decl2, radius)
 $$;
 
 -- Join predicate with TraP's association criterion: within `radius` and with a De Ruiter

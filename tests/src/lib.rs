@@ -32,9 +32,16 @@ pub fn skytrap() -> Command {
 
 /// The real telescope images beside the repository (`SKYTRAP_FITS_DIR` overrides).
 pub fn fits_dir() -> PathBuf {
-    std::env::var_os("SKYTRAP_FITS_DIR")
+    let dir = std::env::var_os("SKYTRAP_FITS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/data/fits"))
+        .unwrap_or_else(|| workspace().join("../shared/data/fits"));
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the test images live in shared/data/fits beside the repository \
+         (or set SKYTRAP_FITS_DIR)",
+        dir.display()
+    );
+    dir
 }
 
 /// A fresh scratch directory under the system temp dir.
