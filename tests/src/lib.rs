@@ -244,3 +244,15 @@ pub async fn load_q3c_and_pgsphere(client: &Client) {
         .replace("MODULE_PATHNAME", "$libdir/pg_sphere");
     client.batch_execute(&sql).await.unwrap();
 }
+
+/// Runs a command and asserts that it succeeded, showing its stderr if not.
+pub fn succeed(command: &mut Command) -> std::process::Output {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        command,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

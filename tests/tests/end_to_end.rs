@@ -3,7 +3,9 @@
 
 use skytrap_core::sky;
 use skytrap_loader::simulate::{self, Settings};
-use skytrap_tests::{read_truth, scratch_database, scratch_dir, skytrap, KillOnDrop, Truth};
+use skytrap_tests::{
+    read_truth, scratch_database, scratch_dir, skytrap, succeed, KillOnDrop, Truth,
+};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -73,15 +75,10 @@ async fn simulated_transients_become_new_sources_and_alerts() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let out = skytrap()
-        .args(["--db", &url, "load", "--dataset", "e2e"])
-        .args(&images)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        skytrap()
+            .args(["--db", &url, "load", "--dataset", "e2e"])
+            .args(&images),
     );
 
     // Every injected transient is a new source, first seen in the epoch it appeared.
@@ -188,12 +185,11 @@ async fn simulated_transients_become_new_sources_and_alerts() {
         .get(0);
 
     // Loading the same images again adds nothing.
-    let out = skytrap()
-        .args(["--db", &url, "load", "--dataset", "e2e"])
-        .args(&images)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    succeed(
+        skytrap()
+            .args(["--db", &url, "load", "--dataset", "e2e"])
+            .args(&images),
+    );
     let counts = client
         .query_one(
             "SELECT (SELECT count(*) FROM skytrap.image), (SELECT count(*) FROM skytrap.alert),

@@ -2,7 +2,7 @@
 //! commands that get every alert or, failing, park it.
 
 use skytrap_loader::simulate::{self, Settings};
-use skytrap_tests::{scratch_database, scratch_dir, skytrap, workspace};
+use skytrap_tests::{scratch_database, scratch_dir, skytrap, succeed, workspace};
 use std::process::Command;
 
 /// A loaded simulated series; returns its database URL, a client and the outbox size.
@@ -20,15 +20,10 @@ async fn loaded(name: &str) -> (String, tokio_postgres::Client, i64) {
     )
     .unwrap();
     let (url, client) = scratch_database(name).await;
-    let out = skytrap()
-        .args(["--db", &url, "load", "--dataset", name])
-        .args(&images)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        skytrap()
+            .args(["--db", &url, "load", "--dataset", name])
+            .args(&images),
     );
     let n: i64 = client
         .query_one("SELECT count(*) FROM skytrap.alert", &[])
@@ -113,16 +108,11 @@ async fn commands_get_every_alert_and_failures_are_parked() {
     let (url, client, n) = loaded("exec").await;
     let dir = scratch_dir("exec-out");
     let sink = dir.join("received.jsonl");
-    let out = skytrap()
-        .args(["--db", &url, "listen", "--from", "0", "--consumer", "ok"])
-        .args(["--limit", &n.to_string(), "--exec"])
-        .arg(format!("cat >> {}", sink.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        skytrap()
+            .args(["--db", &url, "listen", "--from", "0", "--consumer", "ok"])
+            .args(["--limit", &n.to_string(), "--exec"])
+            .arg(format!("cat >> {}", sink.display())),
     );
     let received = skytrap_tests::alert_ids(&sink);
     let expected: Vec<i64> = client
@@ -193,15 +183,10 @@ async fn rules_change_with_the_rules_command() {
         &["variable", "--eta-min", "20", "--v-min", "0.3"][..],
         &["monitor_detection", "--enabled", "false"][..],
     ] {
-        let out = skytrap()
-            .args(["--db", &url, "rules", "set", "--dataset", "survey"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeed(
+            skytrap()
+                .args(["--db", &url, "rules", "set", "--dataset", "survey"])
+                .args(args),
         );
     }
     let row = client
