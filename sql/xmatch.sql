@@ -1,67 +1,85 @@
 -- Cone search and cross-match. Every predicate here is a plain SQL function that PostgreSQL
--- inlines into the query (Q3C's pattern): a test of skytrap.pixel(ra, decl) against nine
--- key ranges, which an expression index on skytrap.pixel(ra, decl) answers, and then the
--- exact test. Index recipe for any table of positions:
+-- inlines into the query, ending in skytrap.xmatch_keys(pixel(ra1, decl1), pixel(ra2,
+-- decl2), ra1, decl1, ra2, decl2, radius): the exact test, carrying both positions' pixel
+-- keys so that an index on either side's key can answer it. Its planner support function
+-- (extension/src/xmatch.rs) turns it into "key in one of the cone's key ranges", which a
+-- btree reads in one plain index scan. Index recipe for any table of positions:
 --     CREATE INDEX ON my_catalogue (skytrap.pixel(ra, decl) skytrap.pixel_ops);
 --     ANALYZE my_catalogue;
 
--- Comparisons of pixel keys. They are int8's own, but PostgreSQL rates "key >= value from
--- another row" as matching a third of the table, so a cross-match would never probe the
--- index. These operators are estimated like equality (1/number of distinct keys), which is
--- what a key range around one position really selects. The btree operator class makes an
--- index on skytrap.pixel(...) answer them.
+-- The operator class. Comparisons of keys are int8's own under skytrap's names, so that the
+-- index serves the predicates below but never an ORDER BY on the key (the btree reads the
+-- key ranges below forwards only). Two more operators let one plain index scan answer a
+-- cone: "key #= ANY(ranges)" positions the scan on each of the cone's key ranges (int8range,
+-- #= meaning "inside"), and "key #~ circle" drops, from the keys read, those whose position
+-- cannot be inside the cone, before their rows are fetched. Their functions are plain C
+-- (extension/src/xmatch.rs): the btree calls them for every key.
+CREATE FUNCTION skytrap.pixel_in(bigint, int8range) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'skytrap_pixel_in' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION skytrap.pixel_range_cmp(bigint, int8range) RETURNS integer
+    AS 'MODULE_PATHNAME', 'skytrap_pixel_range_cmp' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION skytrap.pixel_ranges_cmp(int8range, int8range) RETURNS integer
+    AS 'MODULE_PATHNAME', 'skytrap_pixel_ranges_cmp' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION skytrap.pixel_near(bigint, circle) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'skytrap_pixel_near' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION skytrap.pixel_circle_cmp(bigint, circle) RETURNS integer
+    AS 'MODULE_PATHNAME', 'skytrap_pixel_circle_cmp' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE OPERATOR skytrap.#< (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = int8lt,
-                            RESTRICT = eqsel, JOIN = eqjoinsel);
+                            RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
 CREATE OPERATOR skytrap.#<= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = int8le,
-                             RESTRICT = eqsel, JOIN = eqjoinsel);
+                             RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
 CREATE OPERATOR skytrap.#= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = int8eq,
                             RESTRICT = eqsel, JOIN = eqjoinsel);
 CREATE OPERATOR skytrap.#>= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = int8ge,
-                             RESTRICT = eqsel, JOIN = eqjoinsel);
+                             RESTRICT = scalargesel, JOIN = scalargejoinsel);
 CREATE OPERATOR skytrap.#> (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = int8gt,
+                            RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR skytrap.#= (LEFTARG = bigint, RIGHTARG = int8range, FUNCTION = skytrap.pixel_in,
                             RESTRICT = eqsel, JOIN = eqjoinsel);
+-- The circle is (ra, decl) and a radius, in degrees.
+CREATE OPERATOR skytrap.#~ (LEFTARG = bigint, RIGHTARG = circle, FUNCTION = skytrap.pixel_near,
+                            RESTRICT = eqsel, JOIN = eqjoinsel);
+-- #~ is filed as ">=": a btree never stops a forward scan on a failed ">=" key, it only skips
+-- the key, which is what a filter must do.
 CREATE OPERATOR CLASS skytrap.pixel_ops FOR TYPE bigint USING btree AS
-    OPERATOR 1 skytrap.#<,
-    OPERATOR 2 skytrap.#<=,
-    OPERATOR 3 skytrap.#=,
-    OPERATOR 4 skytrap.#>=,
-    OPERATOR 5 skytrap.#>,
-    FUNCTION 1 btint8cmp(bigint, bigint);
+    OPERATOR 1 skytrap.#< (bigint, bigint),
+    OPERATOR 2 skytrap.#<= (bigint, bigint),
+    OPERATOR 3 skytrap.#= (bigint, bigint),
+    OPERATOR 4 skytrap.#>= (bigint, bigint),
+    OPERATOR 5 skytrap.#> (bigint, bigint),
+    OPERATOR 3 skytrap.#= (bigint, int8range),
+    OPERATOR 4 skytrap.#~ (bigint, circle),
+    FUNCTION 1 (bigint, bigint) btint8cmp(bigint, bigint),
+    FUNCTION 1 (bigint, int8range) skytrap.pixel_range_cmp(bigint, int8range),
+    FUNCTION 1 (int8range, int8range) skytrap.pixel_ranges_cmp(int8range, int8range),
+    FUNCTION 1 (bigint, circle) skytrap.pixel_circle_cmp(bigint, circle);
+
 -- Degrees in, degrees out. Defined behaviour (see tests/pg_regress/sql/xmatch.sql):
 --   NULL anywhere gives NULL (so WHERE drops the row); NaN coordinates or |decl| > 90 match
 --   nothing; RA is taken modulo 360; a negative or NaN radius matches nothing; a radius of
 --   180 or more matches every valid position.
 
--- Is (ra, decl) within `radius` of (ra0, decl0)?
-CREATE FUNCTION skytrap.in_cone(ra double precision, decl double precision,
-                                ra0 double precision, decl0 double precision,
-                                radius double precision)
-RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-    SELECT ((skytrap.pixel(ra, decl) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra0, decl0, radius, 1) AND skytrap.pixel(ra, decl) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra0, decl0, radius, 1))
-         OR (skytrap.pixel(ra, decl) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra0, decl0, radius, 2) AND skytrap.pixel(ra, decl) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra0, decl0, radius, 2))
-         OR (skytrap.pixel(ra, decl) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra0, decl0, radius, 3) AND skytrap.pixel(ra, decl) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra0, decl0, radius, 3))
-         OR (skytrap.pixel(ra, decl) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra0, decl0, radius, 4) AND skytrap.pixel(ra, decl) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra0, decl0, radius, 4))
-         OR (skytrap.pixel(ra, decl) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra0, decl0, radius, 5) AND skytrap.pixel(ra, decl) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra0, decl0, radius, 5))
-         OR (skytrap.pixel(ra, decl) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra0, decl0, radius, 6) AND skytrap.pixel(ra, decl) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra0, decl0, radius, 6))
-         OR (skytrap.pixel(ra, decl) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra0, decl0, radius, 7) AND skytrap.pixel(ra, decl) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra0, decl0, radius, 7))
-         OR (skytrap.pixel(ra, decl) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra0, decl0, radius, 8) AND skytrap.pixel(ra, decl) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra0, decl0, radius, 8))
-         OR (skytrap.pixel(ra, decl) OPERATOR(skytrap.#>=) skytrap.pixel_range_lo(ra0, decl0, radius, 9) AND skytrap.pixel(ra, decl) OPERATOR(skytrap.#<=) skytrap.pixel_range_hi(ra0, decl0, radius, 9)))
-       AND skytrap.distance(ra, decl, ra0, decl0) <= radius
-$$;
-
--- Join predicate: are two positions within `radius` (which may come from either row)?
--- Each position is in the other's cone; stating both lets an index on either side's
--- skytrap.pixel serve, whatever the argument order.
+-- Join predicate: are two positions within `radius` of each other? The radius may come from
+-- either row; an index on either side's skytrap.pixel serves, whatever the argument order.
 CREATE FUNCTION skytrap.xmatch(ra1 double precision, decl1 double precision,
                                ra2 double precision, decl2 double precision,
                                radius double precision)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT skytrap.in_cone(ra2, decl2, ra1, decl1, radius)
-       AND skytrap.in_cone(ra1, decl1, ra2, decl2, radius)
+    SELECT skytrap.xmatch_keys(skytrap.pixel(ra1, decl1), skytrap.pixel(ra2, decl2),
+                               ra1, decl1, ra2, decl2, radius)
+$$;
+
+-- Cone search: is (ra, decl) within `radius` of (ra0, decl0)?
+CREATE FUNCTION skytrap.in_cone(ra double precision, decl double precision,
+                                ra0 double precision, decl0 double precision,
+                                radius double precision)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT skytrap.xmatch(ra, decl, ra0, decl0, radius)
 $$;
 
 -- Join predicate with TraP's association criterion: within `radius` and with a De Ruiter

@@ -1,10 +1,22 @@
 //! The pixel key and exact region tests behind skytrap's cone, cross-match, ellipse and
-//! polygon predicates (the indexable predicates themselves are SQL, in sql/xmatch.sql).
+//! polygon predicates (the predicates themselves are SQL, in sql/xmatch.sql).
+//!
+//! How an index answers them: every predicate ends in `xmatch_keys(pixel(ra1, decl1),
+//! pixel(ra2, decl2), ra1, decl1, ra2, decl2, radius)`. When one of the two keys is the key
+//! of an indexed table, the planner asks `xmatch_keys_support`, which turns the call into
+//! `key #= ANY(cone_pixels(other position, radius))`: one btree descent per key range of
+//! the other position's cone, in a plain index scan. The call itself stays as the exact
+//! test, so the result never depends on the cover, and the side that is not indexed costs
+//! nothing beyond its key.
 
+use pgrx::datum::Range;
 use pgrx::prelude::*;
+use pgrx::{is_a, Internal};
 use skytrap_core::pixel;
+use skytrap_core::pixel::Cone;
 use skytrap_core::sky::{self, Position};
-use std::cell::Cell;
+use std::cell::RefCell;
+use std::ffi::CStr;
 
 /// The indexable pixel key of a position (HEALPix nested, depth 29); NULL for a NaN or a
 /// declination outside [-90, 90]. Costs are declared honestly (a HEALPix hash is not free),
@@ -14,38 +26,365 @@ fn pixel(ra: f64, decl: f64) -> Option<i64> {
     pixel::key(ra, decl)
 }
 
-/// A cone (the bits of ra, decl, radius) and the key ranges that cover it.
-type CachedCone = ([u64; 3], [(i64, i64); pixel::RANGES]);
+/// The pixel-key ranges that hold every position within `radius` degrees of (ra, decl).
+#[pg_extern(immutable, strict, parallel_safe, cost = 100)]
+fn cone_pixels(ra: f64, decl: f64, radius: f64) -> Vec<Range<i64>> {
+    with_cone(ra, decl, radius, |cone| {
+        cone.ranges()
+            .iter()
+            .map(|&(lo, hi)| Range::from(lo..=hi))
+            .collect()
+    })
+}
 
 thread_local! {
-    /// The last cone's ranges: the SQL predicates ask for the nine ranges one at a time,
-    /// with the same cone, for each row of a join.
-    static LAST_CONE: Cell<Option<CachedCone>> = const { Cell::new(None) };
+    /// The last cone asked about (the bits of ra, decl, radius): a scan asks `cone_pixels`
+    /// for its ranges, then `#~` about every key it reads in them.
+    static LAST_CONE: RefCell<([u64; 3], Cone)> = RefCell::new(([u64::MAX; 3], Cone::new(f64::NAN, 0.0, 0.0)));
 }
 
-fn cone_range(ra: f64, decl: f64, radius: f64, n: i32) -> (i64, i64) {
-    let key = [ra.to_bits(), decl.to_bits(), radius.to_bits()];
-    let ranges = LAST_CONE.with(|last| match last.get() {
-        Some((k, r)) if k == key => r,
-        _ => {
-            let r = pixel::cone_ranges(ra, decl, radius);
-            last.set(Some((key, r)));
-            r
+fn with_cone<T>(ra: f64, decl: f64, radius: f64, f: impl FnOnce(&Cone) -> T) -> T {
+    let bits = [ra.to_bits(), decl.to_bits(), radius.to_bits()];
+    LAST_CONE.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != bits {
+            *last = (bits, Cone::new(ra, decl, radius));
         }
-    });
-    ranges[(n.clamp(1, pixel::RANGES as i32) - 1) as usize]
+        f(&last.1)
+    })
 }
 
-/// Lower key of the n-th (1..9) pixel-key range covering a cone.
-#[pg_extern(immutable, strict, parallel_safe, cost = 100)]
-fn pixel_range_lo(ra: f64, decl: f64, radius: f64, n: i32) -> i64 {
-    cone_range(ra, decl, radius, n).0
+/// Are the two positions within `radius` degrees? The keys are the positions' pixel keys:
+/// they are not read here, they are what lets an index on either side answer the call.
+#[pg_extern(
+    immutable,
+    strict,
+    parallel_safe,
+    cost = 50,
+    support = xmatch_keys_support
+)]
+#[allow(clippy::too_many_arguments)]
+fn xmatch_keys(
+    key1: i64,
+    key2: i64,
+    ra1: f64,
+    decl1: f64,
+    ra2: f64,
+    decl2: f64,
+    radius: f64,
+) -> bool {
+    let _ = (key1, key2);
+    sky::distance(ra1, decl1, ra2, decl2) <= radius
 }
 
-/// Upper key of the n-th (1..9) pixel-key range covering a cone.
-#[pg_extern(immutable, strict, parallel_safe, cost = 100)]
-fn pixel_range_hi(ra: f64, decl: f64, radius: f64, n: i32) -> i64 {
-    cone_range(ra, decl, radius, n).1
+// The operators and comparisons a btree calls for every key it reads while answering a
+// cone. They are plain version-1 C functions, declared in sql/xmatch.sql: they read their
+// arguments' bytes, call nothing in PostgreSQL and cannot fail, and pgrx's wrapper (memory
+// context switch, error guard) would cost more than their work.
+
+static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+
+/// The n-th argument's datum (the functions are STRICT: never NULL).
+unsafe fn arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> pg_sys::Datum {
+    unsafe { (*fcinfo).args.as_slice(n + 1)[n].value }
+}
+
+/// Inclusive bounds of an int8range datum, None if empty. In memory an int8range is a
+/// varlena header (4 bytes, or 1 when packed in a row), the range type's oid, the bounds that
+/// are present (8 bytes each) and a flags byte at the end. (An int8range is far too small
+/// to be compressed or stored out of line.)
+unsafe fn key_range(datum: pg_sys::Datum) -> Option<(i64, i64)> {
+    unsafe {
+        let bytes = datum.cast_mut_ptr::<u8>().cast_const();
+        let (len, header) = if bytes.read() & 0x01 == 0 {
+            ((bytes.cast::<u32>().read_unaligned() >> 2) as usize, 4)
+        } else {
+            (usize::from(bytes.read() >> 1), 1)
+        };
+        let flags = u32::from(bytes.add(len - 1).read());
+        if flags & pg_sys::RANGE_EMPTY != 0 {
+            return None;
+        }
+        let mut next = bytes.add(header + 4).cast::<i64>();
+        let lo = if flags & pg_sys::RANGE_LB_INF != 0 {
+            i64::MIN
+        } else {
+            let v = next.read_unaligned();
+            next = next.add(1);
+            if flags & pg_sys::RANGE_LB_INC != 0 {
+                v
+            } else {
+                v.saturating_add(1)
+            }
+        };
+        let hi = if flags & pg_sys::RANGE_UB_INF != 0 {
+            i64::MAX
+        } else {
+            let v = next.read_unaligned();
+            if flags & pg_sys::RANGE_UB_INC != 0 {
+                v
+            } else {
+                v.saturating_sub(1)
+            }
+        };
+        Some((lo, hi))
+    }
+}
+
+/// `key #= range`: is the key in the range?
+#[no_mangle]
+pub extern "C" fn pg_finfo_skytrap_pixel_in() -> &'static pg_sys::Pg_finfo_record {
+    &V1
+}
+/// # Safety
+/// Called by PostgreSQL with (bigint, int8range), neither NULL.
+#[no_mangle]
+pub unsafe extern "C" fn skytrap_pixel_in(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    unsafe {
+        let key = arg(fcinfo, 0).value() as i64;
+        let inside = key_range(arg(fcinfo, 1)).is_some_and(|(lo, hi)| lo <= key && key <= hi);
+        pg_sys::Datum::from(inside)
+    }
+}
+
+/// Btree support: a key against a key range, which sorts as its lower bound (an empty range
+/// after every key). A btree positions a scan for `key #= range` with this, at the first key
+/// at or above the lower bound, and then reads while `#=` holds. Comparing "inside" as equal
+/// would be wrong here: a btree descends right of a separator key that compares equal, and
+/// would skip the part of the range left of it.
+#[no_mangle]
+pub extern "C" fn pg_finfo_skytrap_pixel_range_cmp() -> &'static pg_sys::Pg_finfo_record {
+    &V1
+}
+/// # Safety
+/// Called by PostgreSQL with (bigint, int8range), neither NULL.
+#[no_mangle]
+pub unsafe extern "C" fn skytrap_pixel_range_cmp(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    unsafe {
+        let key = arg(fcinfo, 0).value() as i64;
+        let order = match key_range(arg(fcinfo, 1)) {
+            None => -1,
+            Some((lo, _)) => key.cmp(&lo) as i32,
+        };
+        pg_sys::Datum::from(order)
+    }
+}
+
+/// Btree support: key ranges ordered by their bounds, empty ones last (sorts a cone's ranges
+/// before the index reads them).
+#[no_mangle]
+pub extern "C" fn pg_finfo_skytrap_pixel_ranges_cmp() -> &'static pg_sys::Pg_finfo_record {
+    &V1
+}
+/// # Safety
+/// Called by PostgreSQL with (int8range, int8range), neither NULL.
+#[no_mangle]
+pub unsafe extern "C" fn skytrap_pixel_ranges_cmp(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    unsafe {
+        let order = match (key_range(arg(fcinfo, 0)), key_range(arg(fcinfo, 1))) {
+            (None, None) => 0,
+            (None, Some(_)) => 1,
+            (Some(_), None) => -1,
+            (Some(a), Some(b)) => a.cmp(&b) as i32,
+        };
+        pg_sys::Datum::from(order)
+    }
+}
+
+/// `key #~ circle`: may the key's position be within the cone (centre ra = x, decl = y,
+/// radius, degrees)? Never false for a position that is, nor for a key outside the cone's
+/// ranges (the range test ends the scan there). The btree tests each key it reads with it,
+/// so rows well outside the cone are never fetched.
+#[no_mangle]
+pub extern "C" fn pg_finfo_skytrap_pixel_near() -> &'static pg_sys::Pg_finfo_record {
+    &V1
+}
+/// # Safety
+/// Called by PostgreSQL with (bigint, circle), neither NULL.
+#[no_mangle]
+pub unsafe extern "C" fn skytrap_pixel_near(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    unsafe {
+        let key = arg(fcinfo, 0).value() as i64;
+        let circle = arg(fcinfo, 1)
+            .cast_mut_ptr::<pg_sys::CIRCLE>()
+            .read_unaligned();
+        let (ra, decl, radius) = (circle.center.x, circle.center.y, circle.radius);
+        pg_sys::Datum::from(with_cone(ra, decl, radius, |cone| cone.may_hold(key)))
+    }
+}
+
+/// Btree support for `#~`, which a scan never starts from (the key ranges position it): every
+/// key sorts after a circle, so a scan on `#~` alone would read the whole index.
+#[no_mangle]
+pub extern "C" fn pg_finfo_skytrap_pixel_circle_cmp() -> &'static pg_sys::Pg_finfo_record {
+    &V1
+}
+/// # Safety
+/// Called by PostgreSQL with (bigint, circle).
+#[no_mangle]
+pub unsafe extern "C" fn skytrap_pixel_circle_cmp(_: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    pg_sys::Datum::from(1i32)
+}
+
+/// Planner support for `xmatch_keys`: index conditions, and a selectivity from the cone's
+/// area (the fraction of the sky it covers) instead of PostgreSQL's default of a third.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn xmatch_keys_support(request: Internal) -> Internal {
+    // "No help" is a null pointer: the planner takes an SQL NULL for an error.
+    let no_help = || Internal::from(Some(pg_sys::Datum::from(0usize)));
+    let Some(datum) = request.unwrap() else {
+        return no_help();
+    };
+    let node = datum.cast_mut_ptr::<pg_sys::Node>();
+    // SAFETY: the planner calls a support function with one of its request nodes.
+    unsafe {
+        if is_a(node, pg_sys::NodeTag::T_SupportRequestIndexCondition) {
+            let conditions = index_conditions(node.cast());
+            if !conditions.is_null() {
+                return Internal::from(Some(pg_sys::Datum::from(conditions)));
+            }
+        } else if is_a(node, pg_sys::NodeTag::T_SupportRequestSelectivity) {
+            let req = node.cast::<pg_sys::SupportRequestSelectivity>();
+            (*req).selectivity = cone_selectivity((*req).args);
+            return Internal::from(Some(datum));
+        }
+    }
+    no_help()
+}
+
+/// Argument positions in `xmatch_keys(key1, key2, ra1, decl1, ra2, decl2, radius)`.
+const RADIUS_ARG: i32 = 6;
+
+/// `key #= ANY(cone_pixels(other position, radius)) AND key #~ circle(point(other
+/// position), radius)` for the key that matched the index, if the other position and the
+/// radius can be computed before the indexed table is read: the ranges position the scan,
+/// the circle drops keys outside the cone before their rows are read.
+unsafe fn index_conditions(req: *mut pg_sys::SupportRequestIndexCondition) -> *mut pg_sys::List {
+    unsafe {
+        let call = (*req).node;
+        if !is_a(call, pg_sys::NodeTag::T_FuncExpr) {
+            return std::ptr::null_mut();
+        }
+        let args = (*call.cast::<pg_sys::FuncExpr>()).args;
+        let centre = match (*req).indexarg {
+            0 => [4, 5, RADIUS_ARG],
+            1 => [2, 3, RADIUS_ARG],
+            _ => return std::ptr::null_mut(),
+        };
+        let indexed_rel = (*(*(*req).index).rel).relid as i32;
+        let mut cone: Vec<*mut pg_sys::Node> = Vec::with_capacity(3);
+        for n in centre {
+            let arg = pg_sys::list_nth(args, n).cast::<pg_sys::Node>();
+            if pg_sys::bms_is_member(indexed_rel, pg_sys::pull_varnos((*req).root, arg))
+                || pg_sys::contain_volatile_functions(arg)
+            {
+                return std::ptr::null_mut();
+            }
+            cone.push(arg);
+        }
+        let in_ranges = operator(c"skytrap.#=", pg_sys::INT8RANGEOID);
+        let near = operator(c"skytrap.#~", pg_sys::CIRCLEOID);
+        let float8 = pg_sys::FLOAT8OID;
+        let cover_fn = function(c"skytrap.cone_pixels", &[float8, float8, float8]);
+        let point_fn = function(c"pg_catalog.point", &[float8, float8]);
+        let circle_fn = function(c"pg_catalog.circle", &[pg_sys::POINTOID, float8]);
+        let opfamily = (*req).opfamily;
+        if [in_ranges, near, cover_fn, point_fn, circle_fn].contains(&pg_sys::InvalidOid)
+            || !pg_sys::op_in_opfamily(in_ranges, opfamily)
+            || !pg_sys::op_in_opfamily(near, opfamily)
+        {
+            return std::ptr::null_mut();
+        }
+        let cover = call_of(
+            cover_fn,
+            pg_sys::INT8RANGEARRAYOID,
+            &[cone[0], cone[1], cone[2]],
+        );
+        let point = call_of(point_fn, pg_sys::POINTOID, &[cone[0], cone[1]]);
+        let circle = call_of(circle_fn, pg_sys::CIRCLEOID, &[point, cone[2]]);
+        let key = || pg_sys::copyObjectImpl(pg_sys::list_nth(args, (*req).indexarg));
+
+        let mut saop =
+            PgBox::<pg_sys::ScalarArrayOpExpr>::alloc_node(pg_sys::NodeTag::T_ScalarArrayOpExpr);
+        saop.opno = in_ranges;
+        saop.opfuncid = pg_sys::get_opcode(in_ranges);
+        saop.useOr = true;
+        saop.inputcollid = pg_sys::InvalidOid;
+        saop.args = list(&[key().cast(), cover]);
+        saop.location = -1;
+        let mut near_expr = PgBox::<pg_sys::OpExpr>::alloc_node(pg_sys::NodeTag::T_OpExpr);
+        near_expr.opno = near;
+        near_expr.opfuncid = pg_sys::get_opcode(near);
+        near_expr.opresulttype = pg_sys::BOOLOID;
+        near_expr.args = list(&[key().cast(), circle]);
+        near_expr.location = -1;
+        (*req).lossy = true;
+        list(&[saop.into_pg().cast(), near_expr.into_pg().cast()])
+    }
+}
+
+unsafe fn operator(name: &CStr, right: pg_sys::Oid) -> pg_sys::Oid {
+    unsafe { pg_sys::OpernameGetOprid(qualified_name(name), pg_sys::INT8OID, right) }
+}
+
+unsafe fn function(name: &CStr, args: &[pg_sys::Oid]) -> pg_sys::Oid {
+    unsafe { pg_sys::LookupFuncName(qualified_name(name), args.len() as i32, args.as_ptr(), true) }
+}
+
+/// A call of `function` on copies of `args`.
+unsafe fn call_of(
+    function: pg_sys::Oid,
+    returns: pg_sys::Oid,
+    args: &[*mut pg_sys::Node],
+) -> *mut pg_sys::Node {
+    unsafe {
+        let copies: Vec<*mut pg_sys::Node> = args
+            .iter()
+            .map(|a| pg_sys::copyObjectImpl(a.cast()).cast())
+            .collect();
+        pg_sys::makeFuncExpr(
+            function,
+            returns,
+            list(&copies),
+            pg_sys::InvalidOid,
+            pg_sys::InvalidOid,
+            pg_sys::CoercionForm::COERCE_EXPLICIT_CALL,
+        )
+        .cast()
+    }
+}
+
+unsafe fn list(items: &[*mut pg_sys::Node]) -> *mut pg_sys::List {
+    items.iter().fold(std::ptr::null_mut(), |l, &item| unsafe {
+        pg_sys::lappend(l, item.cast())
+    })
+}
+
+unsafe fn qualified_name(name: &CStr) -> *mut pg_sys::List {
+    unsafe { pg_sys::stringToQualifiedNameList(name.as_ptr()) }
+}
+
+/// Fraction of the sky within a constant radius; for a radius taken from the rows, that of
+/// a 10" cone (a typical association radius).
+unsafe fn cone_selectivity(args: *mut pg_sys::List) -> f64 {
+    let radius = unsafe {
+        let arg = pg_sys::list_nth(args, RADIUS_ARG).cast::<pg_sys::Node>();
+        if is_a(arg, pg_sys::NodeTag::T_Const) && !(*arg.cast::<pg_sys::Const>()).constisnull {
+            f64::from_datum((*arg.cast::<pg_sys::Const>()).constvalue, false).unwrap_or(0.0)
+        } else {
+            10.0 / 3600.0
+        }
+    };
+    let fraction = (1.0 - radius.clamp(0.0, 180.0).to_radians().cos()) / 2.0;
+    if fraction.is_nan() {
+        1e-12
+    } else {
+        fraction.clamp(1e-12, 1.0)
+    }
 }
 
 /// The De Ruiter radius between two positions with on-sky uncertainties (degrees).

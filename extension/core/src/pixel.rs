@@ -6,13 +6,13 @@ use crate::sky;
 
 /// Depth of the key.
 pub const DEPTH: u8 = 29;
-/// Number of key ranges that cover any cone (the pixel under the centre and its eight
-/// neighbours, at the depth where a pixel is larger than the cone).
-pub const RANGES: usize = 9;
-/// A range that holds no key.
-const EMPTY: (i64, i64) = (1, 0);
 /// Largest key + 1.
 const KEYS: i64 = 12 << (2 * DEPTH as i64);
+/// How many levels below the cone's own size the cover is computed. One level deeper gives
+/// pixels half the cone's size: about 2.6 times the cone's area read, in a handful of
+/// ranges; two levels, 1.6 times in about twice as many ranges (a btree descent each).
+/// Measured on 1e6 and 1e7-row catalogues, sparse and dense (tests/bench/xmatch.sh).
+const COVER_STEP: u8 = 1;
 
 /// The pixel key of a position; None for a NaN or |dec| > 90. RA is taken modulo 360.
 pub fn key(ra: f64, dec: f64) -> Option<i64> {
@@ -23,62 +23,82 @@ pub fn key(ra: f64, dec: f64) -> Option<i64> {
     Some(cdshealpix::nested::hash(DEPTH, lon, dec.to_radians()) as i64)
 }
 
-/// Key ranges [lo, hi] (inclusive) that together hold every position within `radius`
-/// degrees of (ra, dec): always `RANGES` of them, the unused ones empty. A
-/// NaN, negative or unusable centre or radius gives empty ranges (lo > hi); a radius too
-/// large for nine pixels gives the whole sky.
-pub fn cone_ranges(ra: f64, dec: f64, radius: f64) -> [(i64, i64); RANGES] {
-    let Some(_) = key(ra, dec) else {
-        return [EMPTY; RANGES];
+/// Key ranges [lo, hi] (inclusive, sorted, disjoint) that together hold every position
+/// within `radius` degrees of (ra, dec). A NaN, negative or unusable centre or radius gives
+/// no range; a radius of about 48 degrees or more gives the whole sky.
+pub fn cone_ranges(ra: f64, dec: f64, radius: f64) -> Vec<(i64, i64)> {
+    let Some(centre) = key(ra, dec) else {
+        return Vec::new();
     };
     if radius.is_nan() || radius < 0.0 {
-        return [EMPTY; RANGES];
+        return Vec::new();
+    }
+    if radius == 0.0 {
+        return vec![(centre, centre)];
     }
     let r = radius.to_radians();
     if !cdshealpix::has_best_starting_depth(r) {
-        return [(0, KEYS - 1); RANGES];
+        return vec![(0, KEYS - 1)];
     }
-    let start = cdshealpix::best_starting_depth(r).min(DEPTH);
+    let depth = (cdshealpix::best_starting_depth(r) + COVER_STEP).min(DEPTH);
     let (lon, lat) = (sky::normalise_ra(ra).to_radians(), dec.to_radians());
-    // The cone's coverage one level deeper than the starting depth: pixels half the cone's
-    // size, so a probe reads little beyond the cone, and (measured on 20 000 cones of 10"
-    // and 60") always within nine ranges, in about 2 µs. Deeper levels need more ranges and
-    // cost several times more per cone, which a cross-match pays for every source.
-    if radius > 0.0 {
-        for depth in [(start + 1).min(DEPTH), start] {
-            let cells = cdshealpix::nested::cone_coverage_approx(depth, lon, lat, r).to_ranges();
-            if cells.len() <= RANGES {
-                let shift = 2 * u32::from(DEPTH - depth);
-                let ranges: Vec<(i64, i64)> = cells
-                    .iter()
-                    .map(|c| ((c.start << shift) as i64, ((c.end << shift) - 1) as i64))
-                    .collect();
-                return padded(&ranges);
-            }
-        }
-    }
-    // Always fits: the pixel under the centre and its neighbours, at the depth where a pixel
-    // is larger than the cone.
-    let centre = cdshealpix::nested::hash(start, lon, lat);
-    let mut pixels = cdshealpix::nested::neighbours(start, centre, true).values_vec();
-    pixels.sort_unstable();
-    let shift = 2 * u32::from(DEPTH - start);
-    let mut ranges: Vec<(i64, i64)> = Vec::with_capacity(RANGES);
-    for p in pixels {
-        let (lo, hi) = ((p << shift) as i64, (((p + 1) << shift) - 1) as i64);
-        match ranges.last_mut() {
-            Some(last) if last.1 + 1 == lo => last.1 = hi,
-            _ => ranges.push((lo, hi)),
-        }
-    }
-    padded(&ranges)
+    let shift = 2 * u32::from(DEPTH - depth);
+    cdshealpix::nested::cone_coverage_approx(depth, lon, lat, r)
+        .to_ranges()
+        .iter()
+        .map(|c| ((c.start << shift) as i64, ((c.end << shift) - 1) as i64))
+        .collect()
 }
 
-/// `RANGES` slots: the ranges, then empty ones (lo > hi), which an index skips at once.
-fn padded(ranges: &[(i64, i64)]) -> [(i64, i64); RANGES] {
-    let mut out = [EMPTY; RANGES];
-    out[..ranges.len()].copy_from_slice(ranges);
-    out
+/// A cone prepared for an index scan: the key ranges that cover it, and a test of the keys
+/// read in them, which drops those whose position cannot be inside before any row is read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cone {
+    ranges: Vec<(i64, i64)>,
+    centre: [f64; 3],
+    /// Largest squared chord from the centre to a key's pixel centre that may still be
+    /// inside: the radius plus a pixel's half-diagonal, with room for rounding.
+    max_chord2: f64,
+}
+
+/// More than the distance from a depth-29 pixel's centre to its farthest corner (about
+/// 0.5 mas), in radians.
+const KEY_SLACK: f64 = 5e-3 / 3600.0 * std::f64::consts::PI / 180.0;
+
+impl Cone {
+    /// A NaN or unusable centre or a NaN or negative radius gives a cone with no ranges.
+    pub fn new(ra: f64, dec: f64, radius: f64) -> Cone {
+        let reach = radius.to_radians() + KEY_SLACK;
+        let max_chord2 = if reach >= std::f64::consts::PI {
+            f64::INFINITY
+        } else {
+            (2.0 * (reach / 2.0).sin()).powi(2)
+        };
+        Cone {
+            ranges: cone_ranges(ra, dec, radius),
+            centre: sky::unit_vector(ra, dec),
+            max_chord2,
+        }
+    }
+
+    /// The key ranges [lo, hi] that cover the cone (see `cone_ranges`).
+    pub fn ranges(&self) -> &[(i64, i64)] {
+        &self.ranges
+    }
+
+    /// False only for a key inside the ranges whose position is outside the cone. Keys
+    /// outside the ranges pass: the range test, not this one, ends a btree's scan of a range.
+    pub fn may_hold(&self, key: i64) -> bool {
+        if !self.ranges.iter().any(|&(lo, hi)| lo <= key && key <= hi) {
+            return true;
+        }
+        let (lon, lat) = cdshealpix::nested::center(DEPTH, key as u64);
+        let (sin_lon, cos_lon) = lon.sin_cos();
+        let (sin_lat, cos_lat) = lat.sin_cos();
+        let p = [cos_lat * cos_lon, cos_lat * sin_lon, sin_lat];
+        let chord2: f64 = (0..3).map(|i| (p[i] - self.centre[i]).powi(2)).sum();
+        chord2 <= self.max_chord2
+    }
 }
 
 #[cfg(test)]
@@ -149,11 +169,8 @@ mod tests {
 
     #[test]
     fn degenerate_cones() {
-        let empty = cone_ranges(10.0, 10.0, -1.0);
-        assert!(empty.iter().all(|&(lo, hi)| lo > hi));
-        assert!(cone_ranges(10.0, f64::NAN, 1.0)
-            .iter()
-            .all(|&(lo, hi)| lo > hi));
+        assert!(cone_ranges(10.0, 10.0, -1.0).is_empty());
+        assert!(cone_ranges(10.0, f64::NAN, 1.0).is_empty());
         let all = cone_ranges(10.0, 10.0, 180.0);
         assert!(covered(key(190.0, -10.0).unwrap(), &all));
         // A zero radius still holds the centre itself.
@@ -161,6 +178,40 @@ mod tests {
             key(10.0, 10.0).unwrap(),
             &cone_ranges(10.0, 10.0, 0.0)
         ));
+    }
+
+    #[test]
+    fn cone_keeps_every_key_inside_and_drops_covered_keys_well_outside() {
+        for (ra0, dec0) in [(10.0, 0.0), (359.9999, -30.0), (77.0, 89.99)] {
+            for radius in [1.0 / 3.6e6, 10.0 / 3600.0, 1.0] {
+                let cone = Cone::new(ra0, dec0, radius);
+                let (mut dropped, mut outside) = (0, 0);
+                for k in 0..72 {
+                    let pa = f64::from(k) * 5.0;
+                    let (ra, dec) = offset(ra0, dec0, radius * 0.999999, pa);
+                    assert!(
+                        cone.may_hold(key(ra, dec).unwrap()),
+                        "{ra} {dec} r={radius}"
+                    );
+                    // 10 mas beyond the rim: dropped when the ranges hold it.
+                    let (ra, dec) = offset(ra0, dec0, radius + 1e-2 / 3600.0, pa);
+                    let k = key(ra, dec).unwrap();
+                    if covered(k, cone.ranges()) {
+                        outside += 1;
+                        dropped += usize::from(!cone.may_hold(k));
+                    } else {
+                        assert!(cone.may_hold(k));
+                    }
+                }
+                assert_eq!(dropped, outside, "r={radius}");
+                // Cones larger than the key's pixels do cover points just outside them.
+                assert!(radius < 1e-3 || outside > 0, "r={radius}");
+            }
+        }
+        assert!(Cone::new(10.0, 10.0, -1.0).ranges().is_empty());
+        assert!(Cone::new(10.0, f64::NAN, 1.0).ranges().is_empty());
+        let sky = Cone::new(10.0, 10.0, 180.0);
+        assert!(sky.may_hold(key(190.0, -10.0).unwrap()));
     }
 
     /// The position `d` degrees from (ra, dec) at position angle `pa`.

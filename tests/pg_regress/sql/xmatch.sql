@@ -73,7 +73,7 @@ DECLARE
     line text;
 BEGIN
     FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-        IF line LIKE '%Index Scan on ' || index || '%' THEN
+        IF line LIKE '%Index Scan %' || index || '%' THEN
             RETURN true;
         END IF;
     END LOOP;
@@ -86,3 +86,16 @@ SELECT pg_temp.plan_uses('SELECT id FROM stars WHERE skytrap.in_cone(ra, decl, 1
        pg_temp.plan_uses('SELECT 1 FROM image_sources s JOIN stars t ON skytrap.xmatch(t.ra, t.decl, s.ra, s.decl, 0.001)', 'stars_pixel_idx') AS join_indexed_first,
        pg_temp.plan_uses('SELECT 1 FROM skytrap.runningcatalog WHERE skytrap.in_cone(wm_ra, wm_decl, 10, 20, 0.001)', 'runningcatalog_pixel') AS runningcatalog;
 RESET enable_seqscan;
+
+-- The operators an index scan uses: a key in a key range (inclusive, exclusive, unbounded
+-- and empty ranges), and a key whose position may be in a cone (circle: ra, decl, radius).
+SELECT 5 OPERATOR(skytrap.#=) '[5,10)'::int8range AS lower_bound_in,
+       9 OPERATOR(skytrap.#=) '[5,10)'::int8range AS last_in,
+       10 OPERATOR(skytrap.#=) '[5,10)'::int8range AS upper_bound_out,
+       5 OPERATOR(skytrap.#=) '(4,)'::int8range AS unbounded_in,
+       5 OPERATOR(skytrap.#=) 'empty'::int8range AS empty_out;
+SELECT skytrap.pixel(10, 20) OPERATOR(skytrap.#~) circle(point(10, 20.0002), 0.0003) AS near_in,
+       skytrap.pixel(10, 20) OPERATOR(skytrap.#~) circle(point(10, 20.0002), 0.0001) AS near_out;
+SELECT array_length(skytrap.cone_pixels(10, 20, 10 / 3600.0), 1) BETWEEN 1 AND 9 AS few_ranges,
+       skytrap.cone_pixels(10, 20, -1) = '{}' AS negative_radius_none,
+       skytrap.cone_pixels(10, 20, 180) AS whole_sky;
