@@ -60,8 +60,9 @@ CREATE OPERATOR CLASS skytrap.pixel_ops FOR TYPE bigint USING btree AS
 --   nothing; RA is taken modulo 360; a negative or NaN radius matches nothing; a radius of
 --   180 or more matches every valid position.
 
--- Join predicate: are two positions within `radius` of each other? The radius may come from
--- either row; an index on either side's skytrap.pixel serves, whatever the argument order.
+-- Join predicate: are two positions within `radius` of each other? An index on either
+-- side's skytrap.pixel serves, whatever the argument order; the radius may come from the
+-- other side's row (a per-row radius of the indexed side leaves nothing to probe with).
 CREATE FUNCTION skytrap.xmatch(ra1 double precision, decl1 double precision,
                                ra2 double precision, decl2 double precision,
                                radius double precision)

@@ -9,9 +9,10 @@ pub const DEPTH: u8 = 29;
 /// Largest key + 1.
 const KEYS: i64 = 12 << (2 * DEPTH as i64);
 /// How many levels below the cone's own size the cover is computed. One level deeper gives
-/// pixels half the cone's size: about 2.6 times the cone's area read, in a handful of
-/// ranges; two levels, 1.6 times in about twice as many ranges (a btree descent each).
-/// Measured on 1e6 and 1e7-row catalogues, sparse and dense (tests/bench/xmatch.sh).
+/// pixels half the cone's size: three to six ranges (one btree descent each) covering about
+/// three times the cone's area, in about 2 µs. Deeper levels cover less area, but an index
+/// scan drops the keys outside the cone cheaply (`Cone::may_hold`), while each extra range
+/// costs a descent and the cover itself takes twice as long per level.
 const COVER_STEP: u8 = 1;
 
 /// The pixel key of a position; None for a NaN or |dec| > 90. RA is taken modulo 360.
