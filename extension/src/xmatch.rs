@@ -82,7 +82,24 @@ fn xmatch_keys(
 // arguments' bytes, call nothing in PostgreSQL and cannot fail, and pgrx's wrapper (memory
 // context switch, error guard) would cost more than their work.
 
-static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+/// Declares PostgreSQL's version-1 calling convention for C functions (`pg_finfo_<symbol>`).
+macro_rules! version_1 {
+    ($($finfo:ident),*) => {$(
+        #[no_mangle]
+        pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
+            static V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+    )*};
+}
+
+version_1!(
+    pg_finfo_skytrap_pixel_in,
+    pg_finfo_skytrap_pixel_range_cmp,
+    pg_finfo_skytrap_pixel_ranges_cmp,
+    pg_finfo_skytrap_pixel_near,
+    pg_finfo_skytrap_pixel_circle_cmp
+);
 
 /// The n-th argument's datum (the functions are STRICT: never NULL).
 unsafe fn arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> pg_sys::Datum {
@@ -132,10 +149,7 @@ unsafe fn key_range(datum: pg_sys::Datum) -> Option<(i64, i64)> {
 }
 
 /// `key #= range`: is the key in the range?
-#[no_mangle]
-pub extern "C" fn pg_finfo_skytrap_pixel_in() -> &'static pg_sys::Pg_finfo_record {
-    &V1
-}
+///
 /// # Safety
 /// Called by PostgreSQL with (bigint, int8range), neither NULL.
 #[no_mangle]
@@ -152,10 +166,7 @@ pub unsafe extern "C" fn skytrap_pixel_in(fcinfo: pg_sys::FunctionCallInfo) -> p
 /// at or above the lower bound, and then reads while `#=` holds. Comparing "inside" as equal
 /// would be wrong here: a btree descends right of a separator key that compares equal, and
 /// would skip the part of the range left of it.
-#[no_mangle]
-pub extern "C" fn pg_finfo_skytrap_pixel_range_cmp() -> &'static pg_sys::Pg_finfo_record {
-    &V1
-}
+///
 /// # Safety
 /// Called by PostgreSQL with (bigint, int8range), neither NULL.
 #[no_mangle]
@@ -174,10 +185,7 @@ pub unsafe extern "C" fn skytrap_pixel_range_cmp(
 
 /// Btree support: key ranges ordered by their bounds, empty ones last (sorts a cone's ranges
 /// before the index reads them).
-#[no_mangle]
-pub extern "C" fn pg_finfo_skytrap_pixel_ranges_cmp() -> &'static pg_sys::Pg_finfo_record {
-    &V1
-}
+///
 /// # Safety
 /// Called by PostgreSQL with (int8range, int8range), neither NULL.
 #[no_mangle]
@@ -199,10 +207,7 @@ pub unsafe extern "C" fn skytrap_pixel_ranges_cmp(
 /// radius, degrees)? Never false for a position that is, nor for a key outside the cone's
 /// ranges (the range test ends the scan there). The btree tests each key it reads with it,
 /// so rows well outside the cone are never fetched.
-#[no_mangle]
-pub extern "C" fn pg_finfo_skytrap_pixel_near() -> &'static pg_sys::Pg_finfo_record {
-    &V1
-}
+///
 /// # Safety
 /// Called by PostgreSQL with (bigint, circle), neither NULL.
 #[no_mangle]
@@ -219,10 +224,7 @@ pub unsafe extern "C" fn skytrap_pixel_near(fcinfo: pg_sys::FunctionCallInfo) ->
 
 /// Btree support for `#~`, which a scan never starts from (the key ranges position it): every
 /// key sorts after a circle, so a scan on `#~` alone would read the whole index.
-#[no_mangle]
-pub extern "C" fn pg_finfo_skytrap_pixel_circle_cmp() -> &'static pg_sys::Pg_finfo_record {
-    &V1
-}
+///
 /// # Safety
 /// Called by PostgreSQL with (bigint, circle).
 #[no_mangle]
