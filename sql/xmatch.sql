@@ -14,6 +14,10 @@
 -- #= meaning "inside"), and "key #~ circle" drops, from the keys read, those whose position
 -- cannot be inside the cone, before their rows are fetched. Their functions are plain C
 -- (extension/src/xmatch.rs): the btree calls them for every key.
+-- The key ranges that hold every position within radius degrees of (ra, decl).
+CREATE FUNCTION skytrap.cone_pixels(ra double precision, decl double precision,
+                                    radius double precision) RETURNS int8range[]
+    AS 'MODULE_PATHNAME', 'skytrap_cone_pixels' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE COST 100;
 CREATE FUNCTION skytrap.pixel_in(bigint, int8range) RETURNS boolean
     AS 'MODULE_PATHNAME', 'skytrap_pixel_in' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION skytrap.pixel_range_cmp(bigint, int8range) RETURNS integer

@@ -34,7 +34,6 @@ extension_sql_file!(
         "schema",
         sky::distance,
         xmatch::pixel,
-        xmatch::cone_pixels,
         xmatch::xmatch_keys,
         xmatch::de_ruiter,
         xmatch::in_ellipse_exact,

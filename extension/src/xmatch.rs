@@ -9,13 +9,12 @@
 //! test, so the result never depends on the cover, and the side that is not indexed costs
 //! nothing beyond its key.
 
-use pgrx::datum::Range;
 use pgrx::prelude::*;
 use pgrx::{is_a, Internal};
 use skytrap_core::pixel;
 use skytrap_core::pixel::Cone;
 use skytrap_core::sky::{self, Position};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::CStr;
 
 /// The indexable pixel key of a position (HEALPix nested, depth 29); NULL for a NaN or a
@@ -26,31 +25,33 @@ fn pixel(ra: f64, decl: f64) -> Option<i64> {
     pixel::key(ra, decl)
 }
 
-/// The pixel-key ranges that hold every position within `radius` degrees of (ra, decl).
-#[pg_extern(immutable, strict, parallel_safe, cost = 100)]
-fn cone_pixels(ra: f64, decl: f64, radius: f64) -> Vec<Range<i64>> {
-    with_cone(ra, decl, radius, |cone| {
-        cone.ranges()
-            .iter()
-            .map(|&(lo, hi)| Range::from(lo..=hi))
-            .collect()
-    })
-}
-
 thread_local! {
     /// The last cone asked about (the bits of ra, decl, radius): a scan asks `cone_pixels`
     /// for its ranges, then `#~` about every key it reads in them.
-    static LAST_CONE: RefCell<([u64; 3], Cone)> = RefCell::new(([u64::MAX; 3], Cone::new(f64::NAN, 0.0, 0.0)));
+    static LAST_CONE: RefCell<([u64; 3], Cone)> =
+        RefCell::new(([u64::MAX; 3], Cone::new(f64::NAN, 0.0, 0.0, 0.0)));
+    /// Keys per steradian that recent cones read, averaged; infinite (assume the densest
+    /// index, and read tight ranges) until a cone has been read.
+    static DENSITY: Cell<f64> = const { Cell::new(f64::INFINITY) };
 }
 
-fn with_cone<T>(ra: f64, decl: f64, radius: f64, f: impl FnOnce(&Cone) -> T) -> T {
+fn with_cone<T>(ra: f64, decl: f64, radius: f64, f: impl FnOnce(&mut Cone) -> T) -> T {
     let bits = [ra.to_bits(), decl.to_bits(), radius.to_bits()];
     LAST_CONE.with(|last| {
         let mut last = last.borrow_mut();
         if last.0 != bits {
-            *last = (bits, Cone::new(ra, decl, radius));
+            if last.0 != [u64::MAX; 3] {
+                let seen = last.1.observed_density();
+                let before = DENSITY.get();
+                DENSITY.set(if before.is_finite() {
+                    0.75 * before + 0.25 * seen
+                } else {
+                    seen
+                });
+            }
+            *last = (bits, Cone::new(ra, decl, radius, DENSITY.get()));
         }
-        f(&last.1)
+        f(&mut last.1)
     })
 }
 
@@ -94,6 +95,7 @@ macro_rules! version_1 {
 }
 
 version_1!(
+    pg_finfo_skytrap_cone_pixels,
     pg_finfo_skytrap_pixel_in,
     pg_finfo_skytrap_pixel_range_cmp,
     pg_finfo_skytrap_pixel_ranges_cmp,
@@ -145,6 +147,53 @@ unsafe fn key_range(datum: pg_sys::Datum) -> Option<(i64, i64)> {
             }
         };
         Some((lo, hi))
+    }
+}
+
+/// `cone_pixels(ra, decl, radius)`: the int8range[] of pixel-key ranges that hold every
+/// position within `radius` degrees of (ra, decl), what a btree reads for the cone. It runs
+/// once per probe of a join, so the array is written directly: each element an int8range
+/// as PostgreSQL stores it (varlena header, type oid, lower and upper bound, flags; the
+/// canonical [lo, hi + 1) form), 8-byte aligned.
+///
+/// # Safety
+/// Called by PostgreSQL with three float8, none NULL.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn skytrap_cone_pixels(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    const HEADER: usize = 24; // ArrayType, one dimension and one lower bound, MAXALIGNed
+    const RANGE: usize = 25; // header, oid, two bounds, flags
+    const STRIDE: usize = 32; // RANGE aligned to 8 (int8range's typalign is 'd')
+    unsafe {
+        let [ra, decl, radius] = [0, 1, 2].map(|n| f64::from_bits(arg(fcinfo, n).value() as u64));
+        let ranges = with_cone(ra, decl, radius, |cone| cone.ranges().to_vec());
+        let n = ranges.len();
+        // PostgreSQL's empty array has no dimensions, so no bounds either.
+        let size = if n == 0 { 16 } else { HEADER + STRIDE * n };
+        let array = pg_sys::palloc0(size).cast::<u8>();
+        array.cast::<u32>().write((size as u32) << 2);
+        let fields = array.add(4).cast::<u32>();
+        fields.write(u32::from(n > 0)); // ndim
+        fields.add(1).write(0); // no null bitmap
+        fields.add(2).write(pg_sys::INT8RANGEOID.to_u32());
+        if n > 0 {
+            fields.add(3).write(n as u32); // dims[0]
+            fields.add(4).write(1); // lbound[0]
+        }
+        for (i, &(lo, hi)) in ranges.iter().enumerate() {
+            let range = array.add(HEADER + STRIDE * i);
+            range.cast::<u32>().write((RANGE as u32) << 2);
+            range
+                .add(4)
+                .cast::<u32>()
+                .write(pg_sys::INT8RANGEOID.to_u32());
+            range.add(8).cast::<i64>().write(lo);
+            range.add(16).cast::<i64>().write(hi + 1);
+            range.add(24).write(pg_sys::RANGE_LB_INC as u8);
+        }
+        pg_sys::Datum::from(array)
     }
 }
 

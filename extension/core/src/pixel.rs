@@ -8,12 +8,43 @@ use crate::sky;
 pub const DEPTH: u8 = 29;
 /// Largest key + 1.
 const KEYS: i64 = 12 << (2 * DEPTH as i64);
-/// How many levels below the cone's own size the cover is computed. One level deeper gives
-/// pixels half the cone's size: three to six ranges (one btree descent each) covering about
-/// three times the cone's area, in about 2 µs. Deeper levels cover less area, but an index
-/// scan drops the keys outside the cone cheaply (`Cone::may_hold`), while each extra range
-/// costs a descent and the cover itself takes twice as long per level.
-const COVER_STEP: u8 = 1;
+/// A key's share of the sphere, in steradians.
+const KEY_AREA: f64 = 4.0 * std::f64::consts::PI / KEYS as f64;
+
+// How a cone is read. A btree descent costs about as much as reading fifty keys, and what a
+// key costs depends on how many rows the index holds near the cone, which a scan learns as
+// it reads (`Cone::observed_density`): the caller passes what it has seen so far, in keys
+// per steradian (infinite when it knows nothing). The ranges always hold the whole cone; the
+// density only decides how many descents and extra keys that takes.
+
+/// Keys worth reading to save one descent.
+const DESCENT_KEYS: f64 = 50.0;
+/// At most this many keys expected in the one pixel that holds the whole cone: reading them
+/// all, each tested against the cone, is then cheaper than computing the cone's cover.
+const SINGLE_PIXEL_KEYS: f64 = 8.0;
+/// With at least this many keys expected inside the cone, the cover is computed one level
+/// finer (1 µs more, about half the keys read).
+const FINE_COVER_KEYS: f64 = 2.0;
+/// Ranges are merged only when they share an ancestor this many levels above the cover
+/// (64 cover pixels), so even a cone that knows nothing of the density reads a bounded area.
+const MERGE_LEVELS: u8 = 3;
+/// After this many keys in one cone's cover have needed the exact test, the cone computes a
+/// cover two levels finer (a few µs, covering about twice the cone's area) and drops the
+/// keys outside it first: a dense scan then drops most keys with a range test.
+const REFINE_AFTER: u32 = 16;
+const REFINE_STEP: u8 = 2;
+/// The HEALPix projection stretches no distance by more than this, anywhere: the largest
+/// singular value of its Jacobian is below its Frobenius norm, at most
+/// sqrt(1.342² + 2 · 0.962²) = 1.91 in the polar caps. A cone of radius r maps into the disk
+/// of radius 2r around its centre's projection.
+const PROJECTION_STRETCH: f64 = 2.0;
+/// The same inside the equatorial belt (|sin dec| <= 2/3, where the projection is
+/// cylindrical equal-area): 1 / cos dec along a parallel, at most 1 / cos 41.81° = 1.342.
+const BELT_STRETCH: f64 = 1.35;
+/// Declination of the belt's edge, in radians: asin(2/3).
+const BELT_EDGE: f64 = 0.729_727_656_226_966_4;
+/// Side of a base pixel in the projection plane (a square of diagonal pi / 2).
+const BASE_SIDE: f64 = std::f64::consts::PI / (2.0 * std::f64::consts::SQRT_2);
 
 /// The pixel key of a position; None for a NaN or |dec| > 90. RA is taken modulo 360.
 pub fn key(ra: f64, dec: f64) -> Option<i64> {
@@ -24,38 +55,97 @@ pub fn key(ra: f64, dec: f64) -> Option<i64> {
     Some(cdshealpix::nested::hash(DEPTH, lon, dec.to_radians()) as i64)
 }
 
-/// Key ranges [lo, hi] (inclusive, sorted, disjoint) that together hold every position
-/// within `radius` degrees of (ra, dec). A NaN, negative or unusable centre or radius gives
-/// no range; a radius of about 48 degrees or more gives the whole sky.
-pub fn cone_ranges(ra: f64, dec: f64, radius: f64) -> Vec<(i64, i64)> {
-    let Some(centre) = key(ra, dec) else {
-        return Vec::new();
-    };
-    if radius.is_nan() || radius < 0.0 {
-        return Vec::new();
-    }
-    if radius == 0.0 {
-        return vec![(centre, centre)];
-    }
-    let r = radius.to_radians();
-    if !cdshealpix::has_best_starting_depth(r) {
-        return vec![(0, KEYS - 1)];
-    }
-    let depth = (cdshealpix::best_starting_depth(r) + COVER_STEP).min(DEPTH);
-    let (lon, lat) = (sky::normalise_ra(ra).to_radians(), dec.to_radians());
+/// The cover of the cone of radius `r` around (lon, lat) (radians; a radius with a best
+/// starting depth) by pixels `step` levels below the largest depth at which at most nine
+/// pixels cover it, as key ranges, with that depth.
+fn cover(lon: f64, lat: f64, r: f64, step: u8) -> (Vec<(i64, i64)>, u8) {
+    let depth = (cdshealpix::best_starting_depth(r) + step).min(DEPTH);
     let shift = 2 * u32::from(DEPTH - depth);
-    cdshealpix::nested::cone_coverage_approx(depth, lon, lat, r)
+    let ranges = cdshealpix::nested::cone_coverage_approx(depth, lon, lat, r)
         .to_ranges()
         .iter()
         .map(|c| ((c.start << shift) as i64, ((c.end << shift) - 1) as i64))
-        .collect()
+        .collect();
+    (ranges, depth)
 }
 
-/// A cone prepared for an index scan: the key ranges that cover it, and a test of the keys
+/// Sorted ranges, with neighbours that share a pixel at `depth` merged into one when the
+/// keys expected between them (at `density` keys per steradian) cost less than a descent.
+fn merged(ranges: &[(i64, i64)], depth: u8, density: f64) -> Vec<(i64, i64)> {
+    let shift = 2 * u32::from(DEPTH - depth);
+    let mut out: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
+    for &(lo, hi) in ranges {
+        match out.last_mut() {
+            Some(last)
+                if last.0 >> shift == hi >> shift
+                    && (lo == last.1 + 1
+                        || density * (lo - last.1 - 1) as f64 * KEY_AREA <= DESCENT_KEYS) =>
+            {
+                last.1 = hi
+            }
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+/// The one pixel that holds the whole cone, as a key range, when a pixel of at most
+/// `SINGLE_PIXEL_KEYS` expected keys does. The cone is inside the pixel when its centre's
+/// projection is farther from the pixel's sides than the projected cone can reach: a path
+/// from the centre leaving the pixel would cross a side, and the projection is continuous
+/// inside a base pixel.
+fn single_pixel(lon: f64, lat: f64, r: f64, density: f64) -> Option<(i64, i64)> {
+    let stretch = if lat.abs() + r < BELT_EDGE {
+        BELT_STRETCH
+    } else {
+        PROJECTION_STRETCH
+    };
+    // How far the projected cone reaches, in base-pixel sides.
+    let reach = stretch * r / BASE_SIDE;
+    // The finest depth at which the cone reaches at most a quarter side, then two coarser.
+    let finest = (0.25 / reach).log2().floor();
+    if !(0.0..=f64::from(DEPTH)).contains(&finest) {
+        return None;
+    }
+    let finest = finest as u8;
+    (finest.saturating_sub(2)..=finest).rev().find_map(|depth| {
+        let keys = density * KEY_AREA * 4f64.powi(i32::from(DEPTH - depth));
+        if keys > SINGLE_PIXEL_KEYS {
+            return None;
+        }
+        let (pixel, dx, dy) = cdshealpix::nested::hash_with_dxdy(depth, lon, lat);
+        let margin = reach * f64::from(1u32 << depth);
+        (dx.min(1.0 - dx).min(dy).min(1.0 - dy) > margin).then(|| {
+            let shift = 2 * u32::from(DEPTH - depth);
+            ((pixel << shift) as i64, (((pixel + 1) << shift) - 1) as i64)
+        })
+    })
+}
+
+/// Is the key inside one of the sorted, disjoint ranges?
+fn within(ranges: &[(i64, i64)], key: i64) -> bool {
+    let after = ranges.partition_point(|&(lo, _)| lo <= key);
+    after > 0 && key <= ranges[after - 1].1
+}
+
+/// A cone prepared for an index scan: the key ranges the index reads, and a test of the keys
 /// read in them, which drops those whose position cannot be inside before any row is read.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cone {
-    ranges: Vec<(i64, i64)>,
+    /// The ranges an index reads.
+    scan: Vec<(i64, i64)>,
+    /// The pixels the scan ranges were made of.
+    cover: Vec<(i64, i64)>,
+    /// The finer cover, once computed (see `REFINE_AFTER`); from the start when there is
+    /// nothing finer worth computing.
+    fine: Option<Vec<(i64, i64)>>,
+    /// Keys read in the scan ranges, and those of them in the cover that needed the exact
+    /// test.
+    read: u32,
+    tested: u32,
+    ra: f64,
+    dec: f64,
+    radius: f64,
     centre: [f64; 3],
     /// Largest squared chord from the centre to a key's pixel centre that may still be
     /// inside: the radius plus a pixel's half-diagonal, with room for rounding.
@@ -67,31 +157,100 @@ pub struct Cone {
 const KEY_SLACK: f64 = 5e-3 / 3600.0 * std::f64::consts::PI / 180.0;
 
 impl Cone {
-    /// A NaN or unusable centre or a NaN or negative radius gives a cone with no ranges.
-    pub fn new(ra: f64, dec: f64, radius: f64) -> Cone {
+    /// The cone of `radius` degrees around (ra, dec), to be read from an index holding about
+    /// `density` keys per steradian near it (infinite if unknown: the tightest ranges). A
+    /// NaN or unusable centre or a NaN or negative radius gives a cone with no ranges.
+    pub fn new(ra: f64, dec: f64, radius: f64, density: f64) -> Cone {
         let reach = radius.to_radians() + KEY_SLACK;
         let max_chord2 = if reach >= std::f64::consts::PI {
             f64::INFINITY
         } else {
             (2.0 * (reach / 2.0).sin()).powi(2)
         };
-        Cone {
-            ranges: cone_ranges(ra, dec, radius),
+        let mut cone = Cone {
+            scan: Vec::new(),
+            cover: Vec::new(),
+            fine: Some(Vec::new()),
+            read: 0,
+            tested: 0,
+            ra,
+            dec,
+            radius,
             centre: sky::unit_vector(ra, dec),
             max_chord2,
+        };
+        let Some(centre) = key(ra, dec) else {
+            return cone;
+        };
+        if radius.is_nan() || radius < 0.0 {
+            return cone;
         }
+        let r = radius.to_radians();
+        let (lon, lat) = (sky::normalise_ra(ra).to_radians(), dec.to_radians());
+        if radius == 0.0 {
+            cone.scan = vec![(centre, centre)];
+            cone.cover = cone.scan.clone();
+            cone.fine = Some(cone.scan.clone());
+        } else if !cdshealpix::has_best_starting_depth(r) {
+            cone.scan = vec![(0, KEYS - 1)];
+            cone.cover = cone.scan.clone();
+            cone.fine = Some(cone.scan.clone());
+        } else if let Some(pixel) = single_pixel(lon, lat, r, density) {
+            cone.scan = vec![pixel];
+            cone.cover = cone.scan.clone();
+            cone.fine = None;
+        } else {
+            let keys_inside = density * std::f64::consts::PI * r * r;
+            let step = u8::from(keys_inside >= FINE_COVER_KEYS);
+            let (cover, depth) = cover(lon, lat, r, step);
+            cone.scan = merged(&cover, depth.saturating_sub(MERGE_LEVELS), density);
+            cone.cover = cover;
+            cone.fine = None;
+        }
+        cone
     }
 
-    /// The key ranges [lo, hi] that cover the cone (see `cone_ranges`).
+    /// The key ranges an index reads for the cone: sorted, disjoint, inclusive, holding every
+    /// position inside.
     pub fn ranges(&self) -> &[(i64, i64)] {
-        &self.ranges
+        &self.scan
+    }
+
+    /// Keys per steradian in the ranges read so far, for the next cone's `density`.
+    pub fn observed_density(&self) -> f64 {
+        let keys: i64 = self.scan.iter().map(|(lo, hi)| hi - lo + 1).sum();
+        if keys == 0 {
+            0.0
+        } else {
+            f64::from(self.read) / (keys as f64 * KEY_AREA)
+        }
     }
 
     /// False only for a key inside the ranges whose position is outside the cone. Keys
     /// outside the ranges pass: the range test, not this one, ends a btree's scan of a range.
-    pub fn may_hold(&self, key: i64) -> bool {
-        if !self.ranges.iter().any(|&(lo, hi)| lo <= key && key <= hi) {
+    pub fn may_hold(&mut self, key: i64) -> bool {
+        if !within(&self.scan, key) {
             return true;
+        }
+        self.read = self.read.saturating_add(1);
+        if !within(&self.cover, key) {
+            return false;
+        }
+        if self.fine.is_none() {
+            self.tested += 1;
+            if self.tested > REFINE_AFTER {
+                let r = self.radius.to_radians();
+                let (lon, lat) = (
+                    sky::normalise_ra(self.ra).to_radians(),
+                    self.dec.to_radians(),
+                );
+                self.fine = Some(cover(lon, lat, r, REFINE_STEP).0);
+            }
+        }
+        if let Some(fine) = &self.fine {
+            if !within(fine, key) {
+                return false;
+            }
         }
         let (lon, lat) = cdshealpix::nested::center(DEPTH, key as u64);
         let (sin_lon, cos_lon) = lon.sin_cos();
@@ -121,97 +280,172 @@ mod tests {
         assert_eq!(key(0.0, 90.5), None);
     }
 
+    /// Keys per steradian of 1e7 sources over the whole sky and over 100 square degrees.
+    const SPARSE: f64 = 1e7 / (4.0 * std::f64::consts::PI);
+    const DENSE: f64 = 1e5 * (180.0 / std::f64::consts::PI) * (180.0 / std::f64::consts::PI);
+
+    fn cone_ranges(ra: f64, dec: f64, radius: f64, density: f64) -> Vec<(i64, i64)> {
+        Cone::new(ra, dec, radius, density).ranges().to_vec()
+    }
+
+    fn uniform_source() -> impl FnMut() -> f64 {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
     #[test]
     fn cone_ranges_cover_every_point_in_the_cone() {
         // Points on circles just inside the radius, around centres at the equator, near
-        // the poles and on RA 0/360, for radii from 1 mas to 40 degrees.
+        // the poles and on RA 0/360, for radii from 1 mas to 40 degrees, whatever the density.
         for (ra0, dec0) in [
             (10.0, 0.0),
             (0.0001, 45.0),
             (359.9999, -30.0),
             (77.0, 89.99),
             (200.0, -89.999),
+            (45.0, 41.8103), // where the polar caps meet the equatorial belt
         ] {
             for radius in [1.0 / 3.6e6, 1.0 / 3600.0, 0.01, 1.0, 10.0, 40.0] {
-                let ranges = cone_ranges(ra0, dec0, radius);
-                for k in 0..72 {
-                    let pa = f64::from(k) * 5.0;
-                    let (ra, dec) = offset(ra0, dec0, radius * 0.999, pa);
-                    assert!(
-                        covered(key(ra, dec).unwrap(), &ranges),
-                        "({ra0}, {dec0}) r={radius}: ({ra}, {dec}) outside the ranges"
-                    );
+                for density in [0.0, SPARSE, DENSE, f64::INFINITY] {
+                    let ranges = cone_ranges(ra0, dec0, radius, density);
+                    for k in 0..72 {
+                        let pa = f64::from(k) * 5.0;
+                        let (ra, dec) = offset(ra0, dec0, radius * 0.999, pa);
+                        assert!(
+                            covered(key(ra, dec).unwrap(), &ranges),
+                            "({ra0}, {dec0}) r={radius}: ({ra}, {dec}) outside the ranges"
+                        );
+                    }
                 }
             }
         }
     }
 
     #[test]
-    fn cone_ranges_are_tight() {
-        // The ranges cover at most a few times the cone's own area, so a probe reads little
-        // beyond the cone (the nine neighbours alone cover about 20 times it).
-        let pixel_area = 4.0 * std::f64::consts::PI / (12.0 * 4f64.powi(DEPTH as i32));
-        for (ra, dec) in [(10.0, 0.0), (150.3, 20.7), (300.0, -60.0), (0.0, 89.0)] {
-            for arcsec in [1.0, 10.0, 60.0, 600.0] {
-                let r = (arcsec / 3600.0f64).to_radians();
-                let covered: f64 = cone_ranges(ra, dec, arcsec / 3600.0)
-                    .iter()
-                    .filter(|(lo, hi)| lo <= hi)
-                    .map(|(lo, hi)| (hi - lo + 1) as f64 * pixel_area)
-                    .sum();
-                let ratio = covered / (std::f64::consts::PI * r * r);
+    fn a_single_pixel_holds_the_whole_cone() {
+        // Random cones all over the sky, the poles and the base pixels' edges included:
+        // whenever one pixel is said to hold a cone, every point on its rim is in it.
+        let mut uniform = uniform_source();
+        let mut held = 0;
+        for i in 0..20_000 {
+            let (ra, dec) = (
+                360.0 * uniform(),
+                (2.0 * uniform() - 1.0).asin().to_degrees(),
+            );
+            let radius = 10f64.powf(-3.5 + 4.0 * uniform());
+            let (lon, lat, r) = (ra.to_radians(), dec.to_radians(), radius.to_radians());
+            let Some(pixel) = single_pixel(lon, lat, r, f64::from(i % 3) * SPARSE) else {
+                continue;
+            };
+            held += 1;
+            for k in 0..90 {
+                let (ra, dec) = offset(ra, dec, radius, f64::from(k) * 4.0);
                 assert!(
-                    ratio < 6.0,
-                    "({ra}, {dec}) {arcsec}\": {ratio:.1}x the cone"
+                    covered(key(ra, dec).unwrap(), &[pixel]),
+                    "({ra}, {dec}) r={radius}"
                 );
             }
         }
+        assert!(held > 5_000, "{held}");
+    }
+
+    #[test]
+    fn cone_ranges_are_few_where_sparse_and_tight_where_dense() {
+        // Averaged over random cones. With less than a key expected inside, about one btree
+        // descent each; with many, a small multiple of the cone's area (the nine pixels that
+        // cover a cone at its starting depth alone cover about twenty times it).
+        let mut uniform = uniform_source();
+        for arcsec in [1.0, 10.0, 60.0, 600.0] {
+            let r = (arcsec / 3600.0f64).to_radians();
+            for density in [SPARSE, DENSE] {
+                let keys_inside = density * std::f64::consts::PI * r * r;
+                let (mut ranges, mut ratio) = (0, 0.0);
+                let n = 2000;
+                for _ in 0..n {
+                    let ra = 360.0 * uniform();
+                    let dec = (2.0 * uniform() - 1.0).asin().to_degrees();
+                    let scan = cone_ranges(ra, dec, arcsec / 3600.0, density);
+                    ranges += scan.len();
+                    let area: f64 = scan
+                        .iter()
+                        .map(|(lo, hi)| (hi - lo + 1) as f64 * KEY_AREA)
+                        .sum();
+                    ratio += area / (std::f64::consts::PI * r * r);
+                }
+                let (ranges, ratio) = (ranges as f64 / n as f64, ratio / n as f64);
+                let case = format!("{arcsec}\" with {keys_inside:.2} keys inside: {ranges:.2} ranges, {ratio:.1}x the area");
+                assert!(keys_inside > 1.0 || ranges < 1.5, "{case}");
+                assert!(keys_inside < 50.0 || ratio < 5.0, "{case}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refined_cone_keeps_every_key_inside() {
+        // Enough keys inside to make the cone compute its finer cover part way through.
+        let mut cone = Cone::new(150.0, 20.0, 60.0 / 3600.0, DENSE);
+        for k in 0..400 {
+            let (d, pa) = (60.0 / 3600.0 * f64::from(k % 20) / 20.0, f64::from(k) * 7.3);
+            let (ra, dec) = offset(150.0, 20.0, d, pa);
+            assert!(cone.may_hold(key(ra, dec).unwrap()), "{ra} {dec}");
+        }
+        assert!(cone.fine.is_some());
+        let (ra, dec) = offset(150.0, 20.0, 61.0 / 3600.0, 0.0);
+        assert!(!cone.may_hold(key(ra, dec).unwrap()));
+        assert!(cone.observed_density() > 0.0);
     }
 
     #[test]
     fn degenerate_cones() {
-        assert!(cone_ranges(10.0, 10.0, -1.0).is_empty());
-        assert!(cone_ranges(10.0, f64::NAN, 1.0).is_empty());
-        let all = cone_ranges(10.0, 10.0, 180.0);
+        assert!(cone_ranges(10.0, 10.0, -1.0, 0.0).is_empty());
+        assert!(cone_ranges(10.0, f64::NAN, 1.0, 0.0).is_empty());
+        let all = cone_ranges(10.0, 10.0, 180.0, 0.0);
         assert!(covered(key(190.0, -10.0).unwrap(), &all));
         // A zero radius still holds the centre itself.
         assert!(covered(
             key(10.0, 10.0).unwrap(),
-            &cone_ranges(10.0, 10.0, 0.0)
+            &cone_ranges(10.0, 10.0, 0.0, DENSE)
         ));
     }
 
     #[test]
-    fn cone_keeps_every_key_inside_and_drops_covered_keys_well_outside() {
+    fn cone_keeps_every_key_inside_and_drops_keys_read_well_outside() {
         for (ra0, dec0) in [(10.0, 0.0), (359.9999, -30.0), (77.0, 89.99)] {
             for radius in [1.0 / 3.6e6, 10.0 / 3600.0, 1.0] {
-                let cone = Cone::new(ra0, dec0, radius);
-                let (mut dropped, mut outside) = (0, 0);
-                for k in 0..72 {
-                    let pa = f64::from(k) * 5.0;
-                    let (ra, dec) = offset(ra0, dec0, radius * 0.999999, pa);
-                    assert!(
-                        cone.may_hold(key(ra, dec).unwrap()),
-                        "{ra} {dec} r={radius}"
-                    );
-                    // 10 mas beyond the rim: dropped when the ranges hold it.
-                    let (ra, dec) = offset(ra0, dec0, radius + 1e-2 / 3600.0, pa);
-                    let k = key(ra, dec).unwrap();
-                    if covered(k, cone.ranges()) {
-                        outside += 1;
-                        dropped += usize::from(!cone.may_hold(k));
-                    } else {
-                        assert!(cone.may_hold(k));
+                for density in [0.0, DENSE] {
+                    let mut cone = Cone::new(ra0, dec0, radius, density);
+                    let (mut dropped, mut outside) = (0, 0);
+                    for k in 0..72 {
+                        let pa = f64::from(k) * 5.0;
+                        let (ra, dec) = offset(ra0, dec0, radius * 0.999999, pa);
+                        assert!(
+                            cone.may_hold(key(ra, dec).unwrap()),
+                            "{ra} {dec} r={radius}"
+                        );
+                        // 10 mas beyond the rim: dropped when the ranges hold it.
+                        let (ra, dec) = offset(ra0, dec0, radius + 1e-2 / 3600.0, pa);
+                        let k = key(ra, dec).unwrap();
+                        if covered(k, cone.ranges()) {
+                            outside += 1;
+                            dropped += usize::from(!cone.may_hold(k));
+                        } else {
+                            assert!(cone.may_hold(k));
+                        }
                     }
+                    assert_eq!(dropped, outside, "r={radius}");
+                    // Cones larger than the key's pixels do cover points just outside them.
+                    assert!(radius < 1e-3 || outside > 0, "r={radius}");
                 }
-                assert_eq!(dropped, outside, "r={radius}");
-                // Cones larger than the key's pixels do cover points just outside them.
-                assert!(radius < 1e-3 || outside > 0, "r={radius}");
             }
         }
-        assert!(Cone::new(10.0, 10.0, -1.0).ranges().is_empty());
-        assert!(Cone::new(10.0, f64::NAN, 1.0).ranges().is_empty());
-        let sky = Cone::new(10.0, 10.0, 180.0);
+        assert!(Cone::new(10.0, 10.0, -1.0, 0.0).ranges().is_empty());
+        assert!(Cone::new(10.0, f64::NAN, 1.0, 0.0).ranges().is_empty());
+        let mut sky = Cone::new(10.0, 10.0, 180.0, 0.0);
         assert!(sky.may_hold(key(190.0, -10.0).unwrap()));
     }
 
