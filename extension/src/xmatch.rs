@@ -168,31 +168,36 @@ pub unsafe extern "C-unwind" fn skytrap_cone_pixels(
     const STRIDE: usize = 32; // RANGE aligned to 8 (int8range's typalign is 'd')
     unsafe {
         let [ra, decl, radius] = [0, 1, 2].map(|n| f64::from_bits(arg(fcinfo, n).value() as u64));
-        let ranges = with_cone(ra, decl, radius, |cone| cone.ranges().to_vec());
-        let n = ranges.len();
-        // PostgreSQL's empty array has no dimensions, so no bounds either.
-        let size = if n == 0 { 16 } else { HEADER + STRIDE * n };
-        let array = pg_sys::palloc0(size).cast::<u8>();
-        array.cast::<u32>().write((size as u32) << 2);
-        let fields = array.add(4).cast::<u32>();
-        fields.write(u32::from(n > 0)); // ndim
-        fields.add(1).write(0); // no null bitmap
-        fields.add(2).write(pg_sys::INT8RANGEOID.to_u32());
-        if n > 0 {
-            fields.add(3).write(n as u32); // dims[0]
-            fields.add(4).write(1); // lbound[0]
-        }
-        for (i, &(lo, hi)) in ranges.iter().enumerate() {
-            let range = array.add(HEADER + STRIDE * i);
-            range.cast::<u32>().write((RANGE as u32) << 2);
-            range
-                .add(4)
-                .cast::<u32>()
-                .write(pg_sys::INT8RANGEOID.to_u32());
-            range.add(8).cast::<i64>().write(lo);
-            range.add(16).cast::<i64>().write(hi + 1);
-            range.add(24).write(pg_sys::RANGE_LB_INC as u8);
-        }
+        // Written straight from the cached cone: no copy of its ranges per probe. (An error
+        // in palloc0 unwinds through the borrow, which #[pg_guard] allows.)
+        let array = with_cone(ra, decl, radius, |cone| {
+            let ranges = cone.ranges();
+            let n = ranges.len();
+            // PostgreSQL's empty array has no dimensions, so no bounds either.
+            let size = if n == 0 { 16 } else { HEADER + STRIDE * n };
+            let array = pg_sys::palloc0(size).cast::<u8>();
+            array.cast::<u32>().write((size as u32) << 2);
+            let fields = array.add(4).cast::<u32>();
+            fields.write(u32::from(n > 0)); // ndim
+            fields.add(1).write(0); // no null bitmap
+            fields.add(2).write(pg_sys::INT8RANGEOID.to_u32());
+            if n > 0 {
+                fields.add(3).write(n as u32); // dims[0]
+                fields.add(4).write(1); // lbound[0]
+            }
+            for (i, &(lo, hi)) in ranges.iter().enumerate() {
+                let range = array.add(HEADER + STRIDE * i);
+                range.cast::<u32>().write((RANGE as u32) << 2);
+                range
+                    .add(4)
+                    .cast::<u32>()
+                    .write(pg_sys::INT8RANGEOID.to_u32());
+                range.add(8).cast::<i64>().write(lo);
+                range.add(16).cast::<i64>().write(hi + 1);
+                range.add(24).write(pg_sys::RANGE_LB_INC as u8);
+            }
+            array
+        });
         pg_sys::Datum::from(array)
     }
 }
