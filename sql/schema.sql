@@ -21,6 +21,10 @@ CREATE TABLE skytrap.dataset (
     beamwidths_limit        double precision NOT NULL DEFAULT 3.0,
     -- Extra sigma above the detection threshold before a first detection counts as new.
     new_source_sigma_margin double precision NOT NULL DEFAULT 1.0,
+    -- Forced fits at a lightcurve's position after its last blind detection before they stop.
+    expiration              integer NOT NULL DEFAULT 10,
+    -- |Vs| from which a pair of measurements counts in the two-epoch metrics (VAST: 4.3).
+    pair_metrics_min_abs_vs double precision NOT NULL DEFAULT 4.3,
     backsize_x              integer,
     backsize_y              integer,
     margin_width            double precision,
@@ -294,6 +298,12 @@ CREATE TABLE skytrap.varmetric (
     lightcurve_max   double precision NOT NULL,
     lightcurve_avg   double precision NOT NULL,
     lightcurve_median double precision NOT NULL,
+    -- VAST's two-epoch metrics: of the pairs of measurements with |Vs| at least the
+    -- dataset's pair_metrics_min_abs_vs, the one with the largest |m|; 0 when none.
+    vs_abs_significant_max_int  double precision NOT NULL DEFAULT 0,
+    m_abs_significant_max_int   double precision NOT NULL DEFAULT 0,
+    vs_abs_significant_max_peak double precision NOT NULL DEFAULT 0,
+    m_abs_significant_max_peak  double precision NOT NULL DEFAULT 0,
     datapoints       integer NOT NULL,
     first_ts         timestamp NOT NULL,
     last_ts          timestamp NOT NULL

@@ -3,13 +3,25 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::{self, SpiClient};
-use skytrap_core::associate::{match_one_to_one, RunningPosition};
+use skytrap_core::associate::{candidate_pairs, plan, RunningPosition};
 use skytrap_core::newsource::{self, PreviousImage};
 use skytrap_core::sky::{self, Position};
-use skytrap_core::variability::FluxSums;
+use skytrap_core::variability::{self, FluxSums, SignificantPair};
+use std::collections::{HashMap, HashSet};
 
 /// Advisory-lock key space for "one associating transaction per dataset at a time".
 const DATASET_LOCK_SPACE: i32 = 7291;
+
+/// TraP's `assocxtrsource.type`.
+mod link {
+    pub const FORK_BASE: i16 = 2;
+    pub const ONE_TO_ONE: i16 = 3;
+    pub const NEW_SOURCE: i16 = 4;
+    pub const FORK_COPY: i16 = 6;
+    pub const NULL_DETECTION: i16 = 7;
+    pub const FIRST_MONITOR: i16 = 8;
+    pub const MONITOR: i16 = 9;
+}
 
 struct Image {
     dataset: i32,
@@ -18,10 +30,15 @@ struct Image {
     search_radius: f64,
     r_max: f64,
     margin: f64,
+    min_abs_vs: f64,
 }
 
+/// One measurement of the image: blind (`extract_type` 0), or forced at a lightcurve's
+/// position (`ff_runcat`) or at a monitor position (`ff_monitor`).
 struct Source {
     id: i64,
+    ff_runcat: Option<i64>,
+    ff_monitor: Option<i32>,
     position: Position,
     f_peak: f64,
     f_peak_err: f64,
@@ -29,11 +46,20 @@ struct Source {
     f_int_err: f64,
 }
 
-/// Associates the blind detections of one image with its dataset's running catalogue:
-/// matched sources extend their lightcurve, the others start one, and first detections
-/// brighter than earlier images of the field could have missed become `newsource` rows
-/// (which raise alerts). Takes the dataset's advisory lock, so concurrent loaders of one
+/// Associates the measurements of one image with its dataset's running catalogue, as
+/// TraP does: blind detections extend, fork or start lightcurves; forced fits at the
+/// positions of lightcurves the blind detections did not extend become null-detection
+/// points; forced fits at monitor positions extend (or start) the monitor's lightcurve.
+/// First detections brighter than earlier images could have missed become `newsource`
+/// rows (which raise alerts), and the variability summary of every lightcurve touched is
+/// brought up to date. Takes the dataset's advisory lock, so concurrent loaders of one
 /// dataset queue up; the caller's transaction makes the whole image atomic.
+/// What `associate_image` returns: lightcurves extended one-to-one or many-to-one, new
+/// lightcurves, new sources (transient candidates), forks, and forced-fit points.
+type Counts = (i32, i32, i32, i32, i32);
+
+// pgrx reads the column names from the literal tuple, so it cannot be a type alias.
+#[allow(clippy::type_complexity)]
 #[pg_extern]
 fn associate_image(
     image: i32,
@@ -44,6 +70,8 @@ fn associate_image(
             name!(matched, i32),
             name!(new_runcat, i32),
             name!(new_sources, i32),
+            name!(forks, i32),
+            name!(forced, i32),
         ),
     >,
     spi::Error,
@@ -52,58 +80,90 @@ fn associate_image(
     Ok(TableIterator::once(counts))
 }
 
-fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<(i32, i32, i32), spi::Error> {
+fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::Error> {
     let image = lock_image(client, image_id)?;
-    let sources = blind_sources(client, image_id)?;
-    if sources.is_empty() {
-        mark_associated(client, image_id)?;
-        return Ok((0, 0, 0));
-    }
+    let sources = image_sources(client, image_id)?;
+    let blind: Vec<&Source> = sources
+        .iter()
+        .filter(|s| s.ff_runcat.is_none() && s.ff_monitor.is_none())
+        .collect();
 
-    let (lo, hi) = sources.iter().fold((90f64, -90f64), |(lo, hi), s| {
-        (lo.min(s.position.dec), hi.max(s.position.dec))
-    });
-    let (runcat_ids, running) = catalogue_strip(
-        client,
-        image.dataset,
-        lo - image.search_radius,
-        hi + image.search_radius,
-    )?;
-    let positions: Vec<Position> = running.iter().map(RunningPosition::position).collect();
-    let detections: Vec<Position> = sources.iter().map(|s| s.position).collect();
-    let matches = match_one_to_one(&detections, &positions, image.search_radius, image.r_max);
-
-    // Lightcurves that go on, and the sources that start new ones.
     let mut links = Links::default();
     let mut moved = Moved::default();
     let mut fresh = Vec::new();
-    for (s, m) in sources.iter().zip(&matches) {
-        match m {
-            Some(m) => {
-                let next = running[m.candidate].with(&s.position);
-                moved.push(runcat_ids[m.candidate], s.id, &next);
-                links.push(runcat_ids[m.candidate], s, 3, m.distance * 3600.0, m.r);
-            }
-            None => fresh.push(s),
+    // Lightcurves this image's blind detections extend or fork.
+    let mut detected = HashSet::new();
+    let mut forks = 0;
+    if !blind.is_empty() {
+        let (lo, hi) = blind.iter().fold((90f64, -90f64), |(lo, hi), s| {
+            (lo.min(s.position.dec), hi.max(s.position.dec))
+        });
+        let (runcat_ids, running) = catalogue_strip(
+            client,
+            image.dataset,
+            lo - image.search_radius,
+            hi + image.search_radius,
+        )?;
+        let positions: Vec<Position> = running.iter().map(RunningPosition::position).collect();
+        let detections: Vec<Position> = blind.iter().map(|s| s.position).collect();
+        let pairs = candidate_pairs(&detections, &positions, image.search_radius, image.r_max);
+        let plan = plan(blind.len(), positions.len(), &pairs);
+
+        for p in &plan.extend {
+            let (s, rc) = (blind[p.source], runcat_ids[p.candidate]);
+            moved.push(rc, s.id, &running[p.candidate].with(&s.position));
+            links.push(rc, s, link::ONE_TO_ONE, p.distance * 3600.0, p.r);
+            detected.insert(rc);
         }
+        let mut fork = Moved::default();
+        let mut fork_pairs = Vec::new();
+        for (c, group) in &plan.forks {
+            for p in group {
+                let s = blind[p.source];
+                fork.push(runcat_ids[*c], s.id, &running[*c].with(&s.position));
+                fork_pairs.push(*p);
+            }
+            detected.insert(runcat_ids[*c]);
+        }
+        forks = plan.forks.len() as i32;
+        // Forced fits at positions a blind detection covers are not measurements of
+        // anything new: they go before the lightcurves they point at are forked away.
+        drop_redundant_forced_fits(client, &sources, &detected)?;
+        let fork_ids = insert_forks(client, &fork)?;
+        for (p, &rc) in fork_pairs.iter().zip(&fork_ids) {
+            links.push(
+                rc,
+                blind[p.source],
+                link::FORK_BASE,
+                p.distance * 3600.0,
+                p.r,
+            );
+        }
+        update_moved(client, &moved)?;
+        fresh = plan.unmatched.iter().map(|&i| blind[i]).collect();
+    } else {
+        drop_redundant_forced_fits(client, &sources, &detected)?;
     }
-    update_moved(client, &moved)?;
-    let fresh_ids = insert_fresh(client, image.dataset, &fresh)?;
+    let fresh_ids = insert_fresh(client, image.dataset, &fresh, false)?;
     for (s, &rc) in fresh.iter().zip(&fresh_ids) {
-        links.push(rc, s, 4, 0.0, 0.0);
+        links.push(rc, s, link::NEW_SOURCE, 0.0, 0.0);
     }
     link_sky_regions(client, &fresh_ids)?;
+
+    let forced = associate_forced(client, &image, &sources, &detected, &mut links)?;
 
     let flux = update_flux_sums(client, &image, &links)?;
     insert_links(client, &links, &flux)?;
     let new_sources = insert_new_sources(client, image_id, &image, &fresh, &fresh_ids)?;
-    upsert_varmetric(client, &image, &links, &flux)?;
+    upsert_varmetric(client, image_id, &image, &links, &flux)?;
     mark_associated(client, image_id)?;
 
     Ok((
-        links.runcat.len() as i32 - fresh.len() as i32,
+        moved.runcat.len() as i32,
         fresh.len() as i32,
         new_sources,
+        forks,
+        forced,
     ))
 }
 
@@ -126,7 +186,8 @@ fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::E
         .update(
             "SELECT i.band, i.stokes, d.beamwidths_limit * i.rb_smaj, d.assoc_radius,
                     d.new_source_sigma_margin, i.associated_at IS NOT NULL,
-                    EXISTS (SELECT 1 FROM skytrap.rejection j WHERE j.image = i.id)
+                    EXISTS (SELECT 1 FROM skytrap.rejection j WHERE j.image = i.id),
+                    d.pair_metrics_min_abs_vs
              FROM skytrap.image i JOIN skytrap.dataset d ON d.id = i.dataset
              WHERE i.id = $1 FOR UPDATE OF i",
             None,
@@ -146,13 +207,15 @@ fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::E
         search_radius: row.get(3)?.unwrap_or_default(),
         r_max: row.get(4)?.unwrap_or_default(),
         margin: row.get(5)?.unwrap_or_default(),
+        min_abs_vs: row.get(8)?.unwrap_or_default(),
     })
 }
 
-fn blind_sources(client: &SpiClient<'_>, image_id: i32) -> Result<Vec<Source>, spi::Error> {
+fn image_sources(client: &SpiClient<'_>, image_id: i32) -> Result<Vec<Source>, spi::Error> {
     let rows = client.select(
-        "SELECT id, ra, decl, uncertainty_ew, uncertainty_ns, f_peak, f_peak_err, f_int, f_int_err
-         FROM skytrap.extractedsource WHERE image = $1 AND extract_type = 0 ORDER BY id",
+        "SELECT id, ra, decl, uncertainty_ew, uncertainty_ns, f_peak, f_peak_err, f_int, f_int_err,
+                ff_runcat, ff_monitor
+         FROM skytrap.extractedsource WHERE image = $1 ORDER BY id",
         None,
         &[image_id.into()],
     )?;
@@ -171,6 +234,8 @@ fn blind_sources(client: &SpiClient<'_>, image_id: i32) -> Result<Vec<Source>, s
             f_peak_err: f(7)?,
             f_int: f(8)?,
             f_int_err: f(9)?,
+            ff_runcat: row.get(10)?,
+            ff_monitor: row.get(11)?,
         });
     }
     Ok(sources)
@@ -186,7 +251,8 @@ fn catalogue_strip(
     let rows = client.select(
         "SELECT id, datapoints, wm_ra, wm_decl, sum_weight_ra, sum_weight_decl
          FROM skytrap.runningcatalog
-         WHERE dataset = $1 AND NOT inactive AND NOT mon_src AND wm_decl BETWEEN $2 AND $3",
+         WHERE dataset = $1 AND NOT inactive AND NOT mon_src AND wm_decl BETWEEN $2 AND $3
+         ORDER BY id",
         None,
         &[dataset.into(), dec_lo.into(), dec_hi.into()],
     )?;
@@ -262,6 +328,7 @@ fn insert_fresh(
     client: &mut SpiClient<'_>,
     dataset: i32,
     fresh: &[&Source],
+    mon_src: bool,
 ) -> Result<Vec<i64>, spi::Error> {
     if fresh.is_empty() {
         return Ok(Vec::new());
@@ -272,8 +339,8 @@ fn insert_fresh(
     }
     let rows = client.update(
         "INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl,
-             sum_weight_ra, sum_weight_decl, sum_ra_err, sum_decl_err)
-         SELECT u.xtrsrc, $1, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd, x.ra_err, x.decl_err
+             sum_weight_ra, sum_weight_decl, sum_ra_err, sum_decl_err, mon_src)
+         SELECT u.xtrsrc, $1, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd, x.ra_err, x.decl_err, $8
          FROM unnest($2::bigint[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
               WITH ORDINALITY AS u(xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, n)
          JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
@@ -288,16 +355,210 @@ fn insert_fresh(
             m.wm_decl.into(),
             m.sum_weight_ra.into(),
             m.sum_weight_decl.into(),
+            mon_src.into(),
         ],
     )?;
-    // RETURNING order is not promised; map back by the source id.
-    let mut by_source = std::collections::HashMap::with_capacity(fresh.len());
+    ids_by_source(rows, &m.xtrsrc)
+}
+
+/// The new running-catalogue ids of an `INSERT ... RETURNING id, xtrsrc`, in the order of
+/// `xtrsrc` (RETURNING promises no order).
+fn ids_by_source(rows: spi::SpiTupleTable<'_>, xtrsrc: &[i64]) -> Result<Vec<i64>, spi::Error> {
+    let mut by_source = HashMap::with_capacity(xtrsrc.len());
     for row in rows {
         let id: i64 = row.get(1)?.unwrap_or_default();
-        let xtrsrc: i64 = row.get(2)?.unwrap_or_default();
-        by_source.insert(xtrsrc, id);
+        let x: i64 = row.get(2)?.unwrap_or_default();
+        by_source.insert(x, id);
     }
-    Ok(m.xtrsrc.iter().map(|x| by_source[x]).collect())
+    Ok(xtrsrc.iter().map(|x| by_source[x]).collect())
+}
+
+/// One-to-many: each (old lightcurve, source) in `fork` becomes a new lightcurve at the
+/// updated position that carries the old one's whole history (links copied as type 6,
+/// flux sums, sky regions, new-source record and variability summary); the old
+/// lightcurve is then deleted, as TraP does. Returns the new ids in input order.
+fn insert_forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>, spi::Error> {
+    if fork.runcat.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = client.update(
+        "INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl,
+             sum_weight_ra, sum_weight_decl, sum_ra_err, sum_decl_err)
+         SELECT u.xtrsrc, o.dataset, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd,
+                o.sum_ra_err + x.ra_err, o.sum_decl_err + x.decl_err
+         FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::float8[], $5::float8[],
+                     $6::float8[], $7::float8[])
+              WITH ORDINALITY AS u(old, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, n)
+         JOIN skytrap.runningcatalog o ON o.id = u.old
+         JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
+         ORDER BY u.n
+         RETURNING id, xtrsrc",
+        None,
+        &[
+            fork.runcat.clone().into(),
+            fork.xtrsrc.clone().into(),
+            fork.datapoints.clone().into(),
+            fork.wm_ra.clone().into(),
+            fork.wm_decl.clone().into(),
+            fork.sum_weight_ra.clone().into(),
+            fork.sum_weight_decl.clone().into(),
+        ],
+    )?;
+    let ids = ids_by_source(rows, &fork.xtrsrc)?;
+    client.update(
+        "WITH f AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS f(old, new)),
+         links AS (
+             INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, loglr,
+                 v_int, eta_int, f_datapoints)
+             SELECT f.new, a.xtrsrc, $3, a.distance_arcsec, a.r, a.loglr, a.v_int, a.eta_int,
+                    a.f_datapoints
+             FROM f JOIN skytrap.assocxtrsource a ON a.runcat = f.old),
+         flux AS (
+             INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
+                 sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
+                 sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
+                 sum_weighted_f_int, sum_weighted_f_int_sq)
+             SELECT f.new, c.band, c.stokes, c.f_datapoints, c.sum_f_peak, c.sum_f_peak_sq,
+                    c.sum_f_peak_weight, c.sum_weighted_f_peak, c.sum_weighted_f_peak_sq,
+                    c.sum_f_int, c.sum_f_int_sq, c.sum_f_int_weight, c.sum_weighted_f_int,
+                    c.sum_weighted_f_int_sq
+             FROM f JOIN skytrap.runningcatalog_flux c ON c.runcat = f.old),
+         regions AS (
+             INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+             SELECT f.new, r.skyrgn, r.distance_deg
+             FROM f JOIN skytrap.assocskyrgn r ON r.runcat = f.old),
+         news AS (
+             INSERT INTO skytrap.newsource (runcat, trigger_xtrsrc, previous_limits_image,
+                 newsource_type)
+             SELECT f.new, n.trigger_xtrsrc, n.previous_limits_image, n.newsource_type
+             FROM f JOIN skytrap.newsource n ON n.runcat = f.old)
+         INSERT INTO skytrap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band,
+             sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg, lightcurve_median,
+             vs_abs_significant_max_int, m_abs_significant_max_int,
+             vs_abs_significant_max_peak, m_abs_significant_max_peak,
+             datapoints, first_ts, last_ts)
+         SELECT f.new, v.v_int, v.eta_int, v.v_peak, v.eta_peak, v.band, v.sigma_rms_max,
+                v.sigma_rms_min, v.lightcurve_max, v.lightcurve_avg, v.lightcurve_median,
+                v.vs_abs_significant_max_int, v.m_abs_significant_max_int,
+                v.vs_abs_significant_max_peak, v.m_abs_significant_max_peak,
+                v.datapoints, v.first_ts, v.last_ts
+         FROM f JOIN skytrap.varmetric v ON v.runcat = f.old",
+        None,
+        &[
+            fork.runcat.clone().into(),
+            ids.clone().into(),
+            link::FORK_COPY.into(),
+        ],
+    )?;
+    // Forced fits of earlier images keep their lightcurve points through the copied
+    // links; only the pointer to the deleted lightcurve goes.
+    client.update(
+        "UPDATE skytrap.extractedsource SET ff_runcat = NULL WHERE ff_runcat = ANY($1)",
+        None,
+        &[fork.runcat.clone().into()],
+    )?;
+    client.update(
+        "DELETE FROM skytrap.runningcatalog WHERE id = ANY($1)",
+        None,
+        &[fork.runcat.clone().into()],
+    )?;
+    Ok(ids)
+}
+
+/// Deletes this image's forced fits at lightcurves that a blind detection in the same
+/// image extends: the loader fits every known position before association, and the
+/// blind measurement is the one that counts.
+fn drop_redundant_forced_fits(
+    client: &mut SpiClient<'_>,
+    sources: &[Source],
+    detected: &HashSet<i64>,
+) -> Result<(), spi::Error> {
+    let redundant: Vec<i64> = sources
+        .iter()
+        .filter(|s| s.ff_runcat.is_some_and(|rc| detected.contains(&rc)))
+        .map(|s| s.id)
+        .collect();
+    if !redundant.is_empty() {
+        client.update(
+            "DELETE FROM skytrap.extractedsource WHERE id = ANY($1)",
+            None,
+            &[redundant.into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// The forced fits of the image: null detections of lightcurves no blind detection
+/// extended (type 7; position unchanged, one more forced fit towards expiration), and
+/// monitor positions (type 8 starts the monitor's own lightcurve, type 9 extends it).
+/// Adds their links; returns how many there are.
+fn associate_forced(
+    client: &mut SpiClient<'_>,
+    image: &Image,
+    sources: &[Source],
+    detected: &HashSet<i64>,
+    links: &mut Links,
+) -> Result<i32, spi::Error> {
+    let before = links.runcat.len();
+    let mut nulls = Vec::new();
+    for s in sources {
+        if let Some(rc) = s.ff_runcat.filter(|rc| !detected.contains(rc)) {
+            links.push(rc, s, link::NULL_DETECTION, 0.0, 0.0);
+            nulls.push(rc);
+        }
+    }
+    if !nulls.is_empty() {
+        client.update(
+            "UPDATE skytrap.runningcatalog SET forcedfits_count = forcedfits_count + 1
+             WHERE id = ANY($1)",
+            None,
+            &[nulls.into()],
+        )?;
+    }
+
+    let monitored: Vec<&Source> = sources.iter().filter(|s| s.ff_monitor.is_some()).collect();
+    if !monitored.is_empty() {
+        let ids: Vec<i32> = monitored.iter().filter_map(|s| s.ff_monitor).collect();
+        let mut runcat_of = HashMap::new();
+        for row in client.select(
+            "SELECT id, runcat FROM skytrap.monitor WHERE id = ANY($1) AND runcat IS NOT NULL",
+            None,
+            &[ids.into()],
+        )? {
+            let monitor: i32 = row.get(1)?.unwrap_or_default();
+            runcat_of.insert(monitor, row.get::<i64>(2)?.unwrap_or_default());
+        }
+        let (mut first, mut again) = (Vec::new(), Vec::new());
+        for s in monitored {
+            match s.ff_monitor.and_then(|m| runcat_of.get(&m)) {
+                Some(&rc) => {
+                    links.push(rc, s, link::MONITOR, 0.0, 0.0);
+                    again.push(rc);
+                }
+                None => first.push(s),
+            }
+        }
+        if !again.is_empty() {
+            client.update(
+                "UPDATE skytrap.runningcatalog SET datapoints = datapoints + 1 WHERE id = ANY($1)",
+                None,
+                &[again.into()],
+            )?;
+        }
+        let new_ids = insert_fresh(client, image.dataset, &first, true)?;
+        for (s, &rc) in first.iter().zip(&new_ids) {
+            links.push(rc, s, link::FIRST_MONITOR, 0.0, 0.0);
+        }
+        link_sky_regions(client, &new_ids)?;
+        let monitors: Vec<i32> = first.iter().filter_map(|s| s.ff_monitor).collect();
+        client.update(
+            "UPDATE skytrap.monitor m SET runcat = u.runcat
+             FROM unnest($1::int[], $2::bigint[]) AS u(monitor, runcat) WHERE m.id = u.monitor",
+            None,
+            &[monitors.into(), new_ids.into()],
+        )?;
+    }
+    Ok((links.runcat.len() - before) as i32)
 }
 
 /// Records which sky regions of the dataset each new lightcurve falls in.
@@ -348,7 +609,7 @@ fn update_flux_sums(
     image: &Image,
     links: &Links,
 ) -> Result<Vec<(FluxSums, FluxSums)>, spi::Error> {
-    let mut known = std::collections::HashMap::new();
+    let mut known = HashMap::new();
     let rows = client.select(
         "SELECT runcat, f_datapoints, sum_f_peak, sum_f_peak_sq, sum_f_peak_weight,
                 sum_weighted_f_peak, sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq,
@@ -545,52 +806,165 @@ fn insert_new_sources(
     Ok(count)
 }
 
-/// Brings the variability summary of every lightcurve this image touched up to date.
+/// One lightcurve's variability summary, in columns for `unnest`.
+#[derive(Default)]
+struct Summaries {
+    runcat: Vec<i64>,
+    v_int: Vec<f64>,
+    eta_int: Vec<f64>,
+    v_peak: Vec<f64>,
+    eta_peak: Vec<f64>,
+    max: Vec<f64>,
+    avg: Vec<f64>,
+    median: Vec<f64>,
+    pair_int: Vec<SignificantPair>,
+    pair_peak: Vec<SignificantPair>,
+    n: Vec<i32>,
+    first: Vec<f64>,
+    last: Vec<f64>,
+}
+
+/// A measurement on a lightcurve in the image's band: (int, int_err), (peak, peak_err),
+/// epoch seconds, and whether it is from this image.
+type Point = ((f64, f64), (f64, f64), f64, bool);
+
+/// Brings the variability summary of every lightcurve this image touched up to date, in
+/// the image's band: TraP's V and η from the updated sums, the lightcurve's max, mean and
+/// median integrated flux, and VAST's two-epoch pair metrics, updated by pairing this
+/// image's points with the earlier ones (no lightcurve is recomputed from scratch).
 fn upsert_varmetric(
     client: &mut SpiClient<'_>,
+    image_id: i32,
     image: &Image,
     links: &Links,
     flux: &[(FluxSums, FluxSums)],
 ) -> Result<(), spi::Error> {
-    let v_int: Vec<f64> = flux.iter().map(|(_, i)| i.v()).collect();
-    let eta_int: Vec<f64> = flux.iter().map(|(_, i)| i.eta()).collect();
-    let v_peak: Vec<f64> = flux.iter().map(|(p, _)| p.v()).collect();
-    let eta_peak: Vec<f64> = flux.iter().map(|(p, _)| p.eta()).collect();
+    let mut pairs: HashMap<i64, (SignificantPair, SignificantPair)> = HashMap::new();
+    for row in client.select(
+        "SELECT runcat, vs_abs_significant_max_int, m_abs_significant_max_int,
+                vs_abs_significant_max_peak, m_abs_significant_max_peak
+         FROM skytrap.varmetric WHERE runcat = ANY($1)",
+        None,
+        &[links.runcat.clone().into()],
+    )? {
+        let f = |i| row.get::<f64>(i).map(Option::unwrap_or_default);
+        let int = SignificantPair {
+            vs_abs: f(2)?,
+            m_abs: f(3)?,
+        };
+        let peak = SignificantPair {
+            vs_abs: f(4)?,
+            m_abs: f(5)?,
+        };
+        pairs.insert(row.get(1)?.unwrap_or_default(), (int, peak));
+    }
+    let mut points: HashMap<i64, Vec<Point>> = HashMap::new();
+    for row in client.select(
+        "SELECT a.runcat, x.f_int, x.f_int_err, x.f_peak, x.f_peak_err,
+                extract(epoch FROM i.taustart_ts)::float8, x.image = $4
+         FROM skytrap.assocxtrsource a
+         JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+         JOIN skytrap.image i ON i.id = x.image
+         WHERE a.runcat = ANY($1) AND i.band = $2 AND i.stokes = $3",
+        None,
+        &[
+            links.runcat.clone().into(),
+            image.band.into(),
+            image.stokes.into(),
+            image_id.into(),
+        ],
+    )? {
+        let f = |i| row.get::<f64>(i).map(Option::unwrap_or_default);
+        points
+            .entry(row.get(1)?.unwrap_or_default())
+            .or_default()
+            .push((
+                (f(2)?, f(3)?),
+                (f(4)?, f(5)?),
+                f(6)?,
+                row.get(7)?.unwrap_or_default(),
+            ));
+    }
+
+    let mut u = Summaries::default();
+    for (rc, (peak, int)) in links.runcat.iter().zip(flux) {
+        let lc = points.get(rc).map(Vec::as_slice).unwrap_or_default();
+        let (mut pair_int, mut pair_peak) = pairs.get(rc).copied().unwrap_or_default();
+        for &(i, p, _, current) in lc {
+            if current {
+                let earlier = lc.iter().filter(|q| !q.3);
+                pair_int = pair_int.with_pairs(i, earlier.clone().map(|q| q.0), image.min_abs_vs);
+                pair_peak = pair_peak.with_pairs(p, earlier.map(|q| q.1), image.min_abs_vs);
+            }
+        }
+        let mut fluxes: Vec<f64> = lc.iter().map(|q| q.0 .0).collect();
+        u.runcat.push(*rc);
+        u.v_int.push(int.v());
+        u.eta_int.push(int.eta());
+        u.v_peak.push(peak.v());
+        u.eta_peak.push(peak.eta());
+        u.max
+            .push(fluxes.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        u.avg.push(fluxes.iter().sum::<f64>() / fluxes.len() as f64);
+        u.median.push(variability::median(&mut fluxes));
+        u.pair_int.push(pair_int);
+        u.pair_peak.push(pair_peak);
+        u.n.push(lc.len() as i32);
+        u.first
+            .push(lc.iter().map(|q| q.2).fold(f64::INFINITY, f64::min));
+        u.last
+            .push(lc.iter().map(|q| q.2).fold(f64::NEG_INFINITY, f64::max));
+    }
+    let vs = |p: &[SignificantPair]| p.iter().map(|p| p.vs_abs).collect::<Vec<f64>>();
+    let m = |p: &[SignificantPair]| p.iter().map(|p| p.m_abs).collect::<Vec<f64>>();
     client.update(
         "INSERT INTO skytrap.varmetric AS v (runcat, v_int, eta_int, v_peak, eta_peak, band,
              newsource, sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg,
-             lightcurve_median, datapoints, first_ts, last_ts)
+             lightcurve_median, vs_abs_significant_max_int, m_abs_significant_max_int,
+             vs_abs_significant_max_peak, m_abs_significant_max_peak, datapoints, first_ts,
+             last_ts)
          SELECT u.runcat, u.v_int, u.eta_int, u.v_peak, u.eta_peak, $2,
-                n.id, t.f_int / p.rms_max, t.f_int / p.rms_min,
-                lc.max, lc.avg, lc.median, lc.n, lc.first_ts, lc.last_ts
-         FROM unnest($1::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::float8[])
-              AS u(runcat, v_int, eta_int, v_peak, eta_peak)
+                n.id, t.f_int / p.rms_max, t.f_int / p.rms_min, u.max, u.avg, u.median,
+                u.vs_int, u.m_int, u.vs_peak, u.m_peak, u.n,
+                to_timestamp(u.first) AT TIME ZONE 'UTC', to_timestamp(u.last) AT TIME ZONE 'UTC'
+         FROM unnest($1::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::float8[],
+                     $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[],
+                     $12::float8[], $13::float8[], $14::int[], $15::float8[], $16::float8[])
+              AS u(runcat, v_int, eta_int, v_peak, eta_peak, max, avg, median, vs_int, m_int,
+                   vs_peak, m_peak, n, first, last)
          LEFT JOIN skytrap.newsource n ON n.runcat = u.runcat
          LEFT JOIN skytrap.extractedsource t ON t.id = n.trigger_xtrsrc
          LEFT JOIN skytrap.image p ON p.id = n.previous_limits_image
-         CROSS JOIN LATERAL (
-             SELECT max(x.f_int) AS max, avg(x.f_int) AS avg,
-                    percentile_cont(0.5) WITHIN GROUP (ORDER BY x.f_int) AS median,
-                    count(*)::int AS n, min(i.taustart_ts) AS first_ts, max(i.taustart_ts) AS last_ts
-             FROM skytrap.assocxtrsource a
-             JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
-             JOIN skytrap.image i ON i.id = x.image
-             WHERE a.runcat = u.runcat AND i.band = $2) AS lc
          ON CONFLICT (runcat) DO UPDATE SET
              v_int = EXCLUDED.v_int, eta_int = EXCLUDED.eta_int, v_peak = EXCLUDED.v_peak,
              eta_peak = EXCLUDED.eta_peak, band = EXCLUDED.band, newsource = EXCLUDED.newsource,
              sigma_rms_max = EXCLUDED.sigma_rms_max, sigma_rms_min = EXCLUDED.sigma_rms_min,
              lightcurve_max = EXCLUDED.lightcurve_max, lightcurve_avg = EXCLUDED.lightcurve_avg,
-             lightcurve_median = EXCLUDED.lightcurve_median, datapoints = EXCLUDED.datapoints,
-             first_ts = EXCLUDED.first_ts, last_ts = EXCLUDED.last_ts",
+             lightcurve_median = EXCLUDED.lightcurve_median,
+             vs_abs_significant_max_int = EXCLUDED.vs_abs_significant_max_int,
+             m_abs_significant_max_int = EXCLUDED.m_abs_significant_max_int,
+             vs_abs_significant_max_peak = EXCLUDED.vs_abs_significant_max_peak,
+             m_abs_significant_max_peak = EXCLUDED.m_abs_significant_max_peak,
+             datapoints = EXCLUDED.datapoints, first_ts = EXCLUDED.first_ts,
+             last_ts = EXCLUDED.last_ts",
         None,
         &[
-            links.runcat.clone().into(),
+            u.runcat.into(),
             image.band.into(),
-            v_int.into(),
-            eta_int.into(),
-            v_peak.into(),
-            eta_peak.into(),
+            u.v_int.into(),
+            u.eta_int.into(),
+            u.v_peak.into(),
+            u.eta_peak.into(),
+            u.max.into(),
+            u.avg.into(),
+            u.median.into(),
+            vs(&u.pair_int).into(),
+            m(&u.pair_int).into(),
+            vs(&u.pair_peak).into(),
+            m(&u.pair_peak).into(),
+            u.n.into(),
+            u.first.into(),
+            u.last.into(),
         ],
     )?;
     Ok(())

@@ -28,6 +28,17 @@ extension_sql_file!(
 );
 extension_sql_file!("../../sql/views.sql", name = "views", requires = ["schema"]);
 extension_sql_file!(
+    "../../sql/lightcurves.sql",
+    name = "lightcurves",
+    requires = [
+        "schema",
+        variability::lightcurve_stats_add,
+        variability::lightcurve_stats_combine,
+        variability::lightcurve_stats_v,
+        variability::lightcurve_stats_eta
+    ]
+);
+extension_sql_file!(
     "../../sql/xmatch.sql",
     name = "xmatch",
     requires = [

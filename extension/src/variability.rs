@@ -1,7 +1,7 @@
 //! Variability statistics in SQL.
 
 use pgrx::prelude::*;
-use skytrap_core::variability;
+use skytrap_core::variability::{self, LightcurveStats};
 
 /// Two-epoch t-statistic Vs = (f_a − f_b)/√(err_a² + err_b²) (Mooley et al. 2016).
 #[pg_extern(immutable, strict, parallel_safe)]
@@ -13,4 +13,41 @@ pub fn two_epoch_vs(f_a: f64, err_a: f64, f_b: f64, err_b: f64) -> f64 {
 #[pg_extern(immutable, strict, parallel_safe)]
 pub fn two_epoch_m(f_a: f64, f_b: f64) -> f64 {
     variability::two_epoch_m(f_a, f_b)
+}
+
+// The `skytrap.lightcurve_stats(flux, flux_err)` aggregate (declared in
+// sql/lightcurves.sql) keeps its state as a float8[]: see `LightcurveStats::to_array`.
+
+/// Aggregate step: the state with one more measurement. A NULL or non-finite flux or a
+/// non-positive error is not a measurement and is skipped.
+#[pg_extern(immutable, parallel_safe)]
+pub fn lightcurve_stats_add(state: Vec<f64>, flux: Option<f64>, flux_err: Option<f64>) -> Vec<f64> {
+    let stats = LightcurveStats::from_array(&state);
+    match (flux, flux_err) {
+        (Some(f), Some(e)) if f.is_finite() && e.is_finite() && e > 0.0 => {
+            stats.with(f, e).to_array().to_vec()
+        }
+        _ => stats.to_array().to_vec(),
+    }
+}
+
+/// Aggregate combine: two partial states, for parallel aggregation.
+#[pg_extern(immutable, strict, parallel_safe)]
+pub fn lightcurve_stats_combine(a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
+    LightcurveStats::from_array(&a)
+        .combine(LightcurveStats::from_array(&b))
+        .to_array()
+        .to_vec()
+}
+
+/// TraP's V of an aggregate state.
+#[pg_extern(immutable, strict, parallel_safe)]
+pub fn lightcurve_stats_v(state: Vec<f64>) -> f64 {
+    LightcurveStats::from_array(&state).sums.v()
+}
+
+/// TraP's η of an aggregate state.
+#[pg_extern(immutable, strict, parallel_safe)]
+pub fn lightcurve_stats_eta(state: Vec<f64>) -> f64 {
+    LightcurveStats::from_array(&state).sums.eta()
 }

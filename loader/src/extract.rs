@@ -96,8 +96,21 @@ pub struct Extraction {
     pub deltay: f64,
 }
 
+/// What extraction and forced fits share about an image: the restoring beam in pixels,
+/// the mask of unusable pixels (true = excluded), and the background and noise maps.
+pub struct Field {
+    pub beam: Beam,
+    pub mask: Array2<bool>,
+    pub maps: background::Maps,
+}
+
 /// Finds and measures the sources of an image.
 pub fn extract(image: &Image, params: &Params) -> Result<Extraction> {
+    extract_in(image, &field(image, params)?, params)
+}
+
+/// The beam, mask and background maps of an image under these settings.
+pub fn field(image: &Image, params: &Params) -> Result<Field> {
     let (ny, nx) = image.data.dim();
     let (dx, dy) = image.wcs.pixel_scale();
     let meta = &image.meta;
@@ -135,13 +148,21 @@ pub fn extract(image: &Image, params: &Params) -> Result<Extraction> {
     }
 
     let maps = background::estimate(&image.data, &mask, (params.back_size, params.back_size))?;
+    Ok(Field { beam, mask, maps })
+}
+
+/// Finds and measures the sources of an image in its field.
+pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Result<Extraction> {
+    let (ny, nx) = image.data.dim();
+    let (dx, dy) = image.wcs.pixel_scale();
+    let Field { beam, mask, maps } = field;
     let signal = Array2::from_shape_fn((ny, nx), |(y, x)| {
         image.data[[y, x]] - maps.background[[y, x]]
     });
     let found = islands::find(
         &signal,
         &maps.rms,
-        &mask,
+        mask,
         params.detection,
         params.analysis,
         params.eight_connected,
@@ -153,7 +174,7 @@ pub fn extract(image: &Image, params: &Params) -> Result<Extraction> {
                 &island.pixels,
                 island.rms,
                 params.analysis * island.rms,
-                &beam,
+                beam,
             );
             to_sky(image, &m, island.max_snr)
         })
@@ -188,7 +209,7 @@ pub fn extract(image: &Image, params: &Params) -> Result<Extraction> {
 }
 
 /// Converts a pixel-frame measurement to sky units; None if it is off the projection.
-fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
+pub fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
     let g = &m.gaussian;
     let at = |x: f64, y: f64| image.wcs.pixel_to_sky(x, y);
     let (ra, dec) = at(g.x, g.y)?;

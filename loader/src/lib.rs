@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod db;
 pub mod extract;
 pub mod fits;
+pub mod forced;
 pub mod header;
 pub mod islands;
 pub mod listen;

@@ -1,9 +1,13 @@
 //! `skytrap load`: extract every image (in parallel), then write each one and associate it,
-//! in time order, one transaction per image.
+//! in time order, one transaction per image. Before association each image is also
+//! force-fitted at the positions the database asks for (lightcurves that may have gone
+//! undetected, and monitor positions); the image is read again for that rather than kept
+//! in memory, so memory stays bounded however long the series.
 
 use crate::db;
 use crate::extract::{self, Extraction, Params};
 use crate::fits;
+use crate::forced;
 use anyhow::{bail, Context, Result};
 use futures_util::pin_mut;
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
@@ -36,6 +40,7 @@ pub async fn load(
     url: &str,
     dataset: &str,
     images: &[PathBuf],
+    monitors: &[(f64, f64)],
     params: &Params,
 ) -> Result<Summary> {
     let started = Instant::now();
@@ -80,6 +85,16 @@ pub async fn load(
     // before it touches the database, and says which file and why.
     let mut prepared: Vec<Prepared> = prepared.into_iter().collect::<Result<_>>()?;
     let dataset_id = dataset_id(&client, dataset, params).await?;
+    for (ra, dec) in monitors {
+        client
+            .execute(
+                "INSERT INTO skytrap.monitor (dataset, ra, decl)
+                 SELECT $1, $2, $3 WHERE NOT EXISTS (
+                     SELECT 1 FROM skytrap.monitor WHERE dataset = $1 AND ra = $2 AND decl = $3)",
+                &[&dataset_id, ra, dec],
+            )
+            .await?;
+    }
     prepared.sort_by(|a, b| {
         a.time
             .cmp(&b.time)
@@ -210,12 +225,14 @@ async fn store(
         .await?
         .get(0);
 
+    let forced = forced_fits(&tx, image, p, params).await?;
+
     let sink = tx
         .copy_in(
             "COPY skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err, ew_sys_err,
                  ns_sys_err, error_radius, det_sigma, semimajor, semiminor, pa, f_peak,
                  f_peak_err, f_int, f_int_err, chisq, reduced_chisq, extract_type, fit_type,
-                 x_pix, y_pix)
+                 x_pix, y_pix, ff_runcat, ff_monitor)
              FROM STDIN BINARY",
         )
         .await?;
@@ -243,11 +260,15 @@ async fn store(
         Type::INT2,
         Type::FLOAT4,
         Type::FLOAT4,
+        Type::INT8,
+        Type::INT4,
     ];
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
     let (mut written, mut dropped) = (0, 0);
-    for s in &e.sources {
+    let blind = e.sources.iter().map(|s| (s, None, None));
+    let at_targets = forced.iter().map(|(t, s)| (s, t.runcat, t.monitor));
+    for (s, ff_runcat, ff_monitor) in blind.chain(at_targets) {
         // TraP drops measurements whose flux errors are infinite; so do we, and count them.
         let finite = [s.peak_err, s.flux_err, s.ra_err, s.dec_err, s.error_radius]
             .iter()
@@ -258,7 +279,12 @@ async fn store(
             dropped += 1;
             continue;
         }
-        let row: [&(dyn ToSql + Sync); 22] = [
+        let extract_type: i16 = match (ff_runcat, ff_monitor) {
+            (_, Some(_)) => 2,
+            (Some(_), None) => 1,
+            (None, None) => 0,
+        };
+        let row: [&(dyn ToSql + Sync); 24] = [
             &image,
             &s.ra,
             &s.dec,
@@ -277,10 +303,12 @@ async fn store(
             &s.flux_err,
             &s.chisq,
             &s.reduced_chisq,
-            &0i16,
+            &extract_type,
             &i16::from(s.fitted),
             &(s.x as f32),
             &(s.y as f32),
+            &ff_runcat,
+            &ff_monitor,
         ];
         writer.as_mut().write(&row).await?;
         written += 1;
@@ -296,4 +324,48 @@ async fn store(
     let new_sources: i32 = row.get(0);
     tx.commit().await?;
     Ok((written, dropped, i64::from(new_sources)))
+}
+
+/// A position the database asks the loader to force-fit.
+struct Target {
+    runcat: Option<i64>,
+    monitor: Option<i32>,
+    ra: f64,
+    dec: f64,
+}
+
+/// Forced fits of the image at the positions `skytrap.forced_fit_targets` lists; positions
+/// off the image or on masked pixels get none, as in TraP.
+async fn forced_fits(
+    tx: &tokio_postgres::Transaction<'_>,
+    image: i32,
+    p: &Prepared,
+    params: &Params,
+) -> Result<Vec<(Target, extract::Source)>> {
+    let targets: Vec<Target> = tx
+        .query(
+            "SELECT runcat, monitor, ra, decl FROM skytrap.forced_fit_targets($1)",
+            &[&image],
+        )
+        .await?
+        .iter()
+        .map(|r| Target {
+            runcat: r.get(0),
+            monitor: r.get(1),
+            ra: r.get(2),
+            dec: r.get(3),
+        })
+        .collect();
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pixels = fits::read(std::path::Path::new(&p.url))?;
+    let field = extract::field(&pixels, params)?;
+    Ok(targets
+        .into_par_iter()
+        .filter_map(|t| {
+            let s = forced::fit_at(&pixels, &field, t.ra, t.dec, forced::BOX_IN_BEAMPIX)?;
+            Some((t, s))
+        })
+        .collect())
 }

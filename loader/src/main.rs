@@ -57,6 +57,10 @@ enum Command {
         dataset: String,
         #[arg(required = true)]
         images: Vec<PathBuf>,
+        /// Force-fit this position (degrees) in every image, detected or not (TraP's
+        /// monitoring list); repeat for more positions
+        #[arg(long, value_name = "RA,DEC", value_parser = parse_position)]
+        monitor: Vec<(f64, f64)>,
         #[command(flatten)]
         params: ExtractOptions,
     },
@@ -278,9 +282,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Load {
             dataset,
             images,
+            monitor,
             params,
         } => {
-            runtime()?.block_on(load::load(&url(), dataset, images, &params.params()))?;
+            runtime()?.block_on(load::load(
+                &url(),
+                dataset,
+                images,
+                monitor,
+                &params.params(),
+            ))?;
         }
         Command::Listen {
             from,
@@ -339,4 +350,22 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// "RA,DEC" in degrees, RA normalised to [0, 360).
+fn parse_position(text: &str) -> Result<(f64, f64), String> {
+    let parsed = text.split_once(',').and_then(|(ra, dec)| {
+        Some((
+            ra.trim().parse::<f64>().ok()?,
+            dec.trim().parse::<f64>().ok()?,
+        ))
+    });
+    match parsed {
+        Some((ra, dec)) if ra.is_finite() && (-90.0..=90.0).contains(&dec) => {
+            Ok((skytrap_core::sky::normalise_ra(ra), dec))
+        }
+        _ => Err(format!(
+            "'{text}' is not a position: give RA,DEC in degrees with DEC in [-90, 90]"
+        )),
+    }
 }

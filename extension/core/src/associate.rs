@@ -57,9 +57,9 @@ impl RunningPosition {
     }
 }
 
-/// One accepted pair of (extracted source, running-catalogue entry).
+/// A candidate pair (extracted source, running-catalogue entry).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Match {
+pub struct Pair {
     pub source: usize,
     pub candidate: usize,
     /// De Ruiter radius (dimensionless).
@@ -68,16 +68,26 @@ pub struct Match {
     pub distance: f64,
 }
 
-/// Pairs each source with at most one catalogue entry and each entry with at most one
-/// source: of all pairs closer than `radius` degrees with a De Ruiter radius below
-/// `r_max`, the smallest r is taken first, then the next among those still free.
-/// Returns, per source, its match if any.
-pub fn match_one_to_one(
+/// What one image does to the running catalogue, decided as TraP decides it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    /// One-to-one pairs, and each edge of a many-to-one (several catalogue entries
+    /// extended by the same source): TraP's association type 3.
+    pub extend: Vec<Pair>,
+    /// One-to-many: a catalogue entry matched by several sources forks into one new
+    /// lightcurve per source, each carrying the old history (types 2 and 6).
+    pub forks: Vec<(usize, Vec<Pair>)>,
+    /// Sources with no candidate at all: each starts a lightcurve (type 4).
+    pub unmatched: Vec<usize>,
+}
+
+/// All pairs closer than `radius` degrees with a De Ruiter radius strictly below `r_max`.
+pub fn candidate_pairs(
     sources: &[Position],
     catalogue: &[Position],
     radius: f64,
     r_max: f64,
-) -> Vec<Option<Match>> {
+) -> Vec<Pair> {
     let mut by_dec: Vec<usize> = (0..catalogue.len()).collect();
     by_dec.sort_by(|&a, &b| catalogue[a].dec.total_cmp(&catalogue[b].dec));
     let decs: Vec<f64> = by_dec.iter().map(|&i| catalogue[i].dec).collect();
@@ -94,7 +104,7 @@ pub fn match_one_to_one(
             }
             let r = sky::de_ruiter(src, cand);
             if r < r_max {
-                pairs.push(Match {
+                pairs.push(Pair {
                     source: s,
                     candidate: c,
                     r,
@@ -103,21 +113,71 @@ pub fn match_one_to_one(
             }
         }
     }
-    pairs.sort_by(|a, b| {
-        a.r.total_cmp(&b.r)
-            .then(a.source.cmp(&b.source))
-            .then(a.candidate.cmp(&b.candidate))
-    });
+    pairs.sort_by(|a, b| a.source.cmp(&b.source).then(a.candidate.cmp(&b.candidate)));
+    pairs
+}
 
-    let mut by_source = vec![None; sources.len()];
-    let mut taken = vec![false; catalogue.len()];
-    for m in pairs {
-        if by_source[m.source].is_none() && !taken[m.candidate] {
-            taken[m.candidate] = true;
-            by_source[m.source] = Some(m);
+/// TraP's association of one image (`tkp/db/associations.py`):
+/// 1. many-to-many pruning: a source with several candidates, some of which are catalogue
+///    entries with several candidates themselves ("shared"), keeps only its pair with the
+///    smallest De Ruiter radius among the shared ones, and its unshared pairs that are no
+///    worse. TraP keeps every pair that ties for the minimum and then fails on its unique
+///    key when one source forks two entries (its issue #371); skytrap gives a tie to the
+///    lower catalogue index, so a source is the base of at most one fork;
+/// 2. a catalogue entry left with several sources forks, one lightcurve per source;
+/// 3. every other surviving pair extends its lightcurve (one-to-one and many-to-one);
+/// 4. a source in no candidate pair at all starts a lightcurve.
+pub fn plan(n_sources: usize, n_catalogue: usize, pairs: &[Pair]) -> Plan {
+    let mut per_source = vec![0usize; n_sources];
+    let mut per_entry = vec![0usize; n_catalogue];
+    for p in pairs {
+        per_source[p.source] += 1;
+        per_entry[p.candidate] += 1;
+    }
+    // Entries with several pairs that touch a source with several pairs.
+    let mut shared = vec![false; n_catalogue];
+    for p in pairs {
+        if per_source[p.source] > 1 && per_entry[p.candidate] > 1 {
+            shared[p.candidate] = true;
         }
     }
-    by_source
+    // Per source, its best pair with a shared entry: smallest r, ties to the lower index.
+    let mut best: Vec<Option<&Pair>> = vec![None; n_sources];
+    for p in pairs {
+        if per_source[p.source] > 1 && shared[p.candidate] {
+            let b = &mut best[p.source];
+            if b.is_none_or(|b| (p.r, p.candidate) < (b.r, b.candidate)) {
+                *b = Some(p);
+            }
+        }
+    }
+    let active: Vec<Pair> = pairs
+        .iter()
+        .filter(|p| match best[p.source] {
+            None => true,
+            Some(b) if shared[p.candidate] => std::ptr::eq(*p, b),
+            Some(b) => p.r <= b.r,
+        })
+        .copied()
+        .collect();
+
+    let mut by_entry: Vec<Vec<Pair>> = vec![Vec::new(); n_catalogue];
+    for p in &active {
+        by_entry[p.candidate].push(*p);
+    }
+    let mut plan = Plan::default();
+    for p in &active {
+        if by_entry[p.candidate].len() == 1 {
+            plan.extend.push(*p);
+        }
+    }
+    for (entry, group) in by_entry.into_iter().enumerate() {
+        if group.len() > 1 {
+            plan.forks.push((entry, group));
+        }
+    }
+    plan.unmatched = (0..n_sources).filter(|&s| per_source[s] == 0).collect();
+    plan
 }
 
 #[cfg(test)]
@@ -157,35 +217,133 @@ mod tests {
         assert!(p.wm_ra < 360.0);
     }
 
+    /// Plans one image of `sources` against `catalogue` with a 30″ search radius.
+    fn plan_for(sources: &[Position], catalogue: &[Position]) -> Plan {
+        let pairs = candidate_pairs(sources, catalogue, 30.0 * ARCSEC, 5.68);
+        plan(sources.len(), catalogue.len(), &pairs)
+    }
+
+    fn edges(pairs: &[Pair]) -> Vec<(usize, usize)> {
+        pairs.iter().map(|p| (p.source, p.candidate)).collect()
+    }
+
     #[test]
-    fn nearest_wins_and_matches_are_one_to_one() {
-        let catalogue = [at(10.0, 10.0), at(10.0, 10.0 + 10.0 * ARCSEC)];
-        // Two sources both nearest to the first entry: the closer takes it, the other
-        // takes the second entry, which is within reach.
-        let sources = [at(10.0, 10.0 + 4.0 * ARCSEC), at(10.0, 10.0 + 1.0 * ARCSEC)];
-        let m = match_one_to_one(&sources, &catalogue, 30.0 * ARCSEC, 5.68);
-        assert_eq!(m[1].unwrap().candidate, 0);
-        assert_eq!(m[0].unwrap().candidate, 1);
-        assert!((m[1].unwrap().distance - ARCSEC).abs() < 1e-12);
+    fn one_to_one_extends_the_lightcurve() {
+        let p = plan_for(&[at(10.0, 10.0 + ARCSEC)], &[at(10.0, 10.0)]);
+        assert_eq!(edges(&p.extend), [(0, 0)]);
+        assert!(p.forks.is_empty() && p.unmatched.is_empty());
+        // 1″ apart with 1″ errors on each side: r = 1/√2.
+        assert!((p.extend[0].r - 0.5f64.sqrt()).abs() < 1e-6);
+        assert!((p.extend[0].distance - ARCSEC).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_to_many_forks_the_lightcurve() {
+        let sources = [at(10.0, 10.0 + 2.0 * ARCSEC), at(10.0, 10.0 - 2.0 * ARCSEC)];
+        let p = plan_for(&sources, &[at(10.0, 10.0)]);
+        assert!(p.extend.is_empty() && p.unmatched.is_empty());
+        assert_eq!(p.forks.len(), 1);
+        assert_eq!(p.forks[0].0, 0);
+        assert_eq!(edges(&p.forks[0].1), [(0, 0), (1, 0)]);
+    }
+
+    #[test]
+    fn many_to_one_extends_every_entry() {
+        let catalogue = [at(10.0, 10.0 + 2.0 * ARCSEC), at(10.0, 10.0 - 2.0 * ARCSEC)];
+        let p = plan_for(&[at(10.0, 10.0)], &catalogue);
+        assert_eq!(edges(&p.extend), [(0, 0), (0, 1)]);
+        assert!(p.forks.is_empty());
+    }
+
+    #[test]
+    fn many_to_many_reduces_to_two_one_to_one() {
+        // Every pair is within reach; each source is nearest to a different entry.
+        let catalogue = [at(10.0, 10.0), at(10.0, 10.0 + 4.0 * ARCSEC)];
+        let sources = [at(10.0, 10.0 + 0.5 * ARCSEC), at(10.0, 10.0 + 3.5 * ARCSEC)];
+        let pairs = candidate_pairs(&sources, &catalogue, 30.0 * ARCSEC, 5.68);
+        assert_eq!(pairs.len(), 4);
+        let p = plan(2, 2, &pairs);
+        assert_eq!(edges(&p.extend), [(0, 0), (1, 1)]);
+        assert!(p.forks.is_empty());
+    }
+
+    #[test]
+    fn many_to_many_reduces_to_one_to_many() {
+        // Both sources are nearest to entry 0: it forks, and entry 1 gets nothing.
+        let catalogue = [at(10.0, 10.0), at(10.0, 10.0 + 6.0 * ARCSEC)];
+        let sources = [at(10.0, 10.0 + ARCSEC), at(10.0, 10.0 + 2.0 * ARCSEC)];
+        let p = plan_for(&sources, &catalogue);
+        assert!(p.extend.is_empty());
+        assert_eq!(p.forks.len(), 1);
+        assert_eq!(edges(&p.forks[0].1), [(0, 0), (1, 0)]);
+    }
+
+    #[test]
+    fn equilateral_rhombus_ties_go_to_the_lower_entry() {
+        // Entries north and south, sources east and west, all four pairs at exactly the
+        // same De Ruiter radius (binary-exact offsets). Both sources take entry 0, which
+        // forks; no source is the base of two forks.
+        let e = 1.0 / 4096.0;
+        let catalogue = [at(10.0, e), at(10.0, -e)];
+        let sources = [at(10.0 + e, 0.0), at(10.0 - e, 0.0)];
+        let pairs = candidate_pairs(&sources, &catalogue, 30.0 * ARCSEC, 5.68);
+        assert_eq!(pairs.len(), 4);
+        assert!(pairs.iter().all(|p| p.r == pairs[0].r));
+        let p = plan(2, 2, &pairs);
+        assert!(p.extend.is_empty());
+        assert_eq!(p.forks.len(), 1);
+        assert_eq!(edges(&p.forks[0].1), [(0, 0), (1, 0)]);
+    }
+
+    #[test]
+    fn a_source_without_candidates_starts_a_lightcurve() {
+        let p = plan_for(&[at(10.0, 11.0), at(10.0, 10.0)], &[at(10.0, 10.0)]);
+        assert_eq!(p.unmatched, [0]);
+        assert_eq!(edges(&p.extend), [(1, 0)]);
     }
 
     #[test]
     fn radius_and_de_ruiter_limits_are_strict() {
         let catalogue = [at(10.0, 10.0)];
-        // 9 arcsec away with 1 arcsec errors: r = 9/sqrt(2) = 6.36 > 5.68.
+        // 9″ away with 1″ errors: r = 9/√2 = 6.36 > 5.68.
         let far = [at(10.0, 10.0 + 9.0 * ARCSEC)];
-        assert!(match_one_to_one(&far, &catalogue, 1.0, 5.68)[0].is_none());
-        // Within r but outside the hard radius.
+        assert!(candidate_pairs(&far, &catalogue, 1.0, 5.68).is_empty());
+        // Within r but outside the hard radius (the beamwidth limit).
         let near = [at(10.0, 10.0 + 2.0 * ARCSEC)];
-        assert!(match_one_to_one(&near, &catalogue, ARCSEC, 5.68)[0].is_none());
-        assert!(match_one_to_one(&near, &catalogue, 3.0 * ARCSEC, 5.68)[0].is_some());
+        assert!(candidate_pairs(&near, &catalogue, ARCSEC, 5.68).is_empty());
+        assert!(candidate_pairs(&near, &catalogue, 2.0 * ARCSEC, 5.68).is_empty());
+        assert_eq!(
+            candidate_pairs(&near, &catalogue, 3.0 * ARCSEC, 5.68).len(),
+            1
+        );
     }
 
     #[test]
-    fn matches_across_ra_zero() {
-        let catalogue = [at(359.9999, -45.0)];
-        let sources = [at(0.0001, -45.0)];
-        let m = match_one_to_one(&sources, &catalogue, 10.0 * ARCSEC, 5.68);
-        assert!(m[0].is_some());
+    fn huge_errors_make_every_source_in_reach_a_candidate() {
+        // Errors of a degree make r tiny: only the hard radius limits the search.
+        let vague = |ra, dec| Position {
+            unc_ew: 1.0,
+            unc_ns: 1.0,
+            ..at(ra, dec)
+        };
+        let pairs = candidate_pairs(
+            &[vague(10.0, 10.0 + 20.0 * ARCSEC)],
+            &[vague(10.0, 10.0)],
+            30.0 * ARCSEC,
+            5.68,
+        );
+        assert_eq!(pairs.len(), 1);
+        assert!(pairs[0].r < 1e-2);
+    }
+
+    #[test]
+    fn matches_across_ra_zero_and_over_the_pole() {
+        let p = plan_for(&[at(0.0001, -45.0)], &[at(359.9999, -45.0)]);
+        assert_eq!(edges(&p.extend), [(0, 0)]);
+        // 1″ from the pole on opposite sides: 2″ apart although RA differs by 180°.
+        let pole = 90.0 - ARCSEC;
+        let p = plan_for(&[at(200.0, pole)], &[at(20.0, pole)]);
+        assert_eq!(edges(&p.extend), [(0, 0)]);
+        assert!((p.extend[0].distance - 2.0 * ARCSEC).abs() < 1e-9);
     }
 }

@@ -70,6 +70,144 @@ impl FluxSums {
     }
 }
 
+impl FluxSums {
+    /// The sums of two disjoint sets of measurements together.
+    pub fn combine(self, other: FluxSums) -> FluxSums {
+        FluxSums {
+            n: self.n + other.n,
+            sum_f: self.sum_f + other.sum_f,
+            sum_f_sq: self.sum_f_sq + other.sum_f_sq,
+            sum_w: self.sum_w + other.sum_w,
+            sum_wf: self.sum_wf + other.sum_wf,
+            sum_wf_sq: self.sum_wf_sq + other.sum_wf_sq,
+        }
+    }
+
+    /// The inverse-variance weighted mean flux ξ = Σ w I / Σ w.
+    pub fn weighted_mean(&self) -> f64 {
+        self.sum_wf / self.sum_w
+    }
+}
+
+/// Statistics of any set of (flux, error) measurements that can be computed in parts
+/// and combined: the state of the `skytrap.lightcurve_stats` aggregate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LightcurveStats {
+    pub sums: FluxSums,
+    pub max: f64,
+    pub min: f64,
+}
+
+impl Default for LightcurveStats {
+    fn default() -> Self {
+        LightcurveStats {
+            sums: FluxSums::default(),
+            max: f64::NEG_INFINITY,
+            min: f64::INFINITY,
+        }
+    }
+}
+
+impl LightcurveStats {
+    /// Length of the flat form, [n, Σf, Σf², Σw, Σwf, Σwf², max, min].
+    pub const LEN: usize = 8;
+
+    pub fn with(self, f: f64, err: f64) -> LightcurveStats {
+        LightcurveStats {
+            sums: self.sums.with(f, err),
+            max: self.max.max(f),
+            min: self.min.min(f),
+        }
+    }
+
+    pub fn combine(self, other: LightcurveStats) -> LightcurveStats {
+        LightcurveStats {
+            sums: self.sums.combine(other.sums),
+            max: self.max.max(other.max),
+            min: self.min.min(other.min),
+        }
+    }
+
+    /// The flat form PostgreSQL keeps between rows (a float8[]).
+    pub fn to_array(&self) -> [f64; Self::LEN] {
+        let s = &self.sums;
+        [
+            f64::from(s.n),
+            s.sum_f,
+            s.sum_f_sq,
+            s.sum_w,
+            s.sum_wf,
+            s.sum_wf_sq,
+            self.max,
+            self.min,
+        ]
+    }
+
+    /// Reads the flat form; anything of the wrong length is the empty state.
+    pub fn from_array(a: &[f64]) -> LightcurveStats {
+        let [n, sum_f, sum_f_sq, sum_w, sum_wf, sum_wf_sq, max, min] = a else {
+            return LightcurveStats::default();
+        };
+        LightcurveStats {
+            sums: FluxSums {
+                n: *n as i32,
+                sum_f: *sum_f,
+                sum_f_sq: *sum_f_sq,
+                sum_w: *sum_w,
+                sum_wf: *sum_wf,
+                sum_wf_sq: *sum_wf_sq,
+            },
+            max: *max,
+            min: *min,
+        }
+    }
+}
+
+/// The median, averaging the two middle values of an even count (TraP's median
+/// aggregate); NaN for no values.
+pub fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// VAST's summary of a lightcurve's two-epoch metrics: of the pairs of measurements with
+/// |Vs| at or above a threshold, the one with the largest |m|, as (|Vs|, |m|); both 0 when
+/// no pair is significant.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SignificantPair {
+    pub vs_abs: f64,
+    pub m_abs: f64,
+}
+
+impl SignificantPair {
+    /// The summary after pairing the measurement (f, err) with each of `others`. Adding
+    /// every new point this way keeps the summary of all pairs without revisiting them.
+    pub fn with_pairs(
+        self,
+        (f, err): (f64, f64),
+        others: impl IntoIterator<Item = (f64, f64)>,
+        min_abs_vs: f64,
+    ) -> SignificantPair {
+        let mut best = self;
+        for (g, g_err) in others {
+            let vs_abs = two_epoch_vs(f, err, g, g_err).abs();
+            let m_abs = two_epoch_m(f, g).abs();
+            if vs_abs >= min_abs_vs && m_abs > best.m_abs {
+                best = SignificantPair { vs_abs, m_abs };
+            }
+        }
+        best
+    }
+}
+
 /// Two-epoch variability t-statistic (Mooley et al. 2016): Vs = (S_a − S_b)/√(σ_a² + σ_b²).
 pub fn two_epoch_vs(f_a: f64, err_a: f64, f_b: f64, err_b: f64) -> f64 {
     (f_a - f_b) / (err_a * err_a + err_b * err_b).sqrt()
@@ -95,6 +233,47 @@ mod tests {
         points
             .iter()
             .fold(FluxSums::default(), |s, &(f, e)| s.with(f, e))
+    }
+
+    #[test]
+    fn stats_combine_like_one_pass() {
+        let points = [(1.0, 0.1), (2.0, 0.1), (3.0, 0.2), (0.5, 0.3)];
+        let all = points
+            .iter()
+            .fold(LightcurveStats::default(), |s, &(f, e)| s.with(f, e));
+        let (a, b) = points.split_at(1);
+        let part = |p: &[(f64, f64)]| {
+            p.iter()
+                .fold(LightcurveStats::default(), |s, &(f, e)| s.with(f, e))
+        };
+        let combined = part(a).combine(part(b));
+        assert_eq!(combined.sums.n, 4);
+        assert_eq!((combined.max, combined.min), (3.0, 0.5));
+        assert!((combined.sums.eta() - all.sums.eta()).abs() < 1e-9);
+        assert_eq!(LightcurveStats::from_array(&all.to_array()), all);
+        // ξ = (100 + 200 + 75 + 0.5/0.09) / (225 + 1/0.09), worked by hand.
+        let xi = (375.0 + 0.5 / 0.09) / (225.0 + 1.0 / 0.09);
+        assert!((all.sums.weighted_mean() - xi).abs() < 1e-12);
+    }
+
+    #[test]
+    fn median_averages_the_middle_pair() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&mut []).is_nan());
+    }
+
+    #[test]
+    fn significant_pair_keeps_the_largest_modulation() {
+        // Against 10 ± 0.3: 13 ± 0.4 gives |Vs| = 6, |m| = 6/23; 10.5 ± 0.4 gives
+        // |Vs| = 1 (not significant at 4.3) although |m| = 1/20.5.
+        let p = SignificantPair::default().with_pairs((10.0, 0.3), [(10.5, 0.4)], 4.3);
+        assert_eq!(p, SignificantPair::default());
+        let p = p.with_pairs((10.0, 0.3), [(13.0, 0.4), (10.5, 0.4)], 4.3);
+        assert!((p.vs_abs - 6.0).abs() < 1e-12 && (p.m_abs - 6.0 / 23.0).abs() < 1e-15);
+        // 30 ± 0.4 against 10 ± 0.3: |m| = 1 is larger, and replaces it.
+        let p = p.with_pairs((30.0, 0.4), [(10.0, 0.3)], 4.3);
+        assert!((p.m_abs - 1.0).abs() < 1e-15 && (p.vs_abs - 40.0).abs() < 1e-12);
     }
 
     #[test]

@@ -20,7 +20,8 @@ INSERT INTO skytrap.monitor (dataset, ra, decl, name)
 SELECT id, 20.05, 0, 'B' FROM skytrap.dataset;
 
 CREATE FUNCTION pg_temp.epoch(e integer, a double precision, c double precision)
-RETURNS TABLE (matched integer, new_runcat integer, new_sources integer)
+RETURNS TABLE (matched integer, new_runcat integer, new_sources integer, forks integer,
+               forced integer)
 LANGUAGE plpgsql AS $$
 DECLARE
     d integer := (SELECT id FROM skytrap.dataset WHERE description = 'alerts');
