@@ -7,6 +7,8 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 
 mod associate;
+#[cfg(any(test, feature = "pg_test"))]
+mod scenarios;
 mod sky;
 mod variability;
 mod xmatch;

@@ -1,0 +1,636 @@
+//! TraP's association scenarios (`tests/test_database` of TraP: associations, null
+//! detections, monitoring list, transients, fluxes), run in the backend. Positions carry
+//! 1″ errors on both axes unless a test says otherwise, so a pair d arcsec apart has a
+//! De Ruiter radius d/√2; images have a 10″ beam semi-major axis, so the hard search
+//! radius is 3 × 10″ = 30″. Expected values are worked by hand in the comments.
+
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    const ARCSEC: f64 = 1.0 / 3600.0;
+
+    fn one_f64(sql: &str) -> f64 {
+        Spi::get_one::<f64>(sql).unwrap().unwrap()
+    }
+
+    fn one_i64(sql: &str) -> i64 {
+        Spi::get_one::<i64>(sql).unwrap().unwrap()
+    }
+
+    fn dataset() -> i32 {
+        Spi::get_one::<i32>("INSERT INTO skytrap.dataset (description) VALUES ('s') RETURNING id")
+            .unwrap()
+            .unwrap()
+    }
+
+    /// An image of `dataset` on day `day` at `freq_mhz`, centred on (ra, dec) with a 1°
+    /// extraction radius, noise between `rms_min` and `rms_max` and an 8σ threshold.
+    fn image_at(dataset: i32, day: u32, freq_mhz: f64, ra: f64, dec: f64, rms: (f64, f64)) -> i32 {
+        Spi::get_one::<i32>(&format!(
+            "INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts,
+                 rb_smaj, rb_smin, rb_pa, deltax, deltay, url, rms_min, rms_max, detection_thresh)
+             VALUES ({dataset}, skytrap.frequencyband_for({dataset}, {freq_mhz}e6, 1e6),
+                 skytrap.skyregion_for({dataset}, {ra}, {dec}, 1), {freq_mhz}e6, 1e6,
+                 timestamp '2020-01-01' + interval '{day} days', {ARCSEC} * 10, {ARCSEC} * 8, 0,
+                 -0.001, 0.001, 'd{day}-{freq_mhz}.fits', {}, {}, 8)
+             RETURNING id",
+            rms.0, rms.1
+        ))
+        .unwrap()
+        .unwrap()
+    }
+
+    fn image(dataset: i32, day: u32) -> i32 {
+        image_at(dataset, day, 150.0, 10.0, 0.0, (0.01, 0.01))
+    }
+
+    /// A measurement with 1″ position errors (ew/ns systematic 1″, error radius 0).
+    fn source(image: i32, ra: f64, dec: f64, flux: f64) -> i64 {
+        measurement(image, ra, dec, flux, 0.1, 1.0, "NULL", "NULL")
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn measurement(
+        image: i32,
+        ra: f64,
+        dec: f64,
+        flux: f64,
+        err: f64,
+        sys_err_arcsec: f64,
+        ff_runcat: &str,
+        ff_monitor: &str,
+    ) -> i64 {
+        Spi::get_one::<i64>(&format!(
+            "INSERT INTO skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err,
+                 ew_sys_err, ns_sys_err, error_radius, det_sigma, f_peak, f_peak_err, f_int,
+                 f_int_err, ff_runcat, ff_monitor,
+                 extract_type)
+             VALUES ({image}, {ra}, {dec}, 0, 0, {sys_err_arcsec}, {sys_err_arcsec}, 0, 20, {flux},
+                 {err}, {flux}, {err}, {ff_runcat}, {ff_monitor},
+                 CASE WHEN {ff_monitor} IS NOT NULL THEN 2 WHEN {ff_runcat} IS NOT NULL THEN 1 ELSE 0 END)
+             RETURNING id"
+        ))
+        .unwrap()
+        .unwrap()
+    }
+
+    /// (matched, new_runcat, new_sources, forks, forced) of one associate_image call.
+    fn associate(image: i32) -> (i32, i32, i32, i32, i32) {
+        Spi::connect(|c| {
+            let row = c
+                .select(
+                    &format!("SELECT * FROM skytrap.associate_image({image})"),
+                    None,
+                    &[],
+                )?
+                .first();
+            Ok::<_, spi::Error>((
+                row.get(1)?.unwrap(),
+                row.get(2)?.unwrap(),
+                row.get(3)?.unwrap(),
+                row.get(4)?.unwrap(),
+                row.get(5)?.unwrap(),
+            ))
+        })
+        .unwrap()
+    }
+
+    /// Each lightcurve as "type:xtrsrc" links in xtrsrc order, lightcurves in id order.
+    fn lightcurves() -> Vec<Vec<(i16, i64)>> {
+        Spi::connect(|c| {
+            let mut out: Vec<(i64, Vec<(i16, i64)>)> = Vec::new();
+            for row in c.select(
+                "SELECT runcat, type, xtrsrc FROM skytrap.assocxtrsource ORDER BY runcat, xtrsrc",
+                None,
+                &[],
+            )? {
+                let rc: i64 = row.get(1)?.unwrap();
+                let link = (row.get::<i16>(2)?.unwrap(), row.get::<i64>(3)?.unwrap());
+                match out.last_mut() {
+                    Some((last, links)) if *last == rc => links.push(link),
+                    _ => out.push((rc, vec![link])),
+                }
+            }
+            Ok::<_, spi::Error>(out.into_iter().map(|(_, l)| l).collect())
+        })
+        .unwrap()
+    }
+
+    #[pg_test]
+    fn one_to_one() {
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        let a = source(i1, 10.0, 0.0, 1.0);
+        assert_eq!(associate(i1), (0, 1, 0, 0, 0));
+        let b = source(i2, 10.0, 2.0 * ARCSEC, 1.0);
+        assert_eq!(associate(i2), (1, 0, 0, 0, 0));
+        assert_eq!(lightcurves(), [vec![(4, a), (3, b)]]);
+        // Equal weights: the mean declination is 1″, its error 1″/√2.
+        let wm_decl = one_f64("SELECT wm_decl FROM skytrap.runningcatalog");
+        assert!((wm_decl - ARCSEC).abs() < 1e-12);
+        let unc = one_f64("SELECT wm_uncertainty_ns FROM skytrap.runningcatalog");
+        assert!((unc - ARCSEC / 2f64.sqrt()).abs() < 1e-15);
+        // r = 2″/√2 and the distance is 2″.
+        let r = one_f64("SELECT r FROM skytrap.assocxtrsource WHERE type = 3");
+        assert!((r - 2f64.sqrt()).abs() < 1e-6);
+        let dist = one_f64("SELECT distance_arcsec FROM skytrap.assocxtrsource WHERE type = 3");
+        assert!((dist - 2.0).abs() < 1e-6);
+    }
+
+    #[pg_test]
+    fn one_to_many_forks_with_the_history() {
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        let a = source(i1, 10.0, 0.0, 1.0);
+        associate(i1);
+        let old = one_i64("SELECT id FROM skytrap.runningcatalog");
+        let b = source(i2, 10.0, 2.0 * ARCSEC, 1.0);
+        let c = source(i2, 10.0, -2.0 * ARCSEC, 1.0);
+        assert_eq!(associate(i2), (0, 0, 0, 1, 0));
+        // The old lightcurve is gone; each fork has the old point (type 6) and its own (2).
+        assert_eq!(
+            one_i64(&format!(
+                "SELECT count(*) FROM skytrap.runningcatalog WHERE id = {old}"
+            )),
+            0
+        );
+        assert_eq!(lightcurves(), [vec![(6, a), (2, b)], vec![(6, a), (2, c)]]);
+        assert_eq!(
+            one_i64("SELECT count(*) FROM skytrap.runningcatalog WHERE datapoints = 2"),
+            2
+        );
+        assert_eq!(
+            one_i64("SELECT count(*) FROM skytrap.runningcatalog_flux WHERE f_datapoints = 2"),
+            2
+        );
+        assert_eq!(one_i64("SELECT count(*) FROM skytrap.assocskyrgn"), 2);
+        assert_eq!(one_i64("SELECT count(*) FROM skytrap.varmetric"), 2);
+        // Each fork moved halfway towards its own source: ±1″.
+        let decl = one_f64("SELECT max(wm_decl) FROM skytrap.runningcatalog");
+        assert!((decl - ARCSEC).abs() < 1e-12);
+    }
+
+    #[pg_test]
+    fn many_to_one_extends_both_lightcurves() {
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        let a = source(i1, 10.0, 2.0 * ARCSEC, 1.0);
+        let b = source(i1, 10.0, -2.0 * ARCSEC, 1.0);
+        associate(i1);
+        let c = source(i2, 10.0, 0.0, 1.0);
+        assert_eq!(associate(i2), (2, 0, 0, 0, 0));
+        assert_eq!(lightcurves(), [vec![(4, a), (3, c)], vec![(4, b), (3, c)]]);
+    }
+
+    #[pg_test]
+    fn many_to_many_reduces_to_two_one_to_one() {
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        let a = source(i1, 10.0, 0.0, 1.0);
+        let b = source(i1, 10.0, 4.0 * ARCSEC, 1.0);
+        associate(i1);
+        // All four pairs are within r = 5.68; each new source is nearest a different one.
+        let c = source(i2, 10.0, 0.5 * ARCSEC, 1.0);
+        let e = source(i2, 10.0, 3.5 * ARCSEC, 1.0);
+        assert_eq!(associate(i2), (2, 0, 0, 0, 0));
+        assert_eq!(lightcurves(), [vec![(4, a), (3, c)], vec![(4, b), (3, e)]]);
+    }
+
+    #[pg_test]
+    fn many_to_many_reduces_to_one_to_many() {
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        let a = source(i1, 10.0, 0.0, 1.0);
+        let b = source(i1, 10.0, 6.0 * ARCSEC, 1.0);
+        associate(i1);
+        // Both new sources are nearest to a: a forks, b is not extended.
+        let c = source(i2, 10.0, ARCSEC, 1.0);
+        let e = source(i2, 10.0, 2.0 * ARCSEC, 1.0);
+        assert_eq!(associate(i2), (0, 0, 0, 1, 0));
+        assert_eq!(
+            lightcurves(),
+            [vec![(4, b)], vec![(6, a), (2, c)], vec![(6, a), (2, e)]]
+        );
+    }
+
+    #[pg_test]
+    fn equilateral_rhombus_forks_one_lightcurve() {
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        let e = 1.0 / 4096.0; // binary-exact, so all four De Ruiter radii are equal
+        let sys = 2.0; // 2″ errors keep r = (e·3600)/(2√2) ≈ 0.31 below the limit
+        let a = measurement(i1, 10.0, e, 1.0, 0.1, sys, "NULL", "NULL");
+        let b = measurement(i1, 10.0, -e, 1.0, 0.1, sys, "NULL", "NULL");
+        associate(i1);
+        let c = measurement(i2, 10.0 + e, 0.0, 1.0, 0.1, sys, "NULL", "NULL");
+        let f = measurement(i2, 10.0 - e, 0.0, 1.0, 0.1, sys, "NULL", "NULL");
+        // Ties go to the lower id: a forks into (a, c) and (a, f); b is left as it was.
+        assert_eq!(associate(i2), (0, 0, 0, 1, 0));
+        assert_eq!(
+            lightcurves(),
+            [vec![(4, b)], vec![(6, a), (2, c)], vec![(6, a), (2, f)]]
+        );
+    }
+
+    #[pg_test]
+    fn the_beamwidth_limit_is_a_hard_radius() {
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        // 100″ errors: De Ruiter accepts anything near, only the 30″ radius decides.
+        measurement(i1, 10.0, 0.0, 1.0, 0.1, 100.0, "NULL", "NULL");
+        measurement(i1, 10.0, 0.5, 1.0, 0.1, 100.0, "NULL", "NULL");
+        associate(i1);
+        measurement(i2, 10.0, 29.0 * ARCSEC, 1.0, 0.1, 100.0, "NULL", "NULL");
+        measurement(
+            i2,
+            10.0,
+            0.5 + 31.0 * ARCSEC,
+            1.0,
+            0.1,
+            100.0,
+            "NULL",
+            "NULL",
+        );
+        // The source 31″ out starts its own lightcurve, and as day 1 (limit 9 × 0.01 Jy)
+        // would have seen it at 1 Jy, it is also a new source.
+        assert_eq!(associate(i2), (1, 1, 1, 0, 0));
+    }
+
+    #[pg_test]
+    fn lightcurves_continue_across_ra_zero_and_over_the_pole() {
+        let d = dataset();
+        let (i1, i2) = (
+            image_at(d, 1, 150.0, 0.0, 0.0, (0.01, 0.01)),
+            image_at(d, 2, 150.0, 0.0, 0.0, (0.01, 0.01)),
+        );
+        source(i1, 359.9999, 0.0, 1.0);
+        associate(i1);
+        source(i2, 0.0001, 0.0, 1.0);
+        assert_eq!(associate(i2), (1, 0, 0, 0, 0));
+        // The mean of 359.9999 and 0.0001 is RA 0, stored in [0, 360).
+        let ra = one_f64("SELECT wm_ra FROM skytrap.runningcatalog");
+        assert!(!(1e-9..360.0 - 1e-9).contains(&ra) && ra < 360.0, "{ra}");
+
+        let (p1, p2) = (
+            image_at(d, 3, 150.0, 0.0, 89.5, (0.01, 0.01)),
+            image_at(d, 4, 150.0, 0.0, 89.5, (0.01, 0.01)),
+        );
+        // 1″ from the pole on opposite meridians: 2″ apart.
+        source(p1, 0.0, 90.0 - ARCSEC, 1.0);
+        associate(p1);
+        source(p2, 180.0, 90.0 - ARCSEC, 1.0);
+        assert_eq!(associate(p2), (1, 0, 0, 0, 0));
+    }
+
+    /// The rows `skytrap.forced_fit_targets(image)` lists, as (runcat, monitor).
+    fn targets(image: i32) -> Vec<(Option<i64>, Option<i32>)> {
+        Spi::connect(|c| {
+            c.select(
+                &format!("SELECT runcat, monitor FROM skytrap.forced_fit_targets({image})"),
+                None,
+                &[],
+            )?
+            .map(|r| Ok((r.get(1)?, r.get(2)?)))
+            .collect::<Result<Vec<_>, spi::Error>>()
+        })
+        .unwrap()
+    }
+
+    #[pg_test]
+    fn null_detections_are_forced_fits_until_they_expire() {
+        let d = dataset();
+        Spi::run(&format!(
+            "UPDATE skytrap.dataset SET expiration = 2 WHERE id = {d}"
+        ))
+        .unwrap();
+        let images: Vec<i32> = (1..=5).map(|day| image(d, day)).collect();
+        source(images[0], 10.0, 0.0, 1.0);
+        associate(images[0]);
+        let rc = one_i64("SELECT id FROM skytrap.runningcatalog");
+        // Not a target in the image it was found in; a target in later ones.
+        assert_eq!(targets(images[0]), []);
+        for (k, &img) in images[1..3].iter().enumerate() {
+            assert_eq!(targets(img), [(Some(rc), None)]);
+            measurement(img, 10.0, 0.0, 0.05, 0.1, 1.0, &rc.to_string(), "NULL");
+            assert_eq!(associate(img), (0, 0, 0, 0, 1));
+            assert_eq!(
+                one_i64("SELECT forcedfits_count::bigint FROM skytrap.runningcatalog"),
+                k as i64 + 1
+            );
+        }
+        // Two forced fits: expired.
+        assert_eq!(targets(images[3]), []);
+        // Position and datapoints stay; the flux sums count the forced points.
+        assert_eq!(
+            one_i64("SELECT datapoints::bigint FROM skytrap.runningcatalog"),
+            1
+        );
+        assert_eq!(one_f64("SELECT wm_decl FROM skytrap.runningcatalog"), 0.0);
+        assert_eq!(
+            one_i64("SELECT f_datapoints::bigint FROM skytrap.runningcatalog_flux"),
+            3
+        );
+        assert_eq!(
+            lightcurves()[0].iter().map(|l| l.0).collect::<Vec<_>>(),
+            [4, 7, 7]
+        );
+        // A blind detection brings it back and resets the count; a forced fit at the same
+        // position in that image is redundant and is dropped.
+        source(images[4], 10.0, 0.0, 1.0);
+        let redundant = measurement(images[4], 10.0, 0.0, 1.0, 0.1, 1.0, &rc.to_string(), "NULL");
+        assert_eq!(associate(images[4]), (1, 0, 0, 0, 0));
+        assert_eq!(
+            one_i64("SELECT forcedfits_count::bigint FROM skytrap.runningcatalog"),
+            0
+        );
+        assert_eq!(
+            one_i64(&format!(
+                "SELECT count(*) FROM skytrap.extractedsource WHERE id = {redundant}"
+            )),
+            0
+        );
+    }
+
+    #[pg_test]
+    fn monitor_positions_get_their_own_lightcurve() {
+        let d = dataset();
+        let m = Spi::get_one::<i32>(&format!(
+            "INSERT INTO skytrap.monitor (dataset, ra, decl, name) VALUES ({d}, 10, 0, 'M')
+             RETURNING id"
+        ))
+        .unwrap()
+        .unwrap();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        assert_eq!(targets(i1), [(None, Some(m))]);
+        let f1 = measurement(i1, 10.0, 0.0, 0.5, 0.1, 1.0, "NULL", &m.to_string());
+        // A blind detection at the same place starts a separate lightcurve: monitor
+        // lightcurves are never matched blindly.
+        let blind = source(i1, 10.0, 0.0, 0.5);
+        assert_eq!(associate(i1), (0, 1, 0, 0, 1));
+        let rc = one_i64(&format!(
+            "SELECT runcat FROM skytrap.monitor WHERE id = {m}"
+        ));
+        assert_eq!(
+            one_i64(&format!(
+                "SELECT count(*) FROM skytrap.runningcatalog WHERE id = {rc} AND mon_src"
+            )),
+            1
+        );
+        assert_eq!(targets(i2).last(), Some(&(Some(rc), Some(m))));
+        let f2 = measurement(i2, 10.0, 0.0, 0.7, 0.1, 1.0, "NULL", &m.to_string());
+        assert_eq!(associate(i2), (0, 0, 0, 0, 1));
+        let monitor_links: Vec<(i16, i64)> = lightcurves()
+            .into_iter()
+            .find(|l| l.iter().any(|&(_, x)| x == f1))
+            .unwrap();
+        assert_eq!(monitor_links, [(8, f1), (9, f2)]);
+        assert_eq!(
+            one_i64(&format!(
+                "SELECT datapoints::bigint FROM skytrap.runningcatalog WHERE id = {rc}"
+            )),
+            2
+        );
+        assert!(lightcurves().iter().any(|l| l[0] == (4, blind)));
+    }
+
+    /// (xtrsrc, newsource_type, previous_limits_image) of every new source, by trigger.
+    fn new_sources() -> Vec<(i64, i16, i32)> {
+        Spi::connect(|c| {
+            c.select(
+                "SELECT trigger_xtrsrc, newsource_type, previous_limits_image
+                 FROM skytrap.newsource ORDER BY trigger_xtrsrc",
+                None,
+                &[],
+            )?
+            .map(|r| Ok((r.get(1)?.unwrap(), r.get(2)?.unwrap(), r.get(3)?.unwrap())))
+            .collect::<Result<Vec<_>, spi::Error>>()
+        })
+        .unwrap()
+    }
+
+    #[pg_test]
+    fn new_sources_are_judged_against_the_deepest_earlier_image() {
+        let d = dataset();
+        // Limits with threshold 8 and margin 1 are 9 × rms:
+        //   day 1: rms 0.01–0.02 → 0.09–0.18 Jy;  day 2: rms 0.005–0.05 → 0.045–0.45 Jy;
+        //   day 3: rms 0.001–0.002 → 0.009–0.018 Jy, but rejected.
+        let i1 = image_at(d, 1, 150.0, 10.0, 0.0, (0.01, 0.02));
+        let i2 = image_at(d, 2, 150.0, 10.0, 0.0, (0.005, 0.05));
+        let i3 = image_at(d, 3, 150.0, 10.0, 0.0, (0.001, 0.002));
+        let i4 = image(d, 4);
+        Spi::run(&format!(
+            "INSERT INTO skytrap.rejection (image, rejectreason) VALUES ({i3}, 0)"
+        ))
+        .unwrap();
+        let steady = source(i1, 10.0, 0.0, 1.0);
+        associate(i1);
+        // The first look at a field finds nothing new.
+        assert_eq!(new_sources(), []);
+        source(i2, 10.0, 0.0, 1.0);
+        associate(i2);
+        assert_eq!(lightcurves(), [vec![(4, steady), (3, steady + 1)]]);
+        // Day 4 against day 2 (the deepest accepted, 0.045 Jy):
+        let bright = source(i4, 10.1, 0.0, 0.5); // above 0.45 everywhere: likely transient
+        let weak = source(i4, 10.2, 0.0, 0.1); // above 0.045, below 0.45: possible
+        source(i4, 10.3, 0.0, 0.04); // below 0.045: could have been missed
+        assert_eq!(associate(i4).2, 2);
+        assert_eq!(new_sources(), [(bright, 1, i2), (weak, 0, i2)]);
+    }
+
+    #[pg_test]
+    fn a_flare_and_fade_stays_a_new_source_with_null_detections() {
+        let d = dataset();
+        let days: Vec<i32> = (1..=4).map(|day| image(d, day)).collect();
+        source(days[0], 10.0, 0.0, 1.0);
+        associate(days[0]);
+        let flare = source(days[1], 10.5, 0.0, 2.0);
+        associate(days[1]);
+        assert_eq!(new_sources(), [(flare, 1, days[0])]);
+        let rc = one_i64(&format!(
+            "SELECT id FROM skytrap.runningcatalog WHERE xtrsrc = {flare}"
+        ));
+        // It fades: the forced fit at its position is its next point.
+        for &img in &days[2..] {
+            assert!(targets(img).contains(&(Some(rc), None)));
+            measurement(img, 10.5, 0.0, 0.01, 0.1, 1.0, &rc.to_string(), "NULL");
+            associate(img);
+        }
+        assert_eq!(new_sources(), [(flare, 1, days[0])]);
+        let links = lightcurves().into_iter().find(|l| l[0].1 == flare).unwrap();
+        assert_eq!(links.iter().map(|l| l.0).collect::<Vec<_>>(), [4, 7, 7]);
+        // The varmetric row knows it is a new source and how far above the limits it was:
+        // f_int / rms_max and f_int / rms_min of day 1 = 2 / 0.01.
+        let sigma = one_f64(&format!(
+            "SELECT sigma_rms_max FROM skytrap.varmetric WHERE runcat = {rc} AND newsource IS NOT NULL"
+        ));
+        assert!((sigma - 200.0).abs() < 1e-9);
+    }
+
+    #[pg_test]
+    fn variability_matches_the_lightcurve_recomputed_from_scratch() {
+        let d = dataset();
+        let fluxes = [(1.0, 0.1), (2.0, 0.1), (3.0, 0.2), (2.5, 0.2), (0.5, 0.1)];
+        let mut xs = Vec::new();
+        for (day, &(f, e)) in fluxes.iter().enumerate() {
+            let img = image(d, day as u32 + 1);
+            xs.push(measurement(img, 10.0, 0.0, f, e, 1.0, "NULL", "NULL"));
+            associate(img);
+        }
+        // Independently of the running sums: sample V, η about the weighted mean, and the
+        // largest |m| among pairs with |Vs| ≥ 4.3, all from the five points directly.
+        let n = fluxes.len() as f64;
+        let mean = fluxes.iter().map(|p| p.0).sum::<f64>() / n;
+        let sd = (fluxes.iter().map(|p| (p.0 - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let w: f64 = fluxes.iter().map(|p| 1.0 / (p.1 * p.1)).sum();
+        let xi = fluxes.iter().map(|p| p.0 / (p.1 * p.1)).sum::<f64>() / w;
+        let eta = fluxes
+            .iter()
+            .map(|p| ((p.0 - xi) / p.1).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
+        let mut best = (0.0f64, 0.0f64);
+        for (i, a) in fluxes.iter().enumerate() {
+            for b in &fluxes[i + 1..] {
+                let vs = ((a.0 - b.0) / (a.1 * a.1 + b.1 * b.1).sqrt()).abs();
+                let m = (2.0 * (a.0 - b.0) / (a.0 + b.0)).abs();
+                if vs >= 4.3 && m > best.1 {
+                    best = (vs, m);
+                }
+            }
+        }
+        let row = |col: &str| one_f64(&format!("SELECT {col} FROM skytrap.varmetric"));
+        assert!((row("v_int") - sd / mean).abs() < 1e-12);
+        assert!((row("eta_int") - eta).abs() < 1e-9 * eta);
+        assert!((row("v_peak") - sd / mean).abs() < 1e-12);
+        assert!((row("vs_abs_significant_max_int") - best.0).abs() < 1e-9);
+        assert!((row("m_abs_significant_max_int") - best.1).abs() < 1e-12);
+        // 0.5 against 3.0 ± 0.2: |m| = 5/3.5, the largest of all pairs.
+        assert!((best.1 - 5.0 / 3.5).abs() < 1e-12);
+        assert_eq!(row("lightcurve_max"), 3.0);
+        assert!((row("lightcurve_avg") - 1.8).abs() < 1e-12);
+        assert_eq!(row("lightcurve_median"), 2.0);
+        assert_eq!(
+            one_i64("SELECT datapoints::bigint FROM skytrap.varmetric"),
+            5
+        );
+        // Every link stores the indices as they stood after its point (TraP's history).
+        let eta_2 = one_f64(&format!(
+            "SELECT eta_int FROM skytrap.assocxtrsource WHERE xtrsrc = {}",
+            xs[1]
+        ));
+        assert!((eta_2 - 50.0).abs() < 1e-9); // (1 − 1.5)²/0.01 + (2 − 1.5)²/0.01
+                                              // The aggregate over the lightcurve view gives the same numbers.
+        let agg = |field: &str| {
+            one_f64(&format!(
+                "SELECT (skytrap.lightcurve_stats(f_int, f_int_err)).{field} FROM skytrap.lightcurve"
+            ))
+        };
+        assert!((agg("v") - sd / mean).abs() < 1e-12);
+        assert!((agg("eta") - eta).abs() < 1e-9 * eta);
+        assert!((agg("weighted_avg_flux") - xi).abs() < 1e-12);
+        assert_eq!((agg("max_flux"), agg("min_flux")), (3.0, 0.5));
+    }
+
+    #[pg_test]
+    fn lightcurve_stats_combines_partial_aggregates_in_parallel() {
+        Spi::run(
+            "CREATE TABLE points AS
+             SELECT i % 10 AS source, 1 + (i % 7) * 0.1 AS flux, 0.05 + (i % 3) * 0.01 AS err
+             FROM generate_series(1, 200000) i;
+             ANALYZE points",
+        )
+        .unwrap();
+        let serial = Spi::get_one::<String>(
+            "SELECT string_agg(s::text, ';' ORDER BY source) FROM (
+                 SELECT source, skytrap.lightcurve_stats(flux, err) AS s FROM points GROUP BY source) q",
+        )
+        .unwrap()
+        .unwrap();
+        Spi::run(
+            "SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0;
+             SET LOCAL min_parallel_table_scan_size = 0; SET LOCAL max_parallel_workers_per_gather = 2",
+        )
+        .unwrap();
+        let explain: Vec<String> = Spi::connect(|c| {
+            c.select(
+                "EXPLAIN SELECT source, skytrap.lightcurve_stats(flux, err) FROM points GROUP BY source",
+                None,
+                &[],
+            )?
+            .map(|r| Ok(r.get::<String>(1)?.unwrap_or_default()))
+            .collect::<Result<Vec<_>, spi::Error>>()
+        })
+        .unwrap();
+        assert!(explain.iter().any(|l| l.contains("Partial")), "{explain:?}");
+        let parallel = Spi::get_one::<String>(
+            "SELECT string_agg(s::text, ';' ORDER BY source) FROM (
+                 SELECT source, skytrap.lightcurve_stats(flux, err) AS s FROM points GROUP BY source) q",
+        )
+        .unwrap()
+        .unwrap();
+        // Sums in another order differ in the last bits only; counts, max and min exactly.
+        let fields = |s: &str| -> Vec<Vec<f64>> {
+            s.split(';')
+                .map(|r| {
+                    r.trim_matches(|c| c == '(' || c == ')')
+                        .split(',')
+                        .map(|v| v.parse().unwrap())
+                        .collect()
+                })
+                .collect()
+        };
+        let (a, b) = (fields(&serial), fields(&parallel));
+        assert_eq!(a.len(), 10);
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!((x[0], x[3], x[4]), (y[0], y[3], y[4]));
+            for k in [1, 2, 5, 6] {
+                assert!(
+                    (x[k] - y[k]).abs() <= 1e-9 * x[k].abs().max(1.0),
+                    "{x:?} {y:?}"
+                );
+            }
+        }
+    }
+
+    #[pg_test]
+    fn bands_share_a_position_and_keep_their_own_fluxes() {
+        let d = dataset();
+        // Two bands observed at the same time, then again a day later.
+        let low = [
+            image_at(d, 1, 150.0, 10.0, 0.0, (0.01, 0.01)),
+            image_at(d, 2, 150.0, 10.0, 0.0, (0.01, 0.01)),
+        ];
+        let high = [
+            image_at(d, 1, 180.0, 10.0, 0.0, (0.01, 0.01)),
+            image_at(d, 2, 180.0, 10.0, 0.0, (0.01, 0.01)),
+        ];
+        for k in 0..2 {
+            source(low[k], 10.0, 0.0, 1.0 + k as f64);
+            associate(low[k]);
+            source(high[k], 10.0, ARCSEC, 0.5);
+            associate(high[k]);
+        }
+        assert_eq!(one_i64("SELECT count(*) FROM skytrap.runningcatalog"), 1);
+        assert_eq!(
+            one_i64("SELECT datapoints::bigint FROM skytrap.runningcatalog"),
+            4
+        );
+        assert_eq!(
+            one_i64("SELECT count(*) FROM skytrap.runningcatalog_flux"),
+            2
+        );
+        // 150 MHz: fluxes 1 and 2 (V = 0.707/1.5); 180 MHz: 0.5 twice (V = 0).
+        let v = |freq: &str| {
+            one_f64(&format!(
+                "SELECT (skytrap.lightcurve_stats(f_int, f_int_err)).v FROM skytrap.lightcurve
+                 WHERE freq_central = {freq}e6"
+            ))
+        };
+        assert!((v("150") - 0.5f64.sqrt() / 1.5).abs() < 1e-12);
+        assert_eq!(v("180"), 0.0);
+        // Position: four 1″-error points at 0, 1″, 0, 1″ → 0.5″.
+        let decl = one_f64("SELECT wm_decl FROM skytrap.runningcatalog");
+        assert!((decl - 0.5 * ARCSEC).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Association benchmark: the time of one skytrap.associate_image call, for images of 1e3
+# and 1e4 sources, as a survey's running catalogue grows from 1e4 to MAX_CATALOGUE sources,
+# beside TraP's association in set-based SQL (tests/bench/trap_associate.sql) as TraP wrote
+# it and with a good btree, on the same data in the same run.
+# Usage: tests/bench/associate.sh [MAX_CATALOGUE]   (default 1000000; a multiple of 10000;
+#        set SKYTRAP_BENCH_NO_BUILD=1 to use the installed extension and built CLI as they are)
+#
+# The survey (tests/bench/associate_catalogue.sql): tiles of 25 square degrees with 1e4
+# sources each (400 per square degree, none closer than 2.25 arcmin) around (180, 30), one
+# earlier image per tile; each catalogue source a one-point lightcurve. Catalogue sizes are
+# 1e4, 1e5, ... up to MAX (and MAX itself). The image associated at every size is a later
+# visit of the first tile: 90 % of its sources within 0.3 arcsec of catalogue sources (1 %
+# of those three times brighter), 10 % new. Search radius 3 x 10 arcsec.
+#
+# A timed call is `BEGIN; <call>; <count what it wrote>; ROLLBACK;` with \timing on the call
+# alone (the image's sources are loaded once, outside the timing), median of 3 runs, the
+# tables vacuumed before each run (autovacuum is off). The call's work counted: links,
+# running catalogue and flux rows, sky-region links, varmetric, newsource and the alerts
+# its trigger raises. TraP's function does the same work (see its header) and must write
+# the same number of one-to-one links, new lightcurves, new sources and alerts.
+#
+# Each method runs with only its own indexes on runningcatalog besides the primary and
+# xtrsrc keys:
+#   skytrap      skytrap's schema: (dataset, wm_decl) and the pixel index of xmatch.sql
+#   trap         TraP's schema: one btree each on dataset, zone, wm_ra, wm_decl,
+#                wm_uncertainty_ew, wm_uncertainty_ns, x, y, z; its query as written
+#                (`zone BETWEEN`), which scans whole 1-degree zones
+#   trap_idx     one btree on (zone, wm_ra, wm_decl), the zones named (`zone = ANY`), so each
+#                source reads one short RA range per zone; (zone, wm_decl, wm_ra) reads the
+#                whole declination strip of the zone and is slower; plus a partial index on
+#                runningcatalog (id) WHERE inactive for TraP's clean-up statements
+# JIT and parallel query are off for every method.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+max=${1:-1000000}
+if ! [[ $max =~ ^[0-9]+$ ]] || [ "$max" -lt 10000 ] || [ $((max % 10000)) -ne 0 ]; then
+    echo "usage: $0 [MAX_CATALOGUE]   (a multiple of 10000, at least 10000)" >&2
+    exit 2
+fi
+port=54371
+dir=target/bench-assoc-pgdata
+timeout=120
+if [ -z "${SKYTRAP_BENCH_NO_BUILD:-}" ]; then
+    make -s deps install-release build >/dev/null
+fi
+skytrap=target/release/skytrap
+[ -f "$dir/PG_VERSION" ] && "$skytrap" db down --dir "$dir" || true
+rm -rf "$dir"
+"$skytrap" db up --dir "$dir" --port "$port" 2>/dev/null
+url="postgresql://postgres@127.0.0.1:$port/skytrap"
+psql -qX "$url" -c "ALTER SYSTEM SET shared_buffers = '2GB'" -c "ALTER SYSTEM SET jit = off" \
+     -c "ALTER SYSTEM SET max_parallel_workers_per_gather = 0" -c "ALTER SYSTEM SET autovacuum = off" \
+     -c "ALTER SYSTEM SET work_mem = '32MB'" -c "ALTER SYSTEM SET maintenance_work_mem = '512MB'" \
+     -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "ALTER SYSTEM SET synchronous_commit = off"
+"$skytrap" db down --dir "$dir" && "$skytrap" db up --dir "$dir" --port "$port" 2>/dev/null
+trap '"$skytrap" db down --dir "$dir"' EXIT
+q() { psql -qXAt -v ON_ERROR_STOP=1 "$url" "$@"; }
+# Wall time of one command in seconds.
+secs() { local t0; t0=$(date +%s.%N); "$@" >/dev/null; awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+sizes=()
+for ((s = 10000; s <= max; s *= 10)); do sizes+=("$s"); done
+if [ "${sizes[-1]}" -ne "$max" ]; then sizes+=("$max"); fi
+images="1000 10000"
+methods="skytrap trap trap_idx"
+
+q -f tests/bench/associate_catalogue.sql >/dev/null
+q -f tests/bench/trap_associate.sql >/dev/null
+q -c "SELECT bench.grow(1)" >/dev/null
+declare -A img
+for n in $images; do
+    img[$n]=$(q -c "SELECT bench.make_image($n, 'bench-$n')")
+done
+
+# skytrap's own indexes on runningcatalog, to drop while TraP runs and to put back.
+skytrap_indexes=$(q -c "SELECT string_agg(pg_get_indexdef(indexrelid), ';') FROM pg_index
+                        WHERE indrelid = 'skytrap.runningcatalog'::regclass
+                          AND NOT indisunique AND NOT indisprimary")
+skytrap_index_names=$(q -c "SELECT string_agg(indexrelid::regclass::text, ',') FROM pg_index
+                            WHERE indrelid = 'skytrap.runningcatalog'::regclass
+                              AND NOT indisunique AND NOT indisprimary")
+indexes_up() {
+    case $1 in
+        skytrap) ;;
+        trap) q -c "DROP INDEX $skytrap_index_names" -c "$(for c in dataset zone wm_ra wm_decl wm_uncertainty_ew wm_uncertainty_ns x y z; do
+                        printf 'CREATE INDEX trap_rc_%s ON skytrap.runningcatalog (%s);' "$c" "$c"; done)" ;;
+        trap_idx) q -c "DROP INDEX $skytrap_index_names" \
+                    -c "CREATE INDEX trap_rc_zone_ra_decl ON skytrap.runningcatalog (zone, wm_ra, wm_decl);
+                        CREATE INDEX trap_rc_inactive ON skytrap.runningcatalog (id) WHERE inactive" ;;
+    esac
+    q -c "ANALYZE skytrap.runningcatalog"
+}
+indexes_down() {
+    case $1 in
+        skytrap) ;;
+        trap) q -c "DROP INDEX $(for c in dataset zone wm_ra wm_decl wm_uncertainty_ew wm_uncertainty_ns x y z; do
+                                 printf 'skytrap.trap_rc_%s,' "$c"; done | sed 's/,$//')" -c "$skytrap_indexes" ;;
+        trap_idx) q -c "DROP INDEX skytrap.trap_rc_zone_ra_decl, skytrap.trap_rc_inactive" -c "$skytrap_indexes" ;;
+    esac
+}
+call() {
+    case $1 in
+        skytrap) echo "SELECT 'call', * FROM skytrap.associate_image($2)" ;;
+        trap) echo "SELECT 'call', * FROM trap.associate_image($2, false)" ;;
+        trap_idx) echo "SELECT 'call', * FROM trap.associate_image($2, true)" ;;
+    esac
+}
+# What the call wrote, counted before the rollback: type 3, type 4 and fork (2, 6) links,
+# new runningcatalog rows, flux rows of the touched lightcurves, sky-region links of the new
+# ones, their varmetric rows, newsource rows, alerts; and a checksum of the touched
+# lightcurves' positions, counts and flux sums.
+counts() {
+    cat <<SQL
+WITH x AS (SELECT id FROM skytrap.extractedsource WHERE image = $1),
+     a AS (SELECT a.* FROM skytrap.assocxtrsource a JOIN x ON x.id = a.xtrsrc),
+     touched AS (SELECT DISTINCT runcat FROM a)
+SELECT 'rows',
+       (SELECT count(*) FROM a WHERE type = 3), (SELECT count(*) FROM a WHERE type = 4),
+       (SELECT count(*) FROM a WHERE type IN (2, 6)),
+       (SELECT count(*) FROM skytrap.runningcatalog r JOIN x ON x.id = r.xtrsrc),
+       (SELECT count(*) FROM skytrap.runningcatalog_flux f JOIN touched t ON t.runcat = f.runcat),
+       (SELECT count(*) FROM skytrap.assocskyrgn s JOIN skytrap.runningcatalog r ON r.id = s.runcat
+                                                   JOIN x ON x.id = r.xtrsrc),
+       (SELECT count(*) FROM skytrap.varmetric v JOIN touched t ON t.runcat = v.runcat),
+       (SELECT count(*) FROM skytrap.newsource n JOIN x ON x.id = n.trigger_xtrsrc),
+       (SELECT count(*) FROM skytrap.alert WHERE image = $1),
+       (SELECT round(sum(r.wm_decl)::numeric, 6) || '/' || round(sum(r.wm_ra)::numeric, 6) || '/'
+               || sum(r.datapoints) || '/' || round(sum(f.sum_f_int)::numeric, 8)
+        FROM touched t JOIN skytrap.runningcatalog r ON r.id = t.runcat
+                       JOIN skytrap.runningcatalog_flux f ON f.runcat = t.runcat)
+SQL
+}
+# One timed run: "ms|matched|new_runcat|new_sources|rows..." or "timeout".
+run_once() {
+    q -c "VACUUM skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
+          skytrap.assocskyrgn, skytrap.varmetric, skytrap.newsource, skytrap.alert, skytrap.image,
+          skytrap.extractedsource, trap.temprunningcatalog"
+    { psql -qXAt -v ON_ERROR_STOP=1 "$url" 2>&1 <<SQL || true
+SET statement_timeout = '${timeout}s';
+BEGIN;
+\timing on
+$(call "$1" "$2");
+\timing off
+$(counts "$2");
+ROLLBACK;
+SQL
+    } | awk -F'|' '/^call\|/ {c = $2 "|" $3 "|" $4}
+                   /^Time:/ {split($0, w, " "); ms = w[2]}
+                   /^rows\|/ {r = substr($0, 6)}
+                   /statement timeout/ {to = 1}
+                   /ERROR/ && !/statement timeout/ {print > "/dev/stderr"}
+                   END {if (to) print "timeout"; else if (ms == "") print "error"; else print ms "|" c "|" r}'
+}
+
+declare -A ms rows calls
+declare -A skip
+printf 'machine: %s cores, %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+printf 'catalogue sizes: %s; images of %s sources\n\n' "${sizes[*]}" "$images"
+for size in "${sizes[@]}"; do
+    t=$(secs q -c "SELECT bench.grow($((size / 10000)))")
+    v=$(secs q -c "VACUUM ANALYZE")
+    q -c "CHECKPOINT"
+    echo "catalogue $size: built in ${t} s (+${v} s VACUUM ANALYZE)"
+    for m in $methods; do
+        indexes_up "$m"
+        for n in $images; do
+            if [ -n "${skip[$m,$n]:-}" ]; then
+                ms[$size,$n,$m]=">${timeout}s"
+                continue
+            fi
+            times=()
+            for run in 1 2 3; do
+                out=$(run_once "$m" "${img[$n]}")
+                if [ "$out" = timeout ] || [ "$out" = error ]; then
+                    times=("$out")
+                    break
+                fi
+                times+=("${out%%|*}")
+                rest=${out#*|}
+                calls[$size,$n,$m]=$(cut -d'|' -f1-3 <<<"$rest")
+                rows[$size,$n,$m]=$(cut -d'|' -f4- <<<"$rest")
+                # A slow method is timed once.
+                awk -v t="${times[0]}" 'BEGIN { exit !(t > 10000) }' && break
+            done
+            if [ "${times[0]}" = timeout ]; then
+                ms[$size,$n,$m]=timeout
+                skip[$m,$n]=1
+            elif [ "${times[0]}" = error ]; then
+                ms[$size,$n,$m]=error
+            else
+                ms[$size,$n,$m]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+            fi
+            printf '  %-8s image %5s: %s ms (runs: %s)\n' "$m" "$n" "${ms[$size,$n,$m]}" "${times[*]}"
+        done
+        indexes_down "$m"
+    done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b; else print "-" }'; }
+echo
+echo "Time of one association call (ms, median of 3; the call's COMMIT-free work, rolled back):"
+printf '%-10s %6s %10s %12s %12s %13s %13s\n' catalogue image skytrap "trap" "trap_idx" "trap/skytrap" "idx/skytrap"
+for size in "${sizes[@]}"; do
+    for n in $images; do
+        s=${ms[$size,$n,skytrap]}; a=${ms[$size,$n,trap]}; b=${ms[$size,$n,trap_idx]}
+        printf '%-10s %6s %10s %12s %12s %13s %13s\n' "$size" "$n" "$s" "$a" "$b" "$(ratio "$a" "$s")" "$(ratio "$b" "$s")"
+    done
+done
+echo
+echo "Growth of skytrap's time from the smallest to the largest catalogue (goal: at most 1.3x):"
+for n in $images; do
+    printf '  image %5s: %s ms -> %s ms = %s\n' "$n" "${ms[${sizes[0]},$n,skytrap]}" "${ms[${sizes[-1]},$n,skytrap]}" \
+        "$(ratio "${ms[${sizes[-1]},$n,skytrap]}" "${ms[${sizes[0]},$n,skytrap]}")"
+done
+echo
+echo "Rows written by skytrap's call: links type 3 / type 4 / fork, new runcat, flux rows of"
+echo "touched lightcurves, sky-region links, varmetric, newsource, alerts (all methods must agree):"
+printf '%-10s %6s %-9s %s\n' catalogue image method "matched|new_runcat|new_sources returned; rows written; checksum"
+for size in "${sizes[@]}"; do
+    for n in $images; do
+        for m in $methods; do
+            r=${rows[$size,$n,$m]:-}
+            [ -z "$r" ] && continue
+            flag=""
+            if [ "$m" != skytrap ] && [ "$r" != "${rows[$size,$n,skytrap]:-}" ]; then flag="  <-- DIFFERS from skytrap"; fi
+            printf '%-10s %6s %-9s %s; %s%s\n' "$size" "$n" "$m" "${calls[$size,$n,$m]}" "$(cut -d'|' -f1-9 <<<"$r" | tr '|' ' ')" "$flag"
+            if [ -n "$flag" ]; then
+                printf '%27s checksum %s vs skytrap %s\n' "" "$(cut -d'|' -f10 <<<"$r")" \
+                    "$(cut -d'|' -f10 <<<"${rows[$size,$n,skytrap]:-}")"
+            fi
+        done
+    done
+done

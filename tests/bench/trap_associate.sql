@@ -1,0 +1,515 @@
+-- TraP's association of one image (tkp/db/associations.py, schema version 40; see
+-- /work/shared/spec/trap-reference.md sections 3.4 and 6), set-based SQL on skytrap's
+-- tables, for tests/bench/associate.sh to time beside skytrap.associate_image.
+--
+-- trap.associate_image(image, indexed) runs, in this order:
+--   * the candidate pairs into trap.temprunningcatalog with the running values each pair
+--     would give (3.4.1, 3.4.2), TraP's query for images away from RA 0/360 (the meridian
+--     variant is not included): 1-degree declination zones, declination and RA windows,
+--     the unit-vector dot product against cos(R) and the De Ruiter radius. With indexed =
+--     false the zone test is TraP's `zone BETWEEN floor(decl - R) AND floor(decl + R)`;
+--     with indexed = true it names the (at most two, R < 1 degree) zones, `zone = ANY
+--     (ARRAY[...])`, the same rows, so that a btree on (zone, wm_ra, ...) reads one RA
+--     range per zone instead of whole zones;
+--   * many-to-many pruning (3.4.3), TraP's query;
+--   * one-to-many forks (3.4.4): new runningcatalog, flux, base-point (type 2) and copied
+--     (type 6) links, sky regions, newsource and varmetric rows moved to the forks;
+--   * one-to-one and many-to-one (3.4.5): type 3 links with V and eta of the updated sums,
+--     runningcatalog and runningcatalog_flux updated (existing band) or inserted (new band);
+--   * new running-catalogue sources for blind sources without candidates (3.4.6), with
+--     flux, sky regions (their own image's and every other region of the dataset that
+--     covers them) and type 4 links;
+--   * the new-source test against earlier images through assocskyrgn (3.4.7);
+--   * varmetric brought up to date for the lightcurves this image touched, with the same
+--     statement as skytrap (TraP 4 recomputed varmetric for the whole dataset after every
+--     image, in a later step: leaving that out favours TraP);
+--   * the image marked associated, which raises skytrap's alerts by trigger, as skytrap's
+--     call does; then TraP's clean-up (3.4.8).
+-- skytrap stores running sums where TraP stored running averages; the temp table keeps
+-- TraP's averages and the writes multiply them back by the count. TraP's UPDATEs with one
+-- correlated subquery per column are written as UPDATE ... FROM (kinder to TraP), and its
+-- VACUUM of the scratch table before the pruning cannot run inside a function (left out).
+
+CREATE SCHEMA trap;
+
+-- TraP's scratch table (it was a permanent table, emptied before and after each image).
+CREATE TABLE trap.temprunningcatalog (
+    id                     serial PRIMARY KEY,
+    runcat                 bigint NOT NULL,
+    xtrsrc                 bigint NOT NULL,
+    distance_arcsec        double precision NOT NULL,
+    r                      double precision NOT NULL,
+    dataset                integer NOT NULL,
+    band                   integer NOT NULL,
+    stokes                 smallint NOT NULL,
+    datapoints             integer NOT NULL,
+    zone                   integer NOT NULL,
+    wm_ra                  double precision NOT NULL,
+    wm_decl                double precision NOT NULL,
+    wm_uncertainty_ew      double precision NOT NULL,
+    wm_uncertainty_ns      double precision NOT NULL,
+    avg_ra_err             double precision NOT NULL,
+    avg_decl_err           double precision NOT NULL,
+    avg_wra                double precision NOT NULL,
+    avg_wdecl              double precision NOT NULL,
+    avg_weight_ra          double precision NOT NULL,
+    avg_weight_decl        double precision NOT NULL,
+    x                      double precision NOT NULL,
+    y                      double precision NOT NULL,
+    z                      double precision NOT NULL,
+    margin                 boolean NOT NULL DEFAULT false,
+    inactive               boolean NOT NULL DEFAULT false,
+    f_datapoints           integer NOT NULL,
+    avg_f_peak             double precision,
+    avg_f_peak_sq          double precision,
+    avg_f_peak_weight      double precision,
+    avg_weighted_f_peak    double precision,
+    avg_weighted_f_peak_sq double precision,
+    avg_f_int              double precision,
+    avg_f_int_sq           double precision,
+    avg_f_int_weight       double precision,
+    avg_weighted_f_int     double precision,
+    avg_weighted_f_int_sq  double precision
+);
+CREATE INDEX ON trap.temprunningcatalog (runcat);
+CREATE INDEX ON trap.temprunningcatalog (xtrsrc);
+
+-- The candidate pairs with their updated running values (TraP's _insert_temprunningcatalog;
+-- R = beamwidths_limit * rb_smaj). The zone test is the only difference between the two.
+CREATE FUNCTION trap.insert_candidates(image integer, indexed boolean) RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    select_list constant text := $q$
+INSERT INTO trap.temprunningcatalog
+  (runcat, xtrsrc, distance_arcsec, r, dataset, band, stokes, datapoints, zone, wm_ra, wm_decl,
+   wm_uncertainty_ew, wm_uncertainty_ns, avg_ra_err, avg_decl_err, avg_wra, avg_wdecl,
+   avg_weight_ra, avg_weight_decl, x, y, z, f_datapoints,
+   avg_f_peak, avg_f_peak_sq, avg_f_peak_weight, avg_weighted_f_peak, avg_weighted_f_peak_sq,
+   avg_f_int, avg_f_int_sq, avg_f_int_weight, avg_weighted_f_int, avg_weighted_f_int_sq)
+  SELECT t0.runcat, t0.xtrsrc, t0.distance_arcsec, t0.r, t0.dataset, t0.band, t0.stokes,
+         t0.datapoints, CAST(FLOOR(t0.wm_decl) AS INTEGER) AS zone, t0.wm_ra, t0.wm_decl,
+         t0.wm_uncertainty_ew, t0.wm_uncertainty_ns, t0.avg_ra_err, t0.avg_decl_err,
+         t0.avg_wra, t0.avg_wdecl, t0.avg_weight_ra, t0.avg_weight_decl,
+         COS(RADIANS(t0.wm_decl)) * COS(RADIANS(t0.wm_ra)) AS x,
+         COS(RADIANS(t0.wm_decl)) * SIN(RADIANS(t0.wm_ra)) AS y,
+         SIN(RADIANS(t0.wm_decl)) AS z,
+         CASE WHEN rf0.f_datapoints IS NULL THEN 1 ELSE rf0.f_datapoints + 1 END AS f_datapoints,
+         CASE WHEN rf0.f_datapoints IS NULL THEN t0.f_peak
+              ELSE (rf0.f_datapoints * rf0.avg_f_peak + t0.f_peak) / (rf0.f_datapoints + 1) END,
+         CASE WHEN rf0.f_datapoints IS NULL THEN t0.f_peak * t0.f_peak
+              ELSE (rf0.f_datapoints * rf0.avg_f_peak_sq + t0.f_peak * t0.f_peak) / (rf0.f_datapoints + 1) END,
+         CASE WHEN rf0.f_datapoints IS NULL THEN 1 / (t0.f_peak_err * t0.f_peak_err)
+              ELSE (rf0.f_datapoints * rf0.avg_f_peak_weight + 1 / (t0.f_peak_err * t0.f_peak_err))
+                   / (rf0.f_datapoints + 1) END,
+         CASE WHEN rf0.f_datapoints IS NULL THEN t0.f_peak / (t0.f_peak_err * t0.f_peak_err)
+              ELSE (rf0.f_datapoints * rf0.avg_weighted_f_peak + t0.f_peak / (t0.f_peak_err * t0.f_peak_err))
+                   / (rf0.f_datapoints + 1) END,
+         CASE WHEN rf0.f_datapoints IS NULL THEN t0.f_peak * t0.f_peak / (t0.f_peak_err * t0.f_peak_err)
+              ELSE (rf0.f_datapoints * rf0.avg_weighted_f_peak_sq
+                    + (t0.f_peak * t0.f_peak) / (t0.f_peak_err * t0.f_peak_err)) / (rf0.f_datapoints + 1) END,
+         CASE WHEN rf0.f_datapoints IS NULL THEN t0.f_int
+              ELSE (rf0.f_datapoints * rf0.avg_f_int + t0.f_int) / (rf0.f_datapoints + 1) END,
+         CASE WHEN rf0.f_datapoints IS NULL THEN t0.f_int * t0.f_int
+              ELSE (rf0.f_datapoints * rf0.avg_f_int_sq + t0.f_int * t0.f_int) / (rf0.f_datapoints + 1) END,
+         CASE WHEN rf0.f_datapoints IS NULL THEN 1 / (t0.f_int_err * t0.f_int_err)
+              ELSE (rf0.f_datapoints * rf0.avg_f_int_weight + 1 / (t0.f_int_err * t0.f_int_err))
+                   / (rf0.f_datapoints + 1) END,
+         CASE WHEN rf0.f_datapoints IS NULL THEN t0.f_int / (t0.f_int_err * t0.f_int_err)
+              ELSE (rf0.f_datapoints * rf0.avg_weighted_f_int + t0.f_int / (t0.f_int_err * t0.f_int_err))
+                   / (rf0.f_datapoints + 1) END,
+         CASE WHEN rf0.f_datapoints IS NULL THEN t0.f_int * t0.f_int / (t0.f_int_err * t0.f_int_err)
+              ELSE (rf0.f_datapoints * rf0.avg_weighted_f_int_sq
+                    + (t0.f_int * t0.f_int) / (t0.f_int_err * t0.f_int_err)) / (rf0.f_datapoints + 1) END
+    FROM (SELECT rc0.id AS runcat, x0.id AS xtrsrc,
+                 3600 * DEGREES(2 * ASIN(SQRT((rc0.x - x0.x) * (rc0.x - x0.x)
+                                              + (rc0.y - x0.y) * (rc0.y - x0.y)
+                                              + (rc0.z - x0.z) * (rc0.z - x0.z)) / 2)) AS distance_arcsec,
+                 SQRT((rc0.wm_ra - x0.ra) * COS(RADIANS((rc0.wm_decl + x0.decl) / 2))
+                      * (rc0.wm_ra - x0.ra) * COS(RADIANS((rc0.wm_decl + x0.decl) / 2))
+                      / (rc0.wm_uncertainty_ew * rc0.wm_uncertainty_ew + x0.uncertainty_ew * x0.uncertainty_ew)
+                      + (rc0.wm_decl - x0.decl) * (rc0.wm_decl - x0.decl)
+                      / (rc0.wm_uncertainty_ns * rc0.wm_uncertainty_ns + x0.uncertainty_ns * x0.uncertainty_ns)) AS r,
+                 x0.f_peak, x0.f_peak_err, x0.f_int, x0.f_int_err,
+                 i0.dataset, i0.band, i0.stokes,
+                 rc0.datapoints + 1 AS datapoints,
+                 (rc0.datapoints * rc0.avg_wra + x0.ra / (x0.uncertainty_ew * x0.uncertainty_ew))
+                 / (rc0.datapoints * rc0.avg_weight_ra + 1 / (x0.uncertainty_ew * x0.uncertainty_ew)) AS wm_ra,
+                 (rc0.datapoints * rc0.avg_wdecl + x0.decl / (x0.uncertainty_ns * x0.uncertainty_ns))
+                 / (rc0.datapoints * rc0.avg_weight_decl + 1 / (x0.uncertainty_ns * x0.uncertainty_ns)) AS wm_decl,
+                 SQRT(1 / ((rc0.datapoints + 1)
+                           * ((rc0.datapoints * rc0.avg_weight_ra + 1 / (x0.uncertainty_ew * x0.uncertainty_ew))
+                              / (rc0.datapoints + 1)))) AS wm_uncertainty_ew,
+                 SQRT(1 / ((rc0.datapoints + 1)
+                           * ((rc0.datapoints * rc0.avg_weight_decl + 1 / (x0.uncertainty_ns * x0.uncertainty_ns))
+                              / (rc0.datapoints + 1)))) AS wm_uncertainty_ns,
+                 (rc0.datapoints * rc0.avg_ra_err + x0.ra_err) / (rc0.datapoints + 1) AS avg_ra_err,
+                 (rc0.datapoints * rc0.avg_decl_err + x0.decl_err) / (rc0.datapoints + 1) AS avg_decl_err,
+                 (rc0.datapoints * rc0.avg_wra + x0.ra / (x0.uncertainty_ew * x0.uncertainty_ew))
+                 / (rc0.datapoints + 1) AS avg_wra,
+                 (rc0.datapoints * rc0.avg_wdecl + x0.decl / (x0.uncertainty_ns * x0.uncertainty_ns))
+                 / (rc0.datapoints + 1) AS avg_wdecl,
+                 (rc0.datapoints * rc0.avg_weight_ra + 1 / (x0.uncertainty_ew * x0.uncertainty_ew))
+                 / (rc0.datapoints + 1) AS avg_weight_ra,
+                 (rc0.datapoints * rc0.avg_weight_decl + 1 / (x0.uncertainty_ns * x0.uncertainty_ns))
+                 / (rc0.datapoints + 1) AS avg_weight_decl
+            FROM skytrap.extractedsource x0, skytrap.runningcatalog rc0, skytrap.image i0,
+                 skytrap.dataset d0
+           WHERE i0.id = $1
+             AND x0.image = i0.id
+             AND x0.image = $1
+             AND x0.extract_type = 0
+             AND d0.id = i0.dataset
+             AND i0.dataset = rc0.dataset
+             AND rc0.mon_src = FALSE
+             AND %s
+             AND rc0.wm_decl BETWEEN x0.decl - d0.beamwidths_limit * i0.rb_smaj
+                                 AND x0.decl + d0.beamwidths_limit * i0.rb_smaj
+             AND rc0.wm_ra BETWEEN x0.ra - skytrap.alpha(d0.beamwidths_limit * i0.rb_smaj, x0.decl)
+                               AND x0.ra + skytrap.alpha(d0.beamwidths_limit * i0.rb_smaj, x0.decl)
+             AND rc0.x * x0.x + rc0.y * x0.y + rc0.z * x0.z > COS(RADIANS(d0.beamwidths_limit * i0.rb_smaj))
+             AND SQRT((rc0.wm_ra - x0.ra) * COS(RADIANS((rc0.wm_decl + x0.decl) / 2))
+                      * (rc0.wm_ra - x0.ra) * COS(RADIANS((rc0.wm_decl + x0.decl) / 2))
+                      / (x0.uncertainty_ew * x0.uncertainty_ew + rc0.wm_uncertainty_ew * rc0.wm_uncertainty_ew)
+                      + (x0.decl - rc0.wm_decl) * (x0.decl - rc0.wm_decl)
+                      / (x0.uncertainty_ns * x0.uncertainty_ns + rc0.wm_uncertainty_ns * rc0.wm_uncertainty_ns))
+                 < d0.assoc_radius
+         ) t0
+         LEFT OUTER JOIN skytrap.runningcatalog_flux rf0
+         ON t0.runcat = rf0.runcat AND t0.band = rf0.band AND t0.stokes = rf0.stokes
+$q$;
+BEGIN
+    IF indexed THEN
+        EXECUTE format(select_list,
+            'rc0.zone = ANY (ARRAY[CAST(FLOOR(x0.decl - d0.beamwidths_limit * i0.rb_smaj) AS INTEGER),
+                                   CAST(FLOOR(x0.decl + d0.beamwidths_limit * i0.rb_smaj) AS INTEGER)])')
+        USING image;
+    ELSE
+        EXECUTE format(select_list,
+            'rc0.zone BETWEEN CAST(FLOOR(x0.decl - d0.beamwidths_limit * i0.rb_smaj) AS INTEGER)
+                          AND CAST(FLOOR(x0.decl + d0.beamwidths_limit * i0.rb_smaj) AS INTEGER)')
+        USING image;
+    END IF;
+END
+$fn$;
+
+CREATE FUNCTION trap.associate_image(image integer, indexed boolean)
+RETURNS TABLE (matched integer, new_runcat integer, new_sources integer)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    img  skytrap.image := (SELECT i FROM skytrap.image i WHERE i.id = associate_image.image);
+    ds   skytrap.dataset := (SELECT d FROM skytrap.dataset d WHERE d.id = img.dataset);
+    n3   integer;
+    n4   integer;
+    nnew integer;
+BEGIN
+    -- As skytrap: one associating transaction per dataset.
+    PERFORM pg_advisory_xact_lock(7291, img.dataset);
+    DELETE FROM trap.temprunningcatalog;
+
+    PERFORM trap.insert_candidates(img.id, indexed);
+
+    -- Many-to-many: keep, per source, the pairs with the smallest r (TraP's query).
+    UPDATE trap.temprunningcatalog
+       SET inactive = TRUE
+     WHERE EXISTS (SELECT runcat, xtrsrc
+                     FROM (SELECT t1.runcat, t1.xtrsrc
+                             FROM (SELECT xtrsrc, MIN(r) AS min_r
+                                     FROM trap.temprunningcatalog
+                                    WHERE runcat IN (SELECT runcat FROM trap.temprunningcatalog
+                                                      WHERE runcat IN (SELECT runcat FROM trap.temprunningcatalog
+                                                                        WHERE xtrsrc IN (SELECT xtrsrc FROM trap.temprunningcatalog
+                                                                                          GROUP BY xtrsrc HAVING COUNT(*) > 1))
+                                                      GROUP BY runcat HAVING COUNT(*) > 1)
+                                      AND xtrsrc IN (SELECT xtrsrc FROM trap.temprunningcatalog
+                                                      GROUP BY xtrsrc HAVING COUNT(*) > 1)
+                                    GROUP BY xtrsrc) t0,
+                                  (SELECT runcat, xtrsrc, r
+                                     FROM trap.temprunningcatalog
+                                    WHERE runcat IN (SELECT runcat FROM trap.temprunningcatalog
+                                                      WHERE runcat IN (SELECT runcat FROM trap.temprunningcatalog
+                                                                        WHERE xtrsrc IN (SELECT xtrsrc FROM trap.temprunningcatalog
+                                                                                          GROUP BY xtrsrc HAVING COUNT(*) > 1))
+                                                      GROUP BY runcat HAVING COUNT(*) > 1)
+                                      AND xtrsrc IN (SELECT xtrsrc FROM trap.temprunningcatalog
+                                                      GROUP BY xtrsrc HAVING COUNT(*) > 1)) t1
+                            WHERE t0.xtrsrc = t1.xtrsrc AND t0.min_r < t1.r) t2
+                    WHERE t2.runcat = temprunningcatalog.runcat
+                      AND t2.xtrsrc = temprunningcatalog.xtrsrc);
+
+    -- One-to-many: each source of a catalogue entry with several becomes a new lightcurve
+    -- carrying the old one's history.
+    INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl, sum_weight_ra,
+                                        sum_weight_decl, sum_ra_err, sum_decl_err)
+    SELECT t1.xtrsrc, t1.dataset, t1.datapoints, t1.wm_ra, t1.wm_decl,
+           t1.avg_weight_ra * t1.datapoints, t1.avg_weight_decl * t1.datapoints,
+           t1.avg_ra_err * t1.datapoints, t1.avg_decl_err * t1.datapoints
+      FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+             GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1
+     WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE;
+    INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
+        sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak, sum_weighted_f_peak_sq,
+        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq)
+    SELECT r.id, t1.band, t1.stokes, t1.f_datapoints,
+           t1.avg_f_peak * t1.f_datapoints, t1.avg_f_peak_sq * t1.f_datapoints,
+           t1.avg_f_peak_weight * t1.f_datapoints, t1.avg_weighted_f_peak * t1.f_datapoints,
+           t1.avg_weighted_f_peak_sq * t1.f_datapoints, t1.avg_f_int * t1.f_datapoints,
+           t1.avg_f_int_sq * t1.f_datapoints, t1.avg_f_int_weight * t1.f_datapoints,
+           t1.avg_weighted_f_int * t1.f_datapoints, t1.avg_weighted_f_int_sq * t1.f_datapoints
+      FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+             GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
+           skytrap.runningcatalog r
+     WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc;
+    INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
+                                        f_datapoints)
+    SELECT r.id, t1.xtrsrc, 2, t1.distance_arcsec, t1.r,
+           CASE WHEN t1.f_datapoints = 1 THEN 0
+                WHEN ABS(t1.avg_f_int_sq - t1.avg_f_int * t1.avg_f_int) < 8e-14 THEN 0
+                ELSE SQRT(t1.f_datapoints::float8 * (t1.avg_f_int_sq - t1.avg_f_int * t1.avg_f_int)
+                          / (t1.f_datapoints::float8 - 1.0)) END
+           / CASE WHEN t1.avg_f_int = 0.0 THEN 0.000001 ELSE t1.avg_f_int END,
+           CASE WHEN t1.f_datapoints = 1 THEN 0
+                ELSE (t1.f_datapoints::float8 / (t1.f_datapoints::float8 - 1.0))
+                     * (t1.avg_f_int_weight * t1.avg_weighted_f_int_sq
+                        - t1.avg_weighted_f_int * t1.avg_weighted_f_int) END / t1.avg_f_int_weight,
+           t1.f_datapoints
+      FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+             GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
+           skytrap.runningcatalog r
+     WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc;
+    INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
+                                        f_datapoints)
+    SELECT r.id, a.xtrsrc, 6, a.distance_arcsec, a.r, a.v_int, a.eta_int, a.f_datapoints
+      FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+             GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
+           skytrap.runningcatalog r, skytrap.assocxtrsource a
+     WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc
+       AND a.runcat = t1.runcat;
+    INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+    SELECT r.id, a.skyrgn, a.distance_deg
+      FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+             GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
+           skytrap.runningcatalog r, skytrap.assocskyrgn a
+     WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc
+       AND a.runcat = t1.runcat;
+    INSERT INTO skytrap.newsource (runcat, trigger_xtrsrc, previous_limits_image, newsource_type)
+    SELECT r.id, n.trigger_xtrsrc, n.previous_limits_image, n.newsource_type
+      FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+             GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
+           skytrap.runningcatalog r, skytrap.newsource n
+     WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc
+       AND n.runcat = t1.runcat;
+    INSERT INTO skytrap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band, newsource,
+                                   sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg,
+                                   lightcurve_median, datapoints, first_ts, last_ts)
+    SELECT r.id, v.v_int, v.eta_int, v.v_peak, v.eta_peak, v.band, NULL, v.sigma_rms_max,
+           v.sigma_rms_min, v.lightcurve_max, v.lightcurve_avg, v.lightcurve_median, v.datapoints,
+           v.first_ts, v.last_ts
+      FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+             GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
+           skytrap.runningcatalog r, skytrap.varmetric v
+     WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc
+       AND v.runcat = t1.runcat;
+    DELETE FROM skytrap.assocxtrsource
+     WHERE runcat IN (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+                       GROUP BY runcat HAVING COUNT(*) > 1);
+    DELETE FROM skytrap.runningcatalog_flux
+     WHERE runcat IN (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+                       GROUP BY runcat HAVING COUNT(*) > 1);
+    UPDATE skytrap.runningcatalog
+       SET inactive = TRUE
+     WHERE id IN (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+                   GROUP BY runcat HAVING COUNT(*) > 1);
+    UPDATE trap.temprunningcatalog
+       SET inactive = TRUE
+     WHERE runcat IN (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
+                       GROUP BY runcat HAVING COUNT(*) > 1);
+    DELETE FROM skytrap.assocskyrgn
+     WHERE runcat IN (SELECT r.id FROM skytrap.runningcatalog r WHERE r.inactive = TRUE);
+    DELETE FROM skytrap.newsource
+     WHERE runcat IN (SELECT r.id FROM skytrap.runningcatalog r WHERE r.inactive = TRUE);
+    DELETE FROM skytrap.varmetric
+     WHERE runcat IN (SELECT r.id FROM skytrap.runningcatalog r WHERE r.inactive = TRUE);
+
+    -- One-to-one and many-to-one.
+    INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
+                                        f_datapoints)
+    SELECT t.runcat, t.xtrsrc, 3, t.distance_arcsec, t.r,
+           CASE WHEN t.f_datapoints = 1 THEN 0
+                WHEN ABS(t.avg_f_int_sq - t.avg_f_int * t.avg_f_int) < 8e-14 THEN 0
+                ELSE SQRT(t.f_datapoints::float8 * (t.avg_f_int_sq - t.avg_f_int * t.avg_f_int)
+                          / (t.f_datapoints::float8 - 1.0)) END
+           / CASE WHEN t.avg_f_int = 0.0 THEN 0.000001 ELSE t.avg_f_int END,
+           CASE WHEN t.f_datapoints = 1 THEN 0
+                ELSE (t.f_datapoints::float8 / (t.f_datapoints::float8 - 1.0))
+                     * (t.avg_f_int_weight * t.avg_weighted_f_int_sq
+                        - t.avg_weighted_f_int * t.avg_weighted_f_int) END / t.avg_f_int_weight,
+           t.f_datapoints
+      FROM trap.temprunningcatalog t, skytrap.runningcatalog r, skytrap.extractedsource x
+     WHERE t.runcat = r.id AND t.inactive = FALSE AND t.xtrsrc = x.id;
+    GET DIAGNOSTICS n3 = ROW_COUNT;
+    UPDATE skytrap.runningcatalog r
+       SET datapoints = t.datapoints, wm_ra = t.wm_ra, wm_decl = t.wm_decl,
+           sum_weight_ra = t.avg_weight_ra * t.datapoints,
+           sum_weight_decl = t.avg_weight_decl * t.datapoints,
+           sum_ra_err = t.avg_ra_err * t.datapoints, sum_decl_err = t.avg_decl_err * t.datapoints,
+           forcedfits_count = 0
+      FROM trap.temprunningcatalog t
+     WHERE t.runcat = r.id AND t.inactive = FALSE;
+    UPDATE skytrap.runningcatalog_flux f
+       SET f_datapoints = t.f_datapoints,
+           sum_f_peak = t.avg_f_peak * t.f_datapoints, sum_f_peak_sq = t.avg_f_peak_sq * t.f_datapoints,
+           sum_f_peak_weight = t.avg_f_peak_weight * t.f_datapoints,
+           sum_weighted_f_peak = t.avg_weighted_f_peak * t.f_datapoints,
+           sum_weighted_f_peak_sq = t.avg_weighted_f_peak_sq * t.f_datapoints,
+           sum_f_int = t.avg_f_int * t.f_datapoints, sum_f_int_sq = t.avg_f_int_sq * t.f_datapoints,
+           sum_f_int_weight = t.avg_f_int_weight * t.f_datapoints,
+           sum_weighted_f_int = t.avg_weighted_f_int * t.f_datapoints,
+           sum_weighted_f_int_sq = t.avg_weighted_f_int_sq * t.f_datapoints
+      FROM trap.temprunningcatalog t
+     WHERE t.runcat = f.runcat AND t.band = f.band AND t.stokes = f.stokes AND t.inactive = FALSE;
+    INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
+        sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak, sum_weighted_f_peak_sq,
+        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq)
+    SELECT t.runcat, t.band, t.stokes, t.f_datapoints,
+           t.avg_f_peak * t.f_datapoints, t.avg_f_peak_sq * t.f_datapoints,
+           t.avg_f_peak_weight * t.f_datapoints, t.avg_weighted_f_peak * t.f_datapoints,
+           t.avg_weighted_f_peak_sq * t.f_datapoints, t.avg_f_int * t.f_datapoints,
+           t.avg_f_int_sq * t.f_datapoints, t.avg_f_int_weight * t.f_datapoints,
+           t.avg_weighted_f_int * t.f_datapoints, t.avg_weighted_f_int_sq * t.f_datapoints
+      FROM trap.temprunningcatalog t
+     WHERE t.inactive = FALSE
+       AND NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog_flux rf
+                        WHERE rf.runcat = t.runcat AND rf.band = t.band AND rf.stokes = t.stokes);
+
+    -- Blind sources in no candidate pair start a lightcurve.
+    INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl, sum_weight_ra,
+                                        sum_weight_decl, sum_ra_err, sum_decl_err)
+    SELECT x0.id, img.dataset, 1, x0.ra, x0.decl, 1 / (x0.uncertainty_ew * x0.uncertainty_ew),
+           1 / (x0.uncertainty_ns * x0.uncertainty_ns), x0.ra_err, x0.decl_err
+      FROM skytrap.extractedsource x0
+           LEFT OUTER JOIN trap.temprunningcatalog trc0 ON x0.id = trc0.xtrsrc
+     WHERE x0.image = img.id AND x0.extract_type = 0 AND trc0.xtrsrc IS NULL;
+    GET DIAGNOSTICS n4 = ROW_COUNT;
+    INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
+        sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak, sum_weighted_f_peak_sq,
+        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq)
+    SELECT r0.id, img.band, img.stokes, 1, x0.f_peak, x0.f_peak * x0.f_peak,
+           1 / (x0.f_peak_err * x0.f_peak_err), x0.f_peak / (x0.f_peak_err * x0.f_peak_err),
+           x0.f_peak * x0.f_peak / (x0.f_peak_err * x0.f_peak_err), x0.f_int, x0.f_int * x0.f_int,
+           1 / (x0.f_int_err * x0.f_int_err), x0.f_int / (x0.f_int_err * x0.f_int_err),
+           x0.f_int * x0.f_int / (x0.f_int_err * x0.f_int_err)
+      FROM (SELECT x1.id AS xtrsrc FROM skytrap.extractedsource x1
+                   LEFT OUTER JOIN trap.temprunningcatalog trc1 ON x1.id = trc1.xtrsrc
+             WHERE x1.image = img.id AND x1.extract_type = 0 AND trc1.xtrsrc IS NULL) t0,
+           skytrap.runningcatalog r0, skytrap.extractedsource x0
+     WHERE r0.xtrsrc = t0.xtrsrc AND x0.id = r0.xtrsrc;
+    -- Their own image's sky region, then every other region of the dataset that covers them.
+    INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+    SELECT rc.id, img.skyrgn,
+           DEGREES(2 * ASIN(SQRT((rc.x - sky.x) * (rc.x - sky.x) + (rc.y - sky.y) * (rc.y - sky.y)
+                                 + (rc.z - sky.z) * (rc.z - sky.z)) / 2))
+      FROM skytrap.extractedsource ex
+           JOIN skytrap.runningcatalog rc ON rc.xtrsrc = ex.id
+           JOIN skytrap.skyregion sky ON sky.id = img.skyrgn
+           LEFT OUTER JOIN trap.temprunningcatalog trc ON ex.id = trc.xtrsrc
+     WHERE ex.image = img.id AND ex.extract_type = 0 AND trc.xtrsrc IS NULL;
+    INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+    SELECT rc1.id, sky.id,
+           DEGREES(2 * ASIN(SQRT((rc1.x - sky.x) * (rc1.x - sky.x) + (rc1.y - sky.y) * (rc1.y - sky.y)
+                                 + (rc1.z - sky.z) * (rc1.z - sky.z)) / 2))
+      FROM skytrap.skyregion sky, skytrap.runningcatalog rc1,
+           (SELECT ex.id AS xtrsrc FROM skytrap.extractedsource ex
+                   LEFT OUTER JOIN trap.temprunningcatalog trc ON ex.id = trc.xtrsrc
+             WHERE ex.image = img.id AND ex.extract_type = 0 AND trc.xtrsrc IS NULL) t1
+     WHERE rc1.xtrsrc = t1.xtrsrc
+       AND sky.dataset = rc1.dataset
+       AND sky.id <> img.skyrgn
+       AND DEGREES(2 * ASIN(SQRT((rc1.x - sky.x) * (rc1.x - sky.x) + (rc1.y - sky.y) * (rc1.y - sky.y)
+                                 + (rc1.z - sky.z) * (rc1.z - sky.z)) / 2)) < sky.xtr_radius;
+    INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
+                                        f_datapoints)
+    SELECT r0.id, r0.xtrsrc, 4, 0, 0, 0, 0, 1
+      FROM (SELECT x1.id AS xtrsrc FROM skytrap.extractedsource x1
+                   LEFT OUTER JOIN trap.temprunningcatalog trc1 ON x1.id = trc1.xtrsrc
+             WHERE x1.image = img.id AND x1.extract_type = 0 AND trc1.xtrsrc IS NULL) t0,
+           skytrap.runningcatalog r0
+     WHERE r0.xtrsrc = t0.xtrsrc;
+
+    -- New sources: the earlier, accepted images of the band whose regions hold the new
+    -- lightcurve; the one with the deepest limit decides (TraP's previous limits).
+    INSERT INTO skytrap.newsource (runcat, trigger_xtrsrc, previous_limits_image, newsource_type)
+    SELECT runcat, xtrsrc, prev, CASE WHEN f_peak > high THEN 1 ELSE 0 END
+      FROM (SELECT DISTINCT ON (r.id) r.id AS runcat, x.id AS xtrsrc, x.f_peak, p.id AS prev,
+                   p.rms_min * (p.detection_thresh + ds.new_source_sigma_margin) AS low,
+                   p.rms_max * (p.detection_thresh + ds.new_source_sigma_margin) AS high
+              FROM skytrap.extractedsource x
+                   LEFT OUTER JOIN trap.temprunningcatalog trc ON x.id = trc.xtrsrc
+                   JOIN skytrap.runningcatalog r ON r.xtrsrc = x.id
+                   JOIN skytrap.assocskyrgn a ON a.runcat = r.id
+                   JOIN skytrap.image p ON p.skyrgn = a.skyrgn
+             WHERE x.image = img.id AND x.extract_type = 0 AND trc.xtrsrc IS NULL
+               AND p.dataset = img.dataset AND p.band = img.band
+               AND p.taustart_ts < img.taustart_ts
+               AND p.rms_min IS NOT NULL AND p.rms_max IS NOT NULL AND p.detection_thresh IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM skytrap.rejection j WHERE j.image = p.id)
+             ORDER BY r.id, low, high, p.id) c
+     WHERE f_peak > low;
+    GET DIAGNOSTICS nnew = ROW_COUNT;
+
+    -- varmetric of every lightcurve this image touched (skytrap's statement, in SQL).
+    INSERT INTO skytrap.varmetric AS v (runcat, v_int, eta_int, v_peak, eta_peak, band,
+         newsource, sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg,
+         lightcurve_median, datapoints, first_ts, last_ts)
+    SELECT u.runcat,
+           CASE WHEN f.f_datapoints <= 1 THEN 0
+                WHEN abs(f.avg_f_int_sq - f.avg_f_int ^ 2) < 8e-14 THEN 0
+                ELSE sqrt(greatest(0, f.f_datapoints::float8 / (f.f_datapoints - 1)
+                                      * (f.avg_f_int_sq - f.avg_f_int ^ 2))) END
+           / CASE WHEN f.avg_f_int = 0 THEN 1e-6 ELSE f.avg_f_int END,
+           CASE WHEN f.f_datapoints <= 1 THEN 0
+                ELSE greatest(0, (f.sum_weighted_f_int_sq - f.sum_weighted_f_int ^ 2 / f.sum_f_int_weight)
+                                 / (f.f_datapoints - 1)) END,
+           CASE WHEN f.f_datapoints <= 1 THEN 0
+                WHEN abs(f.avg_f_peak_sq - f.avg_f_peak ^ 2) < 8e-14 THEN 0
+                ELSE sqrt(greatest(0, f.f_datapoints::float8 / (f.f_datapoints - 1)
+                                      * (f.avg_f_peak_sq - f.avg_f_peak ^ 2))) END
+           / CASE WHEN f.avg_f_peak = 0 THEN 1e-6 ELSE f.avg_f_peak END,
+           CASE WHEN f.f_datapoints <= 1 THEN 0
+                ELSE greatest(0, (f.sum_weighted_f_peak_sq - f.sum_weighted_f_peak ^ 2 / f.sum_f_peak_weight)
+                                 / (f.f_datapoints - 1)) END,
+           img.band, n.id, t.f_int / p.rms_max, t.f_int / p.rms_min,
+           lc.max, lc.avg, lc.median, lc.n, lc.first_ts, lc.last_ts
+      FROM (SELECT a.runcat FROM skytrap.assocxtrsource a JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+             WHERE x.image = img.id AND a.type IN (2, 3, 4)) u
+      JOIN skytrap.runningcatalog_flux f ON f.runcat = u.runcat AND f.band = img.band AND f.stokes = img.stokes
+      LEFT JOIN skytrap.newsource n ON n.runcat = u.runcat
+      LEFT JOIN skytrap.extractedsource t ON t.id = n.trigger_xtrsrc
+      LEFT JOIN skytrap.image p ON p.id = n.previous_limits_image
+      CROSS JOIN LATERAL (
+          SELECT max(x.f_int) AS max, avg(x.f_int) AS avg,
+                 percentile_cont(0.5) WITHIN GROUP (ORDER BY x.f_int) AS median,
+                 count(*)::int AS n, min(i.taustart_ts) AS first_ts, max(i.taustart_ts) AS last_ts
+            FROM skytrap.assocxtrsource a
+            JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+            JOIN skytrap.image i ON i.id = x.image
+           WHERE a.runcat = u.runcat AND i.band = img.band) AS lc
+    ON CONFLICT (runcat) DO UPDATE SET
+        v_int = EXCLUDED.v_int, eta_int = EXCLUDED.eta_int, v_peak = EXCLUDED.v_peak,
+        eta_peak = EXCLUDED.eta_peak, band = EXCLUDED.band, newsource = EXCLUDED.newsource,
+        sigma_rms_max = EXCLUDED.sigma_rms_max, sigma_rms_min = EXCLUDED.sigma_rms_min,
+        lightcurve_max = EXCLUDED.lightcurve_max, lightcurve_avg = EXCLUDED.lightcurve_avg,
+        lightcurve_median = EXCLUDED.lightcurve_median, datapoints = EXCLUDED.datapoints,
+        first_ts = EXCLUDED.first_ts, last_ts = EXCLUDED.last_ts;
+
+    -- Marked associated: skytrap's trigger raises the alerts.
+    UPDATE skytrap.image SET associated_at = now() WHERE id = img.id;
+
+    -- TraP's clean-up.
+    DELETE FROM trap.temprunningcatalog;
+    UPDATE skytrap.extractedsource SET ff_runcat = NULL
+     WHERE ff_runcat IN (SELECT r.id FROM skytrap.runningcatalog r WHERE r.inactive = TRUE);
+    DELETE FROM skytrap.runningcatalog WHERE inactive = TRUE;
+
+    RETURN QUERY SELECT n3, n4, nnew;
+END
+$fn$;
