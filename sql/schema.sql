@@ -166,10 +166,11 @@ CREATE TABLE skytrap.extractedsource (
                        (sqrt(ra_fit_err ^ 2 + skytrap.alpha(ew_sys_err / 3600, decl) ^ 2)) STORED,
     decl_err       double precision GENERATED ALWAYS AS
                        (sqrt(decl_fit_err ^ 2 + (ns_sys_err / 3600) ^ 2)) STORED,
+    -- An infinite error radius counts as 360″, as TraP's insertion replaces it.
     uncertainty_ew double precision GENERATED ALWAYS AS
-                       (sqrt(ew_sys_err ^ 2 + error_radius ^ 2) / 3600) STORED,
+                       (sqrt(ew_sys_err ^ 2 + least(error_radius, 360) ^ 2) / 3600) STORED,
     uncertainty_ns double precision GENERATED ALWAYS AS
-                       (sqrt(ns_sys_err ^ 2 + error_radius ^ 2) / 3600) STORED,
+                       (sqrt(ns_sys_err ^ 2 + least(error_radius, 360) ^ 2) / 3600) STORED,
     zone           integer GENERATED ALWAYS AS (floor(decl)::integer) STORED,
     x              double precision GENERATED ALWAYS AS (cos(radians(decl)) * cos(radians(ra))) STORED,
     y              double precision GENERATED ALWAYS AS (cos(radians(decl)) * sin(radians(ra))) STORED,

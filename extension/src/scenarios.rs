@@ -19,9 +19,12 @@ mod tests {
     }
 
     fn dataset() -> i32 {
-        Spi::get_one::<i32>("INSERT INTO skytrap.dataset (description) VALUES ('s') RETURNING id")
-            .unwrap()
-            .unwrap()
+        Spi::get_one::<i32>(
+            "INSERT INTO skytrap.dataset (description)
+             SELECT 's' || count(*) FROM skytrap.dataset RETURNING id",
+        )
+        .unwrap()
+        .unwrap()
     }
 
     /// An image of `dataset` on day `day` at `freq_mhz`, centred on (ra, dec) with a 1°
@@ -632,5 +635,114 @@ mod tests {
         // Position: four 1″-error points at 0, 1″, 0, 1″ → 0.5″.
         let decl = one_f64("SELECT wm_decl FROM skytrap.runningcatalog");
         assert!((decl - 0.5 * ARCSEC).abs() < 1e-12);
+    }
+
+    /// TraP's meridian cases (test_associations.py, TestMeridianOne2One): three images
+    /// centred at RA 359.9, one source each at dec 10.5, TraP's expected mean RA.
+    #[pg_test]
+    fn trap_meridian_cases() {
+        for (ras, expected) in [
+            ([0.0001, 0.0003, 359.9999], 0.0001),
+            ([359.9999, 359.999, 0.0001], 359.9996666666667),
+            ([359.9983, 359.9986, 359.9989], 359.9986),
+            ([0.0002, 0.0003, 0.0004], 0.0003),
+        ] {
+            let d = dataset();
+            for (day, ra) in ras.iter().enumerate() {
+                let img = image_at(d, day as u32 + 1, 150.0, 359.9, 10.0, (0.01, 0.01));
+                source(img, *ra, 10.5, 1.0);
+                associate(img);
+            }
+            let ra = one_f64(&format!(
+                "SELECT wm_ra FROM skytrap.runningcatalog WHERE dataset = {d}"
+            ));
+            assert!((ra - expected).abs() < 1e-9, "{ras:?}: {ra}");
+            assert_eq!(
+                one_i64(&format!(
+                    "SELECT datapoints::bigint FROM skytrap.runningcatalog WHERE dataset = {d}"
+                )),
+                3
+            );
+        }
+    }
+
+    /// TraP's NCP case: nine sources at dec 85, some only 31″ apart (within reach of each
+    /// other with 22″ errors), in four images centred on the pole: nine lightcurves that
+    /// keep their RAs, which only many-to-many pruning by De Ruiter radius achieves.
+    #[pg_test]
+    fn trap_sources_around_the_pole_stay_apart() {
+        let d = dataset();
+        let ras = [0.0, 0.1, 45.0, 90.0, 179.9, 180.0, 180.1, 270.0, 359.9];
+        for day in 1..=4 {
+            let img = image_at(d, day, 150.0, 0.0, 90.0, (0.01, 0.01));
+            for ra in ras {
+                measurement(img, ra, 85.0, 1.0, 0.1, 22.36, "NULL", "NULL");
+            }
+            associate(img);
+        }
+        let found = Spi::get_one::<Vec<f64>>(
+            "SELECT array_agg(wm_ra ORDER BY wm_ra) FROM skytrap.runningcatalog",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(found.len(), 9);
+        for (f, ra) in found.iter().zip(ras) {
+            assert!((f - ra).abs() < 1e-9, "{found:?}");
+        }
+    }
+
+    /// TraP's test_fluxes one2oneflux: fluxes 2.0, 2.5, 2.4 ± 5e-4 give (V, η) after each
+    /// point of (0, 0), (0.157135, 5e5), (0.115033, 2.8e5).
+    #[pg_test]
+    fn trap_flux_indices_per_point() {
+        let d = dataset();
+        let mut xs = Vec::new();
+        for (day, f) in [2.0, 2.5, 2.4].into_iter().enumerate() {
+            let img = image(d, day as u32 + 1);
+            xs.push(measurement(img, 10.0, 0.0, f, 5e-4, 1.0, "NULL", "NULL"));
+            associate(img);
+        }
+        for (x, (v, eta)) in xs
+            .iter()
+            .zip([(0.0, 0.0), (0.157135, 5e5), (0.115033, 2.8e5)])
+        {
+            let got_v = one_f64(&format!(
+                "SELECT v_int FROM skytrap.assocxtrsource WHERE xtrsrc = {x}"
+            ));
+            let got_eta = one_f64(&format!(
+                "SELECT eta_int FROM skytrap.assocxtrsource WHERE xtrsrc = {x}"
+            ));
+            assert!((got_v - v).abs() < 1e-6, "V {got_v} vs {v}");
+            assert!(
+                (got_eta - eta).abs() < 1e-6 * eta.max(1.0),
+                "η {got_eta} vs {eta}"
+            );
+        }
+        let avg = one_f64("SELECT avg_f_int FROM skytrap.runningcatalog_flux");
+        assert!((avg - 2.3).abs() < 1e-12);
+    }
+
+    /// TraP's test_infinite_errors: an infinite error radius counts as 360″ and the
+    /// source associates like any other.
+    #[pg_test]
+    fn an_infinite_error_radius_counts_as_360_arcsec() {
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        for img in [i1, i2] {
+            Spi::run(&format!(
+                "INSERT INTO skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err,
+                     ew_sys_err, ns_sys_err, error_radius, det_sigma, f_peak, f_peak_err, f_int,
+                     f_int_err)
+                 VALUES ({img}, 10, 0, 0, 0, 20, 20, 'Infinity', 15, 1, 0.1, 1, 0.1)"
+            ))
+            .unwrap();
+            associate(img);
+        }
+        let unc = one_f64("SELECT max(uncertainty_ew) FROM skytrap.extractedsource");
+        assert!((unc - (20f64.powi(2) + 360f64.powi(2)).sqrt() / 3600.0).abs() < 1e-15);
+        assert_eq!(
+            one_i64("SELECT datapoints::bigint FROM skytrap.runningcatalog"),
+            2
+        );
     }
 }

@@ -269,3 +269,109 @@ async fn a_bad_file_stops_the_load_before_anything_is_written() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// TraP's acceptance on a long series: 30 epochs with 8 transients and 6 variables among
+/// ~50 steady sources (`skytrap simulate`'s truth is the oracle).
+#[tokio::test(flavor = "current_thread")]
+async fn a_thirty_epoch_series_finds_every_transient_and_ranks_variables_first() {
+    const EPOCHS: usize = 30;
+    let dir = scratch_dir("e2e-30");
+    let images = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: EPOCHS,
+            seed: 30,
+            size: 512,
+            variables: 6,
+            transients: 8,
+        },
+    )
+    .unwrap();
+    let truth = read_truth(&dir);
+    let (url, client) = scratch_database("e2e30").await;
+    succeed(
+        skytrap()
+            .args(["--db", &url, "load", "--dataset", "long"])
+            .args(&images),
+    );
+    // The lightcurve nearest a true position, with its variability summary.
+    let lightcurve = |ra: f64, dec: f64| {
+        let client = &client;
+        async move {
+            client
+                .query_one(
+                    "SELECT r.id, v.eta_int,
+                            (SELECT to_char(i.taustart_ts, 'YYYY-MM-DD\"T\"HH24:MI:SS.0')
+                             FROM skytrap.newsource n
+                             JOIN skytrap.extractedsource x ON x.id = n.trigger_xtrsrc
+                             JOIN skytrap.image i ON i.id = x.image WHERE n.runcat = r.id),
+                            (SELECT count(*) FROM skytrap.assocxtrsource a
+                             WHERE a.runcat = r.id AND a.type = 7)
+                     FROM skytrap.runningcatalog r JOIN skytrap.varmetric v ON v.runcat = r.id
+                     ORDER BY skytrap.distance(r.wm_ra, r.wm_decl, $1, $2) LIMIT 1",
+                    &[&ra, &dec],
+                )
+                .await
+                .unwrap()
+        }
+    };
+
+    let transients = sources(&truth, "transient");
+    let mut appearing = 0;
+    for rows in &transients {
+        let on: Vec<&Truth> = rows.iter().filter(|t| t.flux > 0.0).collect();
+        let Some(first) = on.first() else { continue };
+        appearing += 1;
+        // Every transient is injected at 40σ or more: each must be new, first seen on
+        // the epoch it appeared.
+        assert!(first.flux >= 10.0 * simulate::NOISE);
+        let row = lightcurve(first.ra, first.dec).await;
+        assert_eq!(
+            row.get::<_, Option<String>>(2).as_deref(),
+            Some(first.date_obs.as_str()),
+            "transient {} first seen on epoch {}",
+            first.source,
+            first.epoch
+        );
+        // After it fades it is force-fitted in every later image, up to the expiration
+        // of 10 forced fits.
+        let last_on = on.last().unwrap().epoch;
+        assert_eq!(
+            row.get::<_, i64>(3),
+            (EPOCHS - last_on).min(10) as i64,
+            "null detections of transient {}",
+            first.source
+        );
+    }
+    assert!(appearing >= 6, "only {appearing} transients appeared");
+    let new_sources: i64 = client
+        .query_one("SELECT count(*) FROM skytrap.newsource", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(new_sources, appearing as i64, "no steady source is new");
+
+    // Every variable ranks above every steady source by η.
+    let mut steady_max = 0f64;
+    for rows in sources(&truth, "steady") {
+        let row = lightcurve(rows[0].ra, rows[0].dec).await;
+        assert_eq!(
+            row.get::<_, Option<String>>(2),
+            None,
+            "steady source {} is new",
+            rows[0].source
+        );
+        steady_max = steady_max.max(row.get(1));
+    }
+    let variables = sources(&truth, "variable");
+    assert_eq!(variables.len(), 6);
+    for rows in variables {
+        let eta: f64 = lightcurve(rows[0].ra, rows[0].dec).await.get(1);
+        assert!(
+            eta > steady_max,
+            "variable {} has η {eta}, a steady source {steady_max}",
+            rows[0].source
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
