@@ -104,14 +104,18 @@ pub async fn load(
     let mut client = client;
     let bar = progress(prepared.len() as u64, "associating");
     for p in &prepared {
-        let (written, dropped, new_sources) = store(&mut client, dataset_id, p, params)
+        let stored = store(&mut client, dataset_id, p, params)
             .await
             .with_context(|| format!("{}: storing and associating failed", p.url))?;
+        bar.inc(1);
+        let Some((written, dropped, new_sources)) = stored else {
+            summary.skipped += 1;
+            continue;
+        };
         summary.images += 1;
         summary.sources += written;
         summary.dropped += dropped;
         summary.new_sources += new_sources;
-        bar.inc(1);
     }
     bar.finish_and_clear();
     eprintln!(
@@ -178,16 +182,27 @@ async fn dataset_id(client: &tokio_postgres::Client, name: &str, p: &Params) -> 
 }
 
 /// Writes one image and its sources and associates it, all in one transaction.
-/// Returns (sources written, sources dropped, new sources).
+/// Returns (sources written, sources dropped, new sources), or None if another loader
+/// stored the image first.
 async fn store(
     client: &mut tokio_postgres::Client,
     dataset: i32,
     p: &Prepared,
     params: &Params,
-) -> Result<(usize, usize, i64)> {
+) -> Result<Option<(usize, usize, i64)>> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock(7291, $1)", &[&dataset])
         .await?;
+    // Another loader of this dataset may have stored the image while this one waited.
+    let exists = tx
+        .query_opt(
+            "SELECT 1 FROM skytrap.image WHERE dataset = $1 AND url = $2",
+            &[&dataset, &p.url],
+        )
+        .await?;
+    if exists.is_some() {
+        return Ok(None);
+    }
     let e = &p.extraction;
     let m = &p.meta;
     let image: i32 = tx
@@ -323,7 +338,7 @@ async fn store(
         .await?;
     let new_sources: i32 = row.get(0);
     tx.commit().await?;
-    Ok((written, dropped, i64::from(new_sources)))
+    Ok(Some((written, dropped, i64::from(new_sources))))
 }
 
 /// A position the database asks the loader to force-fit.

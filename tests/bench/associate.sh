@@ -156,6 +156,15 @@ SQL
 declare -A ms rows calls
 declare -A skip
 printf 'machine: %s cores, %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+# Which build of the extension the cluster loads: a debug build makes skytrap's Rust slow.
+so="$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/skytrap.so"
+if cmp -s "$so" target/release/libskytrap.so; then
+    echo "extension: release build (target/release/libskytrap.so)"
+elif cmp -s "$so" target/debug/libskytrap.so; then
+    echo "extension: DEBUG build (target/debug/libskytrap.so): skytrap's times are not representative"
+else
+    echo "extension: $so is neither target/release's nor target/debug's build"
+fi
 printf 'catalogue sizes: %s; images of %s sources\n\n' "${sizes[*]}" "$images"
 for size in "${sizes[@]}"; do
     t=$(secs q -c "SELECT bench.grow($((size / 10000)))")

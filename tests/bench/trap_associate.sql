@@ -75,8 +75,11 @@ CREATE INDEX ON trap.temprunningcatalog (runcat);
 CREATE INDEX ON trap.temprunningcatalog (xtrsrc);
 
 -- The candidate pairs with their updated running values (TraP's _insert_temprunningcatalog;
--- R = beamwidths_limit * rb_smaj). The zone test is the only difference between the two.
-CREATE FUNCTION trap.insert_candidates(image integer, indexed boolean) RETURNS void
+-- R = beamwidths_limit * rb_smaj, beamwidths_limit and the De Ruiter limit passed in as TraP
+-- passed them). The zone test is the only difference between the two.
+CREATE FUNCTION trap.insert_candidates(image integer, indexed boolean,
+                                       beamwidths_limit double precision,
+                                       deruiter_radius double precision) RETURNS void
 LANGUAGE plpgsql AS $fn$
 DECLARE
     select_list constant text := $q$
@@ -152,27 +155,25 @@ INSERT INTO trap.temprunningcatalog
                  / (rc0.datapoints + 1) AS avg_weight_ra,
                  (rc0.datapoints * rc0.avg_weight_decl + 1 / (x0.uncertainty_ns * x0.uncertainty_ns))
                  / (rc0.datapoints + 1) AS avg_weight_decl
-            FROM skytrap.extractedsource x0, skytrap.runningcatalog rc0, skytrap.image i0,
-                 skytrap.dataset d0
+            FROM skytrap.extractedsource x0, skytrap.runningcatalog rc0, skytrap.image i0
            WHERE i0.id = $1
              AND x0.image = i0.id
              AND x0.image = $1
              AND x0.extract_type = 0
-             AND d0.id = i0.dataset
              AND i0.dataset = rc0.dataset
              AND rc0.mon_src = FALSE
              AND %s
-             AND rc0.wm_decl BETWEEN x0.decl - d0.beamwidths_limit * i0.rb_smaj
-                                 AND x0.decl + d0.beamwidths_limit * i0.rb_smaj
-             AND rc0.wm_ra BETWEEN x0.ra - skytrap.alpha(d0.beamwidths_limit * i0.rb_smaj, x0.decl)
-                               AND x0.ra + skytrap.alpha(d0.beamwidths_limit * i0.rb_smaj, x0.decl)
-             AND rc0.x * x0.x + rc0.y * x0.y + rc0.z * x0.z > COS(RADIANS(d0.beamwidths_limit * i0.rb_smaj))
+             AND rc0.wm_decl BETWEEN x0.decl - $2 * i0.rb_smaj
+                                 AND x0.decl + $2 * i0.rb_smaj
+             AND rc0.wm_ra BETWEEN x0.ra - skytrap.alpha($2 * i0.rb_smaj, x0.decl)
+                               AND x0.ra + skytrap.alpha($2 * i0.rb_smaj, x0.decl)
+             AND rc0.x * x0.x + rc0.y * x0.y + rc0.z * x0.z > COS(RADIANS($2 * i0.rb_smaj))
              AND SQRT((rc0.wm_ra - x0.ra) * COS(RADIANS((rc0.wm_decl + x0.decl) / 2))
                       * (rc0.wm_ra - x0.ra) * COS(RADIANS((rc0.wm_decl + x0.decl) / 2))
                       / (x0.uncertainty_ew * x0.uncertainty_ew + rc0.wm_uncertainty_ew * rc0.wm_uncertainty_ew)
                       + (x0.decl - rc0.wm_decl) * (x0.decl - rc0.wm_decl)
                       / (x0.uncertainty_ns * x0.uncertainty_ns + rc0.wm_uncertainty_ns * rc0.wm_uncertainty_ns))
-                 < d0.assoc_radius
+                 < $3
          ) t0
          LEFT OUTER JOIN skytrap.runningcatalog_flux rf0
          ON t0.runcat = rf0.runcat AND t0.band = rf0.band AND t0.stokes = rf0.stokes
@@ -180,14 +181,14 @@ $q$;
 BEGIN
     IF indexed THEN
         EXECUTE format(select_list,
-            'rc0.zone = ANY (ARRAY[CAST(FLOOR(x0.decl - d0.beamwidths_limit * i0.rb_smaj) AS INTEGER),
-                                   CAST(FLOOR(x0.decl + d0.beamwidths_limit * i0.rb_smaj) AS INTEGER)])')
-        USING image;
+            'rc0.zone = ANY (ARRAY[CAST(FLOOR(x0.decl - $2 * i0.rb_smaj) AS INTEGER),
+                                   CAST(FLOOR(x0.decl + $2 * i0.rb_smaj) AS INTEGER)])')
+        USING image, beamwidths_limit, deruiter_radius;
     ELSE
         EXECUTE format(select_list,
-            'rc0.zone BETWEEN CAST(FLOOR(x0.decl - d0.beamwidths_limit * i0.rb_smaj) AS INTEGER)
-                          AND CAST(FLOOR(x0.decl + d0.beamwidths_limit * i0.rb_smaj) AS INTEGER)')
-        USING image;
+            'rc0.zone BETWEEN CAST(FLOOR(x0.decl - $2 * i0.rb_smaj) AS INTEGER)
+                          AND CAST(FLOOR(x0.decl + $2 * i0.rb_smaj) AS INTEGER)')
+        USING image, beamwidths_limit, deruiter_radius;
     END IF;
 END
 $fn$;
@@ -206,7 +207,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(7291, img.dataset);
     DELETE FROM trap.temprunningcatalog;
 
-    PERFORM trap.insert_candidates(img.id, indexed);
+    PERFORM trap.insert_candidates(img.id, indexed, ds.beamwidths_limit, ds.assoc_radius);
 
     -- Many-to-many: keep, per source, the pairs with the smallest r (TraP's query).
     UPDATE trap.temprunningcatalog

@@ -375,3 +375,71 @@ async fn a_thirty_epoch_series_finds_every_transient_and_ranks_variables_first()
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Two loaders of one dataset queue on its advisory lock (the second skips what the
+/// first stored), loaders of different datasets run side by side, and every dataset ends
+/// as a single serial load would leave it.
+#[tokio::test(flavor = "current_thread")]
+async fn concurrent_loaders_serialize_per_dataset() {
+    let dir = scratch_dir("e2e-concurrent");
+    let images = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: 6,
+            seed: 5,
+            size: 256,
+            variables: 2,
+            transients: 2,
+        },
+    )
+    .unwrap();
+    let (url, client) = scratch_database("concurrent").await;
+    succeed(
+        skytrap()
+            .args(["--db", &url, "load", "--dataset", "serial"])
+            .args(&images),
+    );
+    let loaders: Vec<_> = ["shared", "shared", "other"]
+        .iter()
+        .map(|dataset| {
+            skytrap()
+                .args(["--db", &url, "load", "--dataset", dataset])
+                .args(&images)
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for loader in loaders {
+        let out = loader.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let summary = |dataset: &'static str| {
+        let client = &client;
+        async move {
+            let row = client
+                .query_one(
+                    "SELECT (SELECT count(*) FROM skytrap.image i WHERE i.dataset = d.id),
+                            (SELECT count(*) FROM skytrap.runningcatalog r WHERE r.dataset = d.id),
+                            (SELECT count(*) FROM skytrap.assocxtrsource a
+                             JOIN skytrap.runningcatalog r ON r.id = a.runcat WHERE r.dataset = d.id),
+                            (SELECT count(*) FROM skytrap.newsource n
+                             JOIN skytrap.runningcatalog r ON r.id = n.runcat WHERE r.dataset = d.id)
+                     FROM skytrap.dataset d WHERE d.description = $1",
+                    &[&dataset],
+                )
+                .await
+                .unwrap();
+            (0..4).map(|i| row.get::<_, i64>(i)).collect::<Vec<_>>()
+        }
+    };
+    let serial = summary("serial").await;
+    assert_eq!(serial[0], 6);
+    assert_eq!(summary("shared").await, serial);
+    assert_eq!(summary("other").await, serial);
+    std::fs::remove_dir_all(dir).unwrap();
+}
