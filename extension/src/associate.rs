@@ -95,17 +95,10 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
     let mut detected = HashSet::new();
     let mut forks = 0;
     if !blind.is_empty() {
-        let (lo, hi) = blind.iter().fold((90f64, -90f64), |(lo, hi), s| {
-            (lo.min(s.position.dec), hi.max(s.position.dec))
-        });
-        let (runcat_ids, running) = catalogue_strip(
-            client,
-            image.dataset,
-            lo - image.search_radius,
-            hi + image.search_radius,
-        )?;
-        let positions: Vec<Position> = running.iter().map(RunningPosition::position).collect();
         let detections: Vec<Position> = blind.iter().map(|s| s.position).collect();
+        let (runcat_ids, running) =
+            catalogue_near(client, image.dataset, &detections, image.search_radius)?;
+        let positions: Vec<Position> = running.iter().map(RunningPosition::position).collect();
         let pairs = candidate_pairs(&detections, &positions, image.search_radius, image.r_max);
         let plan = plan(blind.len(), positions.len(), &pairs);
 
@@ -241,20 +234,26 @@ fn image_sources(client: &SpiClient<'_>, image_id: i32) -> Result<Vec<Source>, s
     Ok(sources)
 }
 
-/// Active running-catalogue entries of the dataset in a declination strip.
-fn catalogue_strip(
+/// Active running-catalogue entries of the dataset within `radius` of any of the
+/// positions, found through the pixel index (one cone per position), so the work grows
+/// with the image, not with the catalogue.
+fn catalogue_near(
     client: &SpiClient<'_>,
     dataset: i32,
-    dec_lo: f64,
-    dec_hi: f64,
+    positions: &[Position],
+    radius: f64,
 ) -> Result<(Vec<i64>, Vec<RunningPosition>), spi::Error> {
+    let ra: Vec<f64> = positions.iter().map(|p| p.ra).collect();
+    let decl: Vec<f64> = positions.iter().map(|p| p.dec).collect();
     let rows = client.select(
-        "SELECT id, datapoints, wm_ra, wm_decl, sum_weight_ra, sum_weight_decl
-         FROM skytrap.runningcatalog
-         WHERE dataset = $1 AND NOT inactive AND NOT mon_src AND wm_decl BETWEEN $2 AND $3
-         ORDER BY id",
+        "SELECT DISTINCT ON (r.id) r.id, r.datapoints, r.wm_ra, r.wm_decl, r.sum_weight_ra,
+                r.sum_weight_decl
+         FROM unnest($2::float8[], $3::float8[]) AS s(ra, decl)
+         JOIN skytrap.runningcatalog r ON skytrap.xmatch(r.wm_ra, r.wm_decl, s.ra, s.decl, $4)
+         WHERE r.dataset = $1 AND NOT r.inactive AND NOT r.mon_src
+         ORDER BY r.id",
         None,
-        &[dataset.into(), dec_lo.into(), dec_hi.into()],
+        &[dataset.into(), ra.into(), decl.into(), radius.into()],
     )?;
     let mut ids = Vec::with_capacity(rows.len());
     let mut running = Vec::with_capacity(rows.len());

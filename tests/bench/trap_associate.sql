@@ -20,15 +20,18 @@
 --     flux, sky regions (their own image's and every other region of the dataset that
 --     covers them) and type 4 links;
 --   * the new-source test against earlier images through assocskyrgn (3.4.7);
---   * varmetric brought up to date for the lightcurves this image touched, with the same
---     statement as skytrap (TraP 4 recomputed varmetric for the whole dataset after every
---     image, in a later step: leaving that out favours TraP);
+--   * varmetric brought up to date for the lightcurves this image touched: V and eta from
+--     the flux sums, the lightcurve's max, mean and median, the new-source significance
+--     (TraP 4 recomputed varmetric for the whole dataset after every image, in a later
+--     step, and skytrap also keeps VAST's two-epoch pair metrics there: leaving both out
+--     favours TraP);
 --   * the image marked associated, which raises skytrap's alerts by trigger, as skytrap's
 --     call does; then TraP's clean-up (3.4.8).
 -- skytrap stores running sums where TraP stored running averages; the temp table keeps
 -- TraP's averages and the writes multiply them back by the count. TraP's UPDATEs with one
 -- correlated subquery per column are written as UPDATE ... FROM (kinder to TraP), and its
--- VACUUM of the scratch table before the pruning cannot run inside a function (left out).
+-- VACUUM of the scratch table before the pruning, which cannot run inside a function, is an
+-- ANALYZE.
 
 CREATE SCHEMA trap;
 
@@ -208,6 +211,9 @@ BEGIN
     DELETE FROM trap.temprunningcatalog;
 
     PERFORM trap.insert_candidates(img.id, indexed, ds.beamwidths_limit, ds.assoc_radius);
+    -- TraP VACUUMed the scratch table here (issue #432); inside a function only ANALYZE
+    -- can run, and it gives the planner the candidates' numbers for what follows.
+    ANALYZE trap.temprunningcatalog;
 
     -- Many-to-many: keep, per source, the pairs with the smallest r (TraP's query).
     UPDATE trap.temprunningcatalog
@@ -457,7 +463,7 @@ BEGIN
      WHERE f_peak > low;
     GET DIAGNOSTICS nnew = ROW_COUNT;
 
-    -- varmetric of every lightcurve this image touched (skytrap's statement, in SQL).
+    -- varmetric of every lightcurve this image touched.
     INSERT INTO skytrap.varmetric AS v (runcat, v_int, eta_int, v_peak, eta_peak, band,
          newsource, sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg,
          lightcurve_median, datapoints, first_ts, last_ts)
