@@ -859,12 +859,17 @@ fn upsert_varmetric(
     }
     let mut points: HashMap<i64, Vec<Point>> = HashMap::new();
     for row in client.select(
-        "SELECT a.runcat, x.f_int, x.f_int_err, x.f_peak, x.f_peak_err,
-                extract(epoch FROM i.taustart_ts)::float8, x.image = $4
-         FROM skytrap.assocxtrsource a
-         JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
-         JOIN skytrap.image i ON i.id = x.image
-         WHERE a.runcat = ANY($1) AND i.band = $2 AND i.stokes = $3",
+        // LATERAL per lightcurve: index lookups whatever the planner thinks of the array,
+        // so the cost follows the lightcurves touched, never the size of the tables.
+        "SELECT u.runcat, p.*
+         FROM unnest($1::bigint[]) AS u(runcat)
+         CROSS JOIN LATERAL (
+             SELECT x.f_int, x.f_int_err, x.f_peak, x.f_peak_err,
+                    extract(epoch FROM i.taustart_ts)::float8, x.image = $4
+             FROM skytrap.assocxtrsource a
+             JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+             JOIN skytrap.image i ON i.id = x.image
+             WHERE a.runcat = u.runcat AND i.band = $2 AND i.stokes = $3) p",
         None,
         &[
             links.runcat.clone().into(),
