@@ -1,5 +1,5 @@
--- TraP's association of one image (tkp/db/associations.py, schema version 40; see
--- /work/shared/spec/trap-reference.md sections 3.4 and 6), set-based SQL on skytrap's
+-- TraP's association of one image (tkp/db/associations.py, schema version 40; see the
+-- TraP reference, trap-reference.md sections 3.4 and 6), set-based SQL on skytrap's
 -- tables, for tests/bench/associate.sh to time beside skytrap.associate_image.
 --
 -- trap.associate_image(image, indexed) runs, in this order:
