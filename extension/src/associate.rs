@@ -1,6 +1,7 @@
 //! `skytrap.associate_image(image)`: one call turns an image's extracted sources into
 //! lightcurve points. Reads with SPI, decides in `skytrap-core`, writes set-based.
 
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{self, SpiClient};
 use skytrap_core::associate::{candidate_pairs, plan, RunningPosition};
@@ -119,9 +120,6 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
             detected.insert(runcat_ids[*c]);
         }
         forks = plan.forks.len() as i32;
-        // Forced fits at positions a blind detection covers are not measurements of
-        // anything new: they go before the lightcurves they point at are forked away.
-        drop_redundant_forced_fits(client, &sources, &detected)?;
         let fork_ids = insert_forks(client, &fork)?;
         for (p, &rc) in fork_pairs.iter().zip(&fork_ids) {
             links.push(
@@ -134,9 +132,9 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
         }
         update_moved(client, &moved)?;
         fresh = plan.unmatched.iter().map(|&i| blind[i]).collect();
-    } else {
-        drop_redundant_forced_fits(client, &sources, &detected)?;
     }
+    // Forced fits at lightcurves a blind detection extended measure nothing new.
+    drop_redundant_forced_fits(client, &sources, &detected)?;
     let fresh_ids = insert_fresh(client, image.dataset, &fresh, false)?;
     for (s, &rc) in fresh.iter().zip(&fresh_ids) {
         links.push(rc, s, link::NEW_SOURCE, 0.0, 0.0);
@@ -282,7 +280,25 @@ struct Moved {
     sum_weight_decl: Vec<f64>,
 }
 
+/// The SQL that unnests a `Moved`'s columns, bound as $1 to $7 by `Moved::args`.
+const UNNEST_MOVED: &str =
+    "unnest($1::bigint[], $2::bigint[], $3::int[], $4::float8[], $5::float8[],
+                   $6::float8[], $7::float8[])";
+
 impl Moved {
+    /// The columns as arguments $1 to $7, in the order `UNNEST_MOVED` reads them.
+    fn args(&self) -> Vec<DatumWithOid<'static>> {
+        vec![
+            self.runcat.clone().into(),
+            self.xtrsrc.clone().into(),
+            self.datapoints.clone().into(),
+            self.wm_ra.clone().into(),
+            self.wm_decl.clone().into(),
+            self.sum_weight_ra.clone().into(),
+            self.sum_weight_decl.clone().into(),
+        ]
+    }
+
     fn push(&mut self, runcat: i64, xtrsrc: i64, p: &RunningPosition) {
         self.runcat.push(runcat);
         self.xtrsrc.push(xtrsrc);
@@ -299,25 +315,18 @@ fn update_moved(client: &mut SpiClient<'_>, m: &Moved) -> Result<(), spi::Error>
         return Ok(());
     }
     client.update(
-        "UPDATE skytrap.runningcatalog r
-         SET datapoints = u.datapoints, wm_ra = u.wm_ra, wm_decl = u.wm_decl,
-             sum_weight_ra = u.swr, sum_weight_decl = u.swd,
-             sum_ra_err = r.sum_ra_err + x.ra_err, sum_decl_err = r.sum_decl_err + x.decl_err,
-             forcedfits_count = 0
-         FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::float8[], $5::float8[],
-                     $6::float8[], $7::float8[]) AS u(runcat, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd)
-         JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
-         WHERE r.id = u.runcat",
+        &format!(
+            "UPDATE skytrap.runningcatalog r
+             SET datapoints = u.datapoints, wm_ra = u.wm_ra, wm_decl = u.wm_decl,
+                 sum_weight_ra = u.swr, sum_weight_decl = u.swd,
+                 sum_ra_err = r.sum_ra_err + x.ra_err, sum_decl_err = r.sum_decl_err + x.decl_err,
+                 forcedfits_count = 0
+             FROM {UNNEST_MOVED} AS u(runcat, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd)
+             JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
+             WHERE r.id = u.runcat"
+        ),
         None,
-        &[
-            m.runcat.clone().into(),
-            m.xtrsrc.clone().into(),
-            m.datapoints.clone().into(),
-            m.wm_ra.clone().into(),
-            m.wm_decl.clone().into(),
-            m.sum_weight_ra.clone().into(),
-            m.sum_weight_decl.clone().into(),
-        ],
+        &m.args(),
     )?;
     Ok(())
 }
@@ -336,26 +345,23 @@ fn insert_fresh(
     for s in fresh {
         m.push(0, s.id, &RunningPosition::first(&s.position));
     }
+    let mut args = m.args();
+    args.push(dataset.into());
+    args.push(mon_src.into());
     let rows = client.update(
-        "INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl,
-             sum_weight_ra, sum_weight_decl, sum_ra_err, sum_decl_err, mon_src)
-         SELECT u.xtrsrc, $1, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd, x.ra_err, x.decl_err, $8
-         FROM unnest($2::bigint[], $3::int[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
-              WITH ORDINALITY AS u(xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, n)
-         JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
-         ORDER BY u.n
-         RETURNING id, xtrsrc",
+        &format!(
+            "INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl,
+                 sum_weight_ra, sum_weight_decl, sum_ra_err, sum_decl_err, mon_src)
+             SELECT u.xtrsrc, $8, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd, x.ra_err,
+                    x.decl_err, $9
+             FROM {UNNEST_MOVED}
+                  WITH ORDINALITY AS u(runcat, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, n)
+             JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
+             ORDER BY u.n
+             RETURNING id, xtrsrc"
+        ),
         None,
-        &[
-            dataset.into(),
-            m.xtrsrc.clone().into(),
-            m.datapoints.into(),
-            m.wm_ra.into(),
-            m.wm_decl.into(),
-            m.sum_weight_ra.into(),
-            m.sum_weight_decl.into(),
-            mon_src.into(),
-        ],
+        &args,
     )?;
     ids_by_source(rows, &m.xtrsrc)
 }
@@ -381,27 +387,20 @@ fn insert_forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>, sp
         return Ok(Vec::new());
     }
     let rows = client.update(
-        "INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl,
-             sum_weight_ra, sum_weight_decl, sum_ra_err, sum_decl_err)
-         SELECT u.xtrsrc, o.dataset, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd,
-                o.sum_ra_err + x.ra_err, o.sum_decl_err + x.decl_err
-         FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::float8[], $5::float8[],
-                     $6::float8[], $7::float8[])
-              WITH ORDINALITY AS u(old, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, n)
-         JOIN skytrap.runningcatalog o ON o.id = u.old
-         JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
-         ORDER BY u.n
-         RETURNING id, xtrsrc",
+        &format!(
+            "INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl,
+                 sum_weight_ra, sum_weight_decl, sum_ra_err, sum_decl_err)
+             SELECT u.xtrsrc, o.dataset, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd,
+                    o.sum_ra_err + x.ra_err, o.sum_decl_err + x.decl_err
+             FROM {UNNEST_MOVED}
+                  WITH ORDINALITY AS u(old, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, n)
+             JOIN skytrap.runningcatalog o ON o.id = u.old
+             JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
+             ORDER BY u.n
+             RETURNING id, xtrsrc"
+        ),
         None,
-        &[
-            fork.runcat.clone().into(),
-            fork.xtrsrc.clone().into(),
-            fork.datapoints.clone().into(),
-            fork.wm_ra.clone().into(),
-            fork.wm_decl.clone().into(),
-            fork.sum_weight_ra.clone().into(),
-            fork.sum_weight_decl.clone().into(),
-        ],
+        &fork.args(),
     )?;
     let ids = ids_by_source(rows, &fork.xtrsrc)?;
     client.update(
