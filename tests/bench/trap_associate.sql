@@ -77,6 +77,22 @@ CREATE TABLE trap.temprunningcatalog (
 CREATE INDEX ON trap.temprunningcatalog (runcat);
 CREATE INDEX ON trap.temprunningcatalog (xtrsrc);
 
+-- TraP's V and eta of a flux quantity from its running averages over n points (reference
+-- 3.7), with TraP's guards. SQL functions of one expression, inlined into the statements.
+CREATE FUNCTION trap.v(n integer, avg_f double precision, avg_f_sq double precision)
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN n <= 1 THEN 0
+                WHEN abs(avg_f_sq - avg_f * avg_f) < 8e-14 THEN 0
+                ELSE sqrt(greatest(0, n::float8 / (n - 1) * (avg_f_sq - avg_f * avg_f))) END
+           / CASE WHEN avg_f = 0 THEN 1e-6 ELSE avg_f END
+$$;
+CREATE FUNCTION trap.eta(n integer, avg_w double precision, avg_wf double precision,
+                         avg_wf_sq double precision)
+RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN n <= 1 THEN 0
+                ELSE n::float8 / (n - 1) * (avg_w * avg_wf_sq - avg_wf * avg_wf) / avg_w END
+$$;
+
 -- The candidate pairs with their updated running values (TraP's _insert_temprunningcatalog;
 -- R = beamwidths_limit * rb_smaj, beamwidths_limit and the De Ruiter limit passed in as TraP
 -- passed them). The zone test is the only difference between the two.
@@ -269,15 +285,9 @@ BEGIN
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
                                         f_datapoints)
     SELECT r.id, t1.xtrsrc, 2, t1.distance_arcsec, t1.r,
-           CASE WHEN t1.f_datapoints = 1 THEN 0
-                WHEN ABS(t1.avg_f_int_sq - t1.avg_f_int * t1.avg_f_int) < 8e-14 THEN 0
-                ELSE SQRT(t1.f_datapoints::float8 * (t1.avg_f_int_sq - t1.avg_f_int * t1.avg_f_int)
-                          / (t1.f_datapoints::float8 - 1.0)) END
-           / CASE WHEN t1.avg_f_int = 0.0 THEN 0.000001 ELSE t1.avg_f_int END,
-           CASE WHEN t1.f_datapoints = 1 THEN 0
-                ELSE (t1.f_datapoints::float8 / (t1.f_datapoints::float8 - 1.0))
-                     * (t1.avg_f_int_weight * t1.avg_weighted_f_int_sq
-                        - t1.avg_weighted_f_int * t1.avg_weighted_f_int) END / t1.avg_f_int_weight,
+           trap.v(t1.f_datapoints, t1.avg_f_int, t1.avg_f_int_sq),
+           trap.eta(t1.f_datapoints, t1.avg_f_int_weight, t1.avg_weighted_f_int,
+                    t1.avg_weighted_f_int_sq),
            t1.f_datapoints
       FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
              GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
@@ -341,15 +351,9 @@ BEGIN
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
                                         f_datapoints)
     SELECT t.runcat, t.xtrsrc, 3, t.distance_arcsec, t.r,
-           CASE WHEN t.f_datapoints = 1 THEN 0
-                WHEN ABS(t.avg_f_int_sq - t.avg_f_int * t.avg_f_int) < 8e-14 THEN 0
-                ELSE SQRT(t.f_datapoints::float8 * (t.avg_f_int_sq - t.avg_f_int * t.avg_f_int)
-                          / (t.f_datapoints::float8 - 1.0)) END
-           / CASE WHEN t.avg_f_int = 0.0 THEN 0.000001 ELSE t.avg_f_int END,
-           CASE WHEN t.f_datapoints = 1 THEN 0
-                ELSE (t.f_datapoints::float8 / (t.f_datapoints::float8 - 1.0))
-                     * (t.avg_f_int_weight * t.avg_weighted_f_int_sq
-                        - t.avg_weighted_f_int * t.avg_weighted_f_int) END / t.avg_f_int_weight,
+           trap.v(t.f_datapoints, t.avg_f_int, t.avg_f_int_sq),
+           trap.eta(t.f_datapoints, t.avg_f_int_weight, t.avg_weighted_f_int,
+                    t.avg_weighted_f_int_sq),
            t.f_datapoints
       FROM trap.temprunningcatalog t, skytrap.runningcatalog r, skytrap.extractedsource x
      WHERE t.runcat = r.id AND t.inactive = FALSE AND t.xtrsrc = x.id;
@@ -468,22 +472,12 @@ BEGIN
          newsource, sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg,
          lightcurve_median, datapoints, first_ts, last_ts)
     SELECT u.runcat,
-           CASE WHEN f.f_datapoints <= 1 THEN 0
-                WHEN abs(f.avg_f_int_sq - f.avg_f_int ^ 2) < 8e-14 THEN 0
-                ELSE sqrt(greatest(0, f.f_datapoints::float8 / (f.f_datapoints - 1)
-                                      * (f.avg_f_int_sq - f.avg_f_int ^ 2))) END
-           / CASE WHEN f.avg_f_int = 0 THEN 1e-6 ELSE f.avg_f_int END,
-           CASE WHEN f.f_datapoints <= 1 THEN 0
-                ELSE greatest(0, (f.sum_weighted_f_int_sq - f.sum_weighted_f_int ^ 2 / f.sum_f_int_weight)
-                                 / (f.f_datapoints - 1)) END,
-           CASE WHEN f.f_datapoints <= 1 THEN 0
-                WHEN abs(f.avg_f_peak_sq - f.avg_f_peak ^ 2) < 8e-14 THEN 0
-                ELSE sqrt(greatest(0, f.f_datapoints::float8 / (f.f_datapoints - 1)
-                                      * (f.avg_f_peak_sq - f.avg_f_peak ^ 2))) END
-           / CASE WHEN f.avg_f_peak = 0 THEN 1e-6 ELSE f.avg_f_peak END,
-           CASE WHEN f.f_datapoints <= 1 THEN 0
-                ELSE greatest(0, (f.sum_weighted_f_peak_sq - f.sum_weighted_f_peak ^ 2 / f.sum_f_peak_weight)
-                                 / (f.f_datapoints - 1)) END,
+           trap.v(f.f_datapoints, f.avg_f_int, f.avg_f_int_sq),
+           greatest(0, trap.eta(f.f_datapoints, f.avg_f_int_weight, f.avg_weighted_f_int,
+                                f.avg_weighted_f_int_sq)),
+           trap.v(f.f_datapoints, f.avg_f_peak, f.avg_f_peak_sq),
+           greatest(0, trap.eta(f.f_datapoints, f.avg_f_peak_weight, f.avg_weighted_f_peak,
+                                f.avg_weighted_f_peak_sq)),
            img.band, n.id, t.f_int / p.rms_max, t.f_int / p.rms_min,
            lc.max, lc.avg, lc.median, lc.n, lc.first_ts, lc.last_ts
       FROM (SELECT a.runcat FROM skytrap.assocxtrsource a JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
