@@ -10,7 +10,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SKYTRAP      := target/release/skytrap
 DEBIAN_PACKAGES := postgresql-15 postgresql-server-dev-15 postgresql-client-15 libclang-dev \
                    clang pkg-config libcfitsio-dev sudo libxml2-utils \
-                   postgresql-15-q3c postgresql-15-pgsphere
+                   postgresql-15-q3c postgresql-15-pgsphere python3
 
 # The test suite's own cluster: never the system one, never the demo's.
 TEST_PORT ?= 54339
@@ -19,7 +19,7 @@ TEST_URL  := postgresql://postgres@127.0.0.1:$(TEST_PORT)/skytrap
 # pgrx's test cluster puts its socket in this directory: keep the path short.
 PGRX_TEST_DIR := /tmp/skytrap-pgrx-test
 
-.PHONY: help demo test deps pgrx build install install-release lint unit pgrx-test \
+.PHONY: help demo test deps pgrx build install install-release install-sql lint unit pgrx-test \
         integration regress e2e clean-db
 
 help:
@@ -61,9 +61,16 @@ build: deps
 # The extension into Debian's PostgreSQL 15 (debug build: fast to compile; see install-release).
 install: pgrx
 	cd extension && cargo pgrx install --pg-config $(PG_CONFIG) $(if $(SUDO),--sudo)
+	@$(MAKE) --no-print-directory install-sql
 
 install-release: pgrx
 	cd extension && cargo pgrx install --release --pg-config $(PG_CONFIG) $(if $(SUDO),--sudo)
+	@$(MAKE) --no-print-directory install-sql
+
+# Released versions' scripts and the upgrade steps between them, so that
+# `CREATE EXTENSION skytrap VERSION '0.1.0'` and `ALTER EXTENSION skytrap UPDATE` work.
+install-sql:
+	$(SUDO) install -m 644 sql/install/*.sql sql/upgrade/*.sql "$$($(PG_CONFIG) --sharedir)/extension/"
 
 clean-db:
 	@if [ -f .skytrap/pgdata/PG_VERSION ]; then $(SKYTRAP) db down; fi

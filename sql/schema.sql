@@ -6,6 +6,11 @@
 --   * the alert outbox (alerts.sql) replaces TraP's removed transient table.
 -- Angles are degrees unless a column says otherwise; fluxes are Jy (peak: Jy/beam).
 
+-- The installed version of the extension, as CREATE or ALTER EXTENSION ... UPDATE left it.
+CREATE FUNCTION skytrap.version() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT extversion::text FROM pg_catalog.pg_extension WHERE extname = 'skytrap' $$;
+
 -- One survey or observing campaign, with the association parameters used for it.
 CREATE TABLE skytrap.dataset (
     id                      serial PRIMARY KEY,
@@ -96,7 +101,11 @@ CREATE TABLE skytrap.image (
     nodes            smallint NOT NULL DEFAULT 1,
     -- skytrap: set once the image's sources are in the running catalogue.
     associated_at    timestamptz,
-    UNIQUE (dataset, url)
+    -- skytrap: SHA-256 of the FITS file as loaded, in hex: a re-run of `skytrap load`
+    -- knows an image by its content as well as by its URL.
+    sha256           char(64) CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    UNIQUE (dataset, url),
+    UNIQUE (dataset, sha256)
 );
 CREATE INDEX ON skytrap.image (dataset, band, taustart_ts);
 

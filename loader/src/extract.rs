@@ -85,6 +85,11 @@ pub struct Extraction {
     /// Noise range over the extraction region, Jy/beam.
     pub rms_min: f64,
     pub rms_max: f64,
+}
+
+/// Where an image looks and with what beam, from its header and WCS alone: what the
+/// database records about every image, measured or rejected.
+pub struct Geometry {
     /// Centre and radius of the extraction region, degrees.
     pub centre: (f64, f64),
     pub xtr_radius: f64,
@@ -96,31 +101,54 @@ pub struct Extraction {
     pub deltay: f64,
 }
 
+/// An image whose header is sound but whose pixels cannot be measured, with the reason
+/// from TraP's list (`skytrap.rejectreason`): `load` records it as a rejection.
+#[derive(Debug)]
+pub struct Unusable {
+    pub reason: RejectReason,
+    pub detail: String,
+}
+
+/// TraP's reject reasons, numbered as in `skytrap.rejectreason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    RmsInvalid = 0,
+    ContainsNan = 4,
+    Flat = 5,
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl std::error::Error for Unusable {}
+
+fn unusable(reason: RejectReason, detail: String) -> anyhow::Error {
+    Unusable { reason, detail }.into()
+}
+
 /// What extraction and forced fits share about an image: the restoring beam in pixels,
 /// the mask of unusable pixels (true = excluded), and the background and noise maps.
 pub struct Field {
     pub beam: Beam,
     pub mask: Array2<bool>,
     pub maps: background::Maps,
+    /// Noise range over the unmasked pixels, Jy/beam.
+    pub rms_min: f64,
+    pub rms_max: f64,
 }
 
 /// Finds and measures the sources of an image.
 pub fn extract(image: &Image, params: &Params) -> Result<Extraction> {
-    extract_in(image, &field(image, params)?, params)
+    Ok(extract_in(image, &field(image, params)?, params))
 }
 
 /// The beam, mask and background maps of an image under these settings.
 pub fn field(image: &Image, params: &Params) -> Result<Field> {
     let (ny, nx) = image.data.dim();
-    let (dx, dy) = image.wcs.pixel_scale();
-    let meta = &image.meta;
-    let bpa = meta.bpa.to_radians();
-    // The beam in pixels (TraP's formula: north up, east along −x).
-    let beam = Beam {
-        smaj: meta.bmaj / 2.0 * ((bpa.sin() / dx).powi(2) + (bpa.cos() / dy).powi(2)).sqrt(),
-        smin: meta.bmin / 2.0 * ((bpa.cos() / dx).powi(2) + (bpa.sin() / dy).powi(2)).sqrt(),
-        theta: bpa,
-    };
+    let beam = beam_in_pixels(image);
 
     let (cx, cy) = ((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0);
     let mask = Array2::from_shape_fn((ny, nx), |(y, x)| {
@@ -141,21 +169,95 @@ pub fn field(image: &Image, params: &Params) -> Result<Field> {
         .map(|(&v, _)| v)
         .collect();
     let Some(&first) = unmasked.first() else {
-        bail!("no usable pixels: the image is blank (NaN) or smaller than its margin");
+        if nx <= 2 * params.margin || ny <= 2 * params.margin {
+            bail!(
+                "the image ({nx}x{ny} pixels) is no larger than its margin of {} pixels",
+                params.margin
+            );
+        }
+        if image.data.iter().any(|v| v.is_nan()) {
+            return Err(unusable(
+                RejectReason::ContainsNan,
+                "no usable pixels: the image is blank (NaN)".into(),
+            ));
+        }
+        return Err(unusable(
+            RejectReason::RmsInvalid,
+            "no usable pixels: every pixel is infinite".into(),
+        ));
     };
     if unmasked.iter().all(|&v| v == first) {
-        bail!("the image is flat: every usable pixel is {first}");
+        return Err(unusable(
+            RejectReason::Flat,
+            format!("the image is flat: every usable pixel is {first}"),
+        ));
     }
 
-    let maps = background::estimate(&image.data, &mask, (params.back_size, params.back_size))?;
-    Ok(Field { beam, mask, maps })
+    let maps = background::estimate(&image.data, &mask, (params.back_size, params.back_size))
+        .map_err(|e| unusable(RejectReason::RmsInvalid, format!("{e:#}")))?;
+    let (mut rms_min, mut rms_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (&r, &m) in maps.rms.iter().zip(mask.iter()) {
+        if !m {
+            rms_min = rms_min.min(f64::from(r));
+            rms_max = rms_max.max(f64::from(r));
+        }
+    }
+    if !(rms_min > 0.0 && rms_max.is_finite()) {
+        return Err(unusable(
+            RejectReason::RmsInvalid,
+            format!("the noise ranges from {rms_min} to {rms_max} Jy/beam"),
+        ));
+    }
+    Ok(Field {
+        beam,
+        mask,
+        maps,
+        rms_min,
+        rms_max,
+    })
+}
+
+/// The restoring beam in pixels (TraP's formula: north up, east along −x).
+fn beam_in_pixels(image: &Image) -> Beam {
+    let (dx, dy) = image.wcs.pixel_scale();
+    let meta = &image.meta;
+    let bpa = meta.bpa.to_radians();
+    Beam {
+        smaj: meta.bmaj / 2.0 * ((bpa.sin() / dx).powi(2) + (bpa.cos() / dy).powi(2)).sqrt(),
+        smin: meta.bmin / 2.0 * ((bpa.cos() / dx).powi(2) + (bpa.sin() / dy).powi(2)).sqrt(),
+        theta: bpa,
+    }
+}
+
+/// The image's extraction region and beam on the sky.
+pub fn geometry(image: &Image, params: &Params) -> Result<Geometry> {
+    let (ny, nx) = image.data.dim();
+    let (dx, dy) = image.wcs.pixel_scale();
+    let beam = beam_in_pixels(image);
+    let Some(centre) = image.wcs.pixel_to_sky(nx as f64 / 2.0, ny as f64 / 2.0) else {
+        bail!("the image centre has no sky position in its WCS");
+    };
+    let radius_pix = if params.radius > 0.0 {
+        params.radius
+    } else {
+        nx.min(ny) as f64 / 2.0
+    };
+    Ok(Geometry {
+        centre,
+        xtr_radius: radius_pix * dx,
+        beam_smaj: beam.smaj * dx,
+        beam_smin: beam.smin * dy,
+        deltax: dx,
+        deltay: dy,
+    })
 }
 
 /// Finds and measures the sources of an image in its field.
-pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Result<Extraction> {
+pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Extraction {
     let (ny, nx) = image.data.dim();
-    let (dx, dy) = image.wcs.pixel_scale();
-    let Field { beam, mask, maps } = field;
+    let Field {
+        beam, mask, maps, ..
+    } = field;
     let signal = Array2::from_shape_fn((ny, nx), |(y, x)| {
         image.data[[y, x]] - maps.background[[y, x]]
     });
@@ -179,33 +281,11 @@ pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Result<Extra
             to_sky(image, &m, island.max_snr)
         })
         .collect();
-
-    let (mut rms_min, mut rms_max) = (f64::MAX, f64::MIN);
-    for (&r, &m) in maps.rms.iter().zip(mask.iter()) {
-        if !m {
-            rms_min = rms_min.min(f64::from(r));
-            rms_max = rms_max.max(f64::from(r));
-        }
-    }
-    let Some(centre) = image.wcs.pixel_to_sky(nx as f64 / 2.0, ny as f64 / 2.0) else {
-        bail!("the image centre has no sky position in its WCS");
-    };
-    let radius_pix = if params.radius > 0.0 {
-        params.radius
-    } else {
-        nx.min(ny) as f64 / 2.0
-    };
-    Ok(Extraction {
+    Extraction {
         sources,
-        rms_min,
-        rms_max,
-        centre,
-        xtr_radius: radius_pix * dx,
-        beam_smaj: beam.smaj * dx,
-        beam_smin: beam.smin * dy,
-        deltax: dx,
-        deltay: dy,
-    })
+        rms_min: field.rms_min,
+        rms_max: field.rms_max,
+    }
 }
 
 /// Converts a pixel-frame measurement to sky units; None if it is off the projection.

@@ -5,25 +5,34 @@
 //! in memory, so memory stays bounded however long the series.
 
 use crate::db;
-use crate::extract::{self, Extraction, Params};
+use crate::extract::{self, Extraction, Geometry, Params, Unusable};
 use crate::fits;
 use crate::forced;
 use anyhow::{bail, Context, Result};
 use futures_util::pin_mut;
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use std::collections::HashSet;
-use std::path::PathBuf;
-use std::time::Instant;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
 /// One image ready for the database.
 struct Prepared {
     url: String,
+    sha256: String,
     time: String,
     meta: fits::Metadata,
-    extraction: Extraction,
+    geometry: Geometry,
+    outcome: Outcome,
+}
+
+/// What extraction made of an image: its sources, or TraP's reason to reject it.
+enum Outcome {
+    Measured(Extraction),
+    Rejected(Unusable),
 }
 
 /// What a load did, for the summary line.
@@ -31,10 +40,15 @@ struct Prepared {
 pub struct Summary {
     pub images: usize,
     pub skipped: usize,
+    pub rejected: usize,
     pub sources: usize,
     pub dropped: usize,
     pub new_sources: i64,
 }
+
+/// How long `load` keeps reconnecting after losing the database (a server restart, say)
+/// before it gives up; nothing of an image is committed until its transaction is.
+const RECONNECT_FOR: Duration = Duration::from_secs(60);
 
 pub async fn load(
     url: &str,
@@ -47,30 +61,57 @@ pub async fn load(
     if dataset.is_empty() || dataset.len() > 100 {
         bail!("dataset name must be 1 to 100 characters");
     }
-    let client = db::connect(url).await?;
+    let mut client = connect(url).await?;
 
-    // Images of this dataset already in the database are skipped: a re-run resumes.
-    let done: HashSet<String> = client
+    // An image is known by its URL and its content. Images of this dataset already in the
+    // database are skipped, so a re-run resumes; a file whose content changed since it was
+    // loaded is an error, not a second image.
+    let files: Vec<(PathBuf, String, String)> = images
+        .par_iter()
+        .map(|path| {
+            let url = std::fs::canonicalize(path)
+                .with_context(|| format!("{}: cannot open", path.display()))?
+                .display()
+                .to_string();
+            let sha256 =
+                sha256_of(path).with_context(|| format!("{}: cannot read", path.display()))?;
+            Ok((path.clone(), url, sha256))
+        })
+        .collect::<Result<_>>()?;
+    let mut loaded_urls: HashMap<String, Option<String>> = HashMap::new();
+    let mut loaded_contents: HashSet<String> = HashSet::new();
+    for row in client
         .query(
-            "SELECT i.url FROM skytrap.image i JOIN skytrap.dataset d ON d.id = i.dataset
-             WHERE d.description = $1 AND i.associated_at IS NOT NULL",
+            "SELECT i.url, i.sha256::text FROM skytrap.image i
+             JOIN skytrap.dataset d ON d.id = i.dataset WHERE d.description = $1",
             &[&dataset],
         )
         .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    {
+        let sha256: Option<String> = row.get(1);
+        if let Some(h) = &sha256 {
+            loaded_contents.insert(h.clone());
+        }
+        loaded_urls.insert(row.get(0), sha256);
+    }
     let mut todo = Vec::new();
     let mut summary = Summary::default();
-    for path in images {
-        let url = std::fs::canonicalize(path)
-            .with_context(|| format!("{}: cannot open", path.display()))?
-            .display()
-            .to_string();
-        if done.contains(&url) {
+    for (path, url, sha256) in files {
+        if let Some(Some(before)) = loaded_urls.get(&url) {
+            if *before != sha256 {
+                bail!(
+                    "{}: the file changed since it was loaded into dataset '{dataset}' \
+                     (SHA-256 was {before}, is now {sha256}); a loaded image is never replaced: \
+                     give the new image its own file name",
+                    path.display()
+                );
+            }
+        }
+        if loaded_urls.contains_key(&url) || !loaded_contents.insert(sha256.clone()) {
             summary.skipped += 1;
         } else {
-            todo.push((path.clone(), url));
+            loaded_urls.insert(url.clone(), Some(sha256.clone()));
+            todo.push((path, url, sha256));
         }
     }
 
@@ -78,7 +119,9 @@ pub async fn load(
     let prepared: Vec<Result<Prepared>> = todo
         .par_iter()
         .progress_with(bar.clone())
-        .map(|(path, url)| prepare(path, url, params).with_context(|| path.display().to_string()))
+        .map(|(path, url, sha256)| {
+            prepare(path, url, sha256, params).with_context(|| path.display().to_string())
+        })
         .collect();
     bar.finish_and_clear();
     // Nothing is written unless every image could be read: a bad file stops the load
@@ -101,48 +144,90 @@ pub async fn load(
             .then(a.meta.freq_eff.total_cmp(&b.meta.freq_eff))
     });
 
-    let mut client = client;
     let bar = progress(prepared.len() as u64, "associating");
     for p in &prepared {
-        let stored = store(&mut client, dataset_id, p, params)
+        let stored = store_retrying(&mut client, url, dataset_id, p, params, &bar)
             .await
             .with_context(|| format!("{}: storing and associating failed", p.url))?;
         bar.inc(1);
-        let Some((written, dropped, new_sources)) = stored else {
-            summary.skipped += 1;
-            continue;
-        };
-        summary.images += 1;
-        summary.sources += written;
-        summary.dropped += dropped;
-        summary.new_sources += new_sources;
+        match stored {
+            Stored::Before => summary.skipped += 1,
+            Stored::Rejected => {
+                if let Outcome::Rejected(why) = &p.outcome {
+                    bar.suspend(|| eprintln!("skytrap: {}: rejected: {why}", p.url));
+                }
+                summary.rejected += 1;
+            }
+            Stored::Associated {
+                written,
+                dropped,
+                new_sources,
+            } => {
+                summary.images += 1;
+                summary.sources += written;
+                summary.dropped += dropped;
+                summary.new_sources += new_sources;
+            }
+        }
     }
     bar.finish_and_clear();
+    let mut notes = String::new();
+    if summary.rejected > 0 {
+        notes += &format!(", {} images rejected", summary.rejected);
+    }
+    if summary.dropped > 0 {
+        notes += &format!(", {} sources dropped for infinite errors", summary.dropped);
+    }
     eprintln!(
-        "skytrap: dataset '{dataset}': {} images loaded, {} already loaded, {} sources, {} new sources{} in {:.1} s",
+        "skytrap: dataset '{dataset}': {} images loaded, {} already loaded, {} sources, {} new sources{notes} in {:.1} s",
         summary.images,
         summary.skipped,
         summary.sources,
         summary.new_sources,
-        if summary.dropped > 0 {
-            format!(", {} sources dropped for infinite errors", summary.dropped)
-        } else {
-            String::new()
-        },
         started.elapsed().as_secs_f64()
     );
     Ok(summary)
 }
 
-fn prepare(path: &std::path::Path, url: &str, params: &Params) -> Result<Prepared> {
+/// A connection named for `pg_stat_activity`, whose backend gives up on a transaction
+/// within a second of this process dying (so a killed loader never holds the dataset's
+/// lock while its orphaned statement runs on).
+async fn connect(url: &str) -> Result<tokio_postgres::Client> {
+    let client = db::connect(url).await?;
+    client
+        .batch_execute(
+            "SET application_name = 'skytrap load'; SET client_connection_check_interval = '1s'",
+        )
+        .await?;
+    Ok(client)
+}
+
+/// The SHA-256 of a file's bytes, in hex.
+fn sha256_of(path: &Path) -> Result<String> {
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn prepare(path: &Path, url: &str, sha256: &str, params: &Params) -> Result<Prepared> {
     let image = fits::read(path)?;
     let time = fits::observation_time(&image.meta)?;
-    let extraction = extract::extract(&image, params)?;
+    let geometry = extract::geometry(&image, params)?;
+    let outcome = match extract::extract(&image, params) {
+        Ok(extraction) => Outcome::Measured(extraction),
+        Err(e) => Outcome::Rejected(e.downcast::<Unusable>()?),
+    };
     Ok(Prepared {
         url: url.to_string(),
+        sha256: sha256.to_string(),
         time,
         meta: image.meta,
-        extraction,
+        geometry,
+        outcome,
     })
 }
 
@@ -181,64 +266,154 @@ async fn dataset_id(client: &tokio_postgres::Client, name: &str, p: &Params) -> 
     Ok(row.get(0))
 }
 
-/// Writes one image and its sources and associates it, all in one transaction.
-/// Returns (sources written, sources dropped, new sources), or None if another loader
-/// stored the image first.
+/// What storing one image did.
+enum Stored {
+    /// Another loader of the dataset stored it first (or a lost connection hid our commit).
+    Before,
+    Rejected,
+    Associated {
+        written: usize,
+        dropped: usize,
+        new_sources: i64,
+    },
+}
+
+/// `store`, again on a new connection while the server is unreachable (a restart, say),
+/// for up to `RECONNECT_FOR`. A retry is safe: each attempt is one transaction, and one
+/// that did commit is found by the next.
+async fn store_retrying(
+    client: &mut tokio_postgres::Client,
+    url: &str,
+    dataset: i32,
+    p: &Prepared,
+    params: &Params,
+    bar: &ProgressBar,
+) -> Result<Stored> {
+    let deadline = Instant::now() + RECONNECT_FOR;
+    loop {
+        let lost = match store(client, dataset, p, params).await {
+            Err(e) if connection_lost(&e) && Instant::now() < deadline => e,
+            done => return done,
+        };
+        bar.suspend(|| {
+            eprintln!(
+                "skytrap: {}: lost the database ({lost:#}); reconnecting to store it again",
+                p.url
+            )
+        });
+        *client = loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            match connect(url).await {
+                Ok(c) => break c,
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(e.context(format!(
+                        "the database did not come back within {} s; run the same command \
+                         again to resume",
+                        RECONNECT_FOR.as_secs()
+                    )))
+                }
+                Err(_) => continue,
+            }
+        };
+    }
+}
+
+/// Whether an error means the server went away rather than refused the work.
+fn connection_lost(e: &anyhow::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.chain().any(|cause| {
+        let Some(pg) = cause.downcast_ref::<tokio_postgres::Error>() else {
+            return false;
+        };
+        pg.is_closed()
+            || std::error::Error::source(pg).is_some_and(|s| s.is::<std::io::Error>())
+            || pg.code().is_some_and(|c| {
+                [
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(c)
+            })
+    })
+}
+
+/// Writes one image and its sources and associates it, or records why it is rejected,
+/// all in one transaction.
 async fn store(
     client: &mut tokio_postgres::Client,
     dataset: i32,
     p: &Prepared,
     params: &Params,
-) -> Result<Option<(usize, usize, i64)>> {
+) -> Result<Stored> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock(7291, $1)", &[&dataset])
         .await?;
     // Another loader of this dataset may have stored the image while this one waited.
     let exists = tx
         .query_opt(
-            "SELECT 1 FROM skytrap.image WHERE dataset = $1 AND url = $2",
-            &[&dataset, &p.url],
+            "SELECT 1 FROM skytrap.image WHERE dataset = $1 AND (url = $2 OR sha256 = $3)",
+            &[&dataset, &p.url, &p.sha256],
         )
         .await?;
     if exists.is_some() {
-        return Ok(None);
+        return Ok(Stored::Before);
     }
-    let e = &p.extraction;
+    let g = &p.geometry;
     let m = &p.meta;
+    let (rms_min, rms_max) = match &p.outcome {
+        Outcome::Measured(e) => (Some(e.rms_min), Some(e.rms_max)),
+        Outcome::Rejected(_) => (None, None),
+    };
     let image: i32 = tx
         .query_one(
             "INSERT INTO skytrap.image (dataset, band, skyrgn, stokes, freq_eff, freq_bw,
                  taustart_ts, rb_smaj, rb_smin, rb_pa, deltax, deltay, fwhm_arcsec, fov_degrees,
-                 rms_min, rms_max, detection_thresh, analysis_thresh, url)
+                 rms_min, rms_max, detection_thresh, analysis_thresh, url, sha256)
              VALUES ($1, skytrap.frequencyband_for($1, $2, $3),
                      skytrap.skyregion_for($1, $4, $5, $6), $7, $2, $3, $8::text::timestamp,
-                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
              RETURNING id",
             &[
                 &dataset,
                 &m.freq_eff,
                 &m.freq_bw,
-                &e.centre.0,
-                &e.centre.1,
-                &e.xtr_radius,
+                &g.centre.0,
+                &g.centre.1,
+                &g.xtr_radius,
                 &m.stokes,
                 &p.time,
-                &e.beam_smaj,
-                &e.beam_smin,
+                &g.beam_smaj,
+                &g.beam_smin,
                 &m.bpa,
-                &e.deltax,
-                &e.deltay,
+                &g.deltax,
+                &g.deltay,
                 &(m.bmaj * 3600.0),
-                &(2.0 * e.xtr_radius),
-                &e.rms_min,
-                &e.rms_max,
+                &(2.0 * g.xtr_radius),
+                &rms_min,
+                &rms_max,
                 &params.detection,
                 &params.analysis,
                 &p.url,
+                &p.sha256,
             ],
         )
         .await?
         .get(0);
+    let e = match &p.outcome {
+        Outcome::Measured(e) => e,
+        Outcome::Rejected(why) => {
+            // TraP keeps a rejected image, with its reason, and never associates it.
+            tx.execute(
+                "INSERT INTO skytrap.rejection (image, rejectreason, comment)
+                 VALUES ($1, $2, left($3, 512))",
+                &[&image, &(why.reason as i32), &why.detail],
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Stored::Rejected);
+        }
+    };
 
     let forced = forced_fits(&tx, image, p, params).await?;
 
@@ -338,7 +513,11 @@ async fn store(
         .await?;
     let new_sources: i32 = row.get(0);
     tx.commit().await?;
-    Ok(Some((written, dropped, i64::from(new_sources))))
+    Ok(Stored::Associated {
+        written,
+        dropped,
+        new_sources: i64::from(new_sources),
+    })
 }
 
 /// A position the database asks the loader to force-fit.
@@ -374,7 +553,7 @@ async fn forced_fits(
     if targets.is_empty() {
         return Ok(Vec::new());
     }
-    let pixels = fits::read(std::path::Path::new(&p.url))?;
+    let pixels = fits::read(Path::new(&p.url))?;
     let field = extract::field(&pixels, params)?;
     Ok(targets
         .into_par_iter()
