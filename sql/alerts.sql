@@ -60,22 +60,43 @@ CREATE TABLE skytrap.alert (
 );
 CREATE INDEX ON skytrap.alert (runcat);
 
--- Where each named consumer (`skytrap listen --consumer NAME`) has got to.
+-- Where each named consumer (`skytrap listen --consumer NAME`) has got to. A name is
+-- taken by the role that first uses it (`owner`), and only that role sees and moves it
+-- (row-level security, below).
 CREATE TABLE skytrap.alert_consumer (
     name          text PRIMARY KEY,
     last_alert_id bigint NOT NULL DEFAULT 0,
-    updated_at    timestamptz NOT NULL DEFAULT now()
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    owner         name NOT NULL DEFAULT current_user
 );
 
--- Alerts a consumer's responder failed on after all retries: kept, never dropped.
+-- Alerts a consumer's responder failed on after all retries: kept, never dropped. Parked
+-- by the role that ran the listener (`owner`; an unnamed listener parks as consumer ''),
+-- under row-level security like alert_consumer.
 CREATE TABLE skytrap.alert_parked (
     consumer  text NOT NULL,
     alert_id  bigint NOT NULL REFERENCES skytrap.alert (alert_id) ON DELETE CASCADE,
     attempts  integer NOT NULL,
     error     text NOT NULL,
     parked_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (consumer, alert_id)
+    owner     name NOT NULL DEFAULT current_user,
+    PRIMARY KEY (consumer, alert_id, owner)
 );
+
+-- Row-level security on both tables, for every role but the tables' owner and superusers
+-- (who bypass it): a role reads, adds and moves only rows it owns, and cannot give a row
+-- away; members of skytrap_analyst may read every row. Which commands a role may run at
+-- all is granted in roles.sql.
+ALTER TABLE skytrap.alert_consumer ENABLE ROW LEVEL SECURITY;
+ALTER TABLE skytrap.alert_parked ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_rows ON skytrap.alert_consumer
+    USING (owner = current_user) WITH CHECK (owner = current_user);
+CREATE POLICY own_rows ON skytrap.alert_parked
+    USING (owner = current_user) WITH CHECK (owner = current_user);
+CREATE POLICY analysts_read ON skytrap.alert_consumer FOR SELECT
+    USING (pg_has_role('skytrap_analyst', 'USAGE'));
+CREATE POLICY analysts_read ON skytrap.alert_parked FOR SELECT
+    USING (pg_has_role('skytrap_analyst', 'USAGE'));
 
 -- The alert body, schema version 1, shaped like an LSST/ZTF packet: the triggering
 -- measurement (`source`), the lightcurve object with its variability (`object`), every

@@ -196,13 +196,17 @@ async fn initial_position(client: &Client, opts: &Options) -> Result<i64> {
                 .await?;
         }
     }
-    Ok(client
-        .query_one(
+    // Row-level security hides another role's consumer: its name is taken.
+    let Some(row) = client
+        .query_opt(
             "SELECT last_alert_id FROM skytrap.alert_consumer WHERE name = $1",
             &[name],
         )
         .await?
-        .get(0))
+    else {
+        anyhow::bail!("consumer '{name}' belongs to another database role; choose another name");
+    };
+    Ok(row.get(0))
 }
 
 /// Hands one alert to every responder. A responder's own failure (a full disk, a closed
@@ -238,7 +242,7 @@ async fn deliver(client: &Client, opts: &Options, id: i64, line: &str) -> Result
             .execute(
                 "INSERT INTO skytrap.alert_parked (consumer, alert_id, attempts, error)
                  VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (consumer, alert_id) DO UPDATE
+                 ON CONFLICT (consumer, alert_id, owner) DO UPDATE
                  SET attempts = EXCLUDED.attempts, error = EXCLUDED.error, parked_at = now()",
                 &[&consumer, &id, &(opts.exec_attempts as i32), &failure],
             )
