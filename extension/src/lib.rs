@@ -54,6 +54,8 @@ extension_sql_file!(
         xmatch::polygon_cone
     ]
 );
+// The roles and their grants: last, since they grant on every object above.
+extension_sql_file!("../../sql/roles.sql", name = "roles", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
