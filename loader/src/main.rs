@@ -178,28 +178,28 @@ enum Connectivity {
 #[derive(Args)]
 struct ExtractOptions {
     /// Detection threshold, in sigma of the local noise
-    #[arg(long, default_value_t = 8.0)]
+    #[arg(long, default_value_t = 8.0, value_parser = positive)]
     detection_threshold: f64,
     /// Analysis threshold for growing islands, in sigma
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = positive)]
     analysis_threshold: f64,
     /// Background and noise box size, pixels
-    #[arg(long, default_value_t = 50)]
-    back_size: usize,
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(3..=65536))]
+    back_size: u32,
     /// Pixels ignored along the image border
-    #[arg(long, default_value_t = 10)]
-    margin: usize,
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=65536))]
+    margin: u32,
     /// Extraction radius around the image centre, pixels (0: whole image)
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
     radius: f64,
     /// Island connectivity
     #[arg(long, value_enum, default_value_t = Connectivity::Eight)]
     connectivity: Connectivity,
     /// Systematic position error east-west, arcsec
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = non_negative)]
     ew_sys_err: f64,
     /// Systematic position error north-south, arcsec
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = non_negative)]
     ns_sys_err: f64,
 }
 
@@ -208,8 +208,8 @@ impl ExtractOptions {
         extract::Params {
             detection: self.detection_threshold,
             analysis: self.analysis_threshold,
-            back_size: self.back_size.max(1),
-            margin: self.margin,
+            back_size: self.back_size as usize,
+            margin: self.margin as usize,
             radius: self.radius,
             eight_connected: matches!(self.connectivity, Connectivity::Eight),
             ew_sys_err: self.ew_sys_err,
@@ -219,7 +219,34 @@ impl ExtractOptions {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                e.exit();
+            }
+            // clap's own message is several lines (the error, then usage and tips): give
+            // the error's lines, up to the first blank one, as one line.
+            let text = e.to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            eprintln!(
+                "skytrap: {}; see 'skytrap --help'",
+                message.strip_prefix("error: ").unwrap_or(&message)
+            );
+            std::process::exit(2);
+        }
+    };
     if let Err(e) = run(cli) {
         eprintln!("skytrap: {e:#}");
         std::process::exit(1);
@@ -350,6 +377,22 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A finite number above 0.
+fn positive(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("'{text}' is not a positive number")),
+    }
+}
+
+/// A finite number, 0 or more.
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("'{text}' is not a number >= 0")),
+    }
 }
 
 /// "RA,DEC" in degrees, RA normalised to [0, 360).
