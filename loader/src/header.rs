@@ -1,6 +1,7 @@
 //! FITS header cards parsed into values, with no I/O: the part of reading a FITS file
 //! that hostile input reaches first, kept pure so it can be tested and fuzzed alone.
 
+use anyhow::{bail, Result};
 use std::collections::HashMap;
 
 /// A header keyword's value.
@@ -9,6 +10,9 @@ pub enum Value {
     Text(String),
     Number(f64),
     Logical(bool),
+    /// A value that is none of the above (`12.3.4`, `NaN`, an unterminated string), kept
+    /// as written so that errors can quote it.
+    Invalid(String),
 }
 
 /// The keyword → value map of one header, plus its HISTORY lines.
@@ -19,8 +23,9 @@ pub struct Header {
 }
 
 impl Header {
-    /// Parses 80-column cards. Cards without a value indicator, COMMENT cards and
-    /// unparseable values are skipped; HISTORY text is kept.
+    /// Parses 80-column cards. Cards without a value indicator and COMMENT cards are
+    /// skipped; HISTORY text is kept; unparseable values are kept as `Value::Invalid`.
+    /// A keyword that appears twice keeps its last value.
     pub fn from_cards<S: AsRef<str>>(cards: &[S]) -> Header {
         let mut header = Header::default();
         for card in cards {
@@ -50,6 +55,32 @@ impl Header {
         }
     }
 
+    /// A numeric keyword: `Ok(None)` when it is absent, an error naming the keyword and
+    /// quoting its value when it is present but not a finite number.
+    pub fn real(&self, key: &str) -> Result<Option<f64>> {
+        match self.values.get(key) {
+            None => Ok(None),
+            Some(Value::Number(x)) => Ok(Some(*x)),
+            Some(Value::Text(s)) => bail!("{key} = '{s}' is a string, not a number"),
+            Some(Value::Logical(b)) => {
+                bail!(
+                    "{key} = {} is a logical, not a number",
+                    if *b { 'T' } else { 'F' }
+                )
+            }
+            Some(Value::Invalid(s)) => bail!("{key} = {s} is not a number"),
+        }
+    }
+
+    /// A numeric keyword that must be there.
+    pub fn required(&self, key: &str) -> Result<f64> {
+        match self.real(key)? {
+            Some(x) => Ok(x),
+            None => bail!("{key} is missing"),
+        }
+    }
+
+    /// A number, or None if the keyword is absent or not a finite number.
     pub fn number(&self, key: &str) -> Option<f64> {
         match self.values.get(key)? {
             Value::Number(x) => Some(*x),
@@ -62,6 +93,10 @@ impl Header {
             Value::Text(s) => Some(s.as_str()),
             _ => None,
         }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -87,20 +122,53 @@ fn parse_value(field: &str) -> Option<Value> {
                 out.push(c);
             }
         }
-        return None;
+        return Some(Value::Invalid(quoted(&format!("'{rest}"))));
     }
     let token = field.split('/').next().unwrap_or("").trim();
     match token {
         "T" => Some(Value::Logical(true)),
         "F" => Some(Value::Logical(false)),
         "" => None,
-        _ => token
-            .replace(['D', 'd'], "E")
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .map(Value::Number),
+        _ => Some(
+            token
+                .replace(['D', 'd'], "E")
+                .parse::<f64>()
+                .ok()
+                // Rust parses "inf" and "NaN"; FITS has neither.
+                .filter(|x| x.is_finite())
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::Invalid(quoted(token))),
+        ),
     }
+}
+
+/// A number for a message: plain where that is short, else in exponent form.
+pub fn show(x: f64) -> String {
+    if x == 0.0 || (1e-6..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A value as written, for an error message: printable ASCII, at most 30 characters.
+fn quoted(raw: &str) -> String {
+    let mut out: String = raw
+        .trim()
+        .chars()
+        .take(30)
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if raw.trim().chars().count() > 30 {
+        out.push_str("...");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -128,13 +196,27 @@ mod tests {
         assert_eq!(h.text("CTYPE1"), Some("RA---SIN"));
         assert_eq!(h.text("OBJECT"), Some("it's here"));
         assert_eq!(h.history, vec!["AIPS   CLEAN BMAJ=  1.0000E-02"]);
-        assert!(!h.contains("BADNUM"));
+        assert_eq!(h.number("BADNUM"), None);
+        let err = h.real("BADNUM").unwrap_err().to_string();
+        assert_eq!(err, "BADNUM = 1.2.3 is not a number");
         assert!(h.contains("SIMPLE"));
+        assert_eq!(h.real("CRVAL1").unwrap(), Some(212.836));
+        assert_eq!(h.real("NOSUCH").unwrap(), None);
+        assert!(h
+            .required("NOSUCH")
+            .unwrap_err()
+            .to_string()
+            .contains("NOSUCH is missing"));
+        assert!(h.real("CTYPE1").unwrap_err().to_string().contains("string"));
     }
 
     #[test]
     fn short_and_garbage_cards_do_not_panic() {
-        let h = Header::from_cards(&["", "X", "KEY     =", "KEY     = '", "\u{e9}\u{e9}\u{e9}"]);
+        let h = Header::from_cards(&["", "X", "KEY     =", "\u{e9}\u{e9}\u{e9}"]);
         assert!(!h.contains("KEY"));
+        let h = Header::from_cards(&["KEY     = 'abc", "NAN     = NaN", "INF     = inf"]);
+        assert!(h.real("KEY").unwrap_err().to_string().contains("'abc"));
+        assert!(h.real("NAN").unwrap_err().to_string().contains("NAN = NaN"));
+        assert!(h.real("INF").is_err());
     }
 }
