@@ -54,29 +54,36 @@ impl Wcs {
         if code1 != code2 {
             bail!("CTYPE1 '{ctype1}' and CTYPE2 '{ctype2}' name different projections");
         }
-        let need = |k: &str| {
-            h.number(k)
-                .with_context(|| format!("missing or non-numeric {k}"))
-        };
+        let need = |k: &str| h.required(k);
         let crval = [sky::normalise_ra(need("CRVAL1")?), need("CRVAL2")?];
         if !(-90.0..=90.0).contains(&crval[1]) {
-            bail!("CRVAL2 = {} is not a declination", crval[1]);
+            bail!(
+                "CRVAL2 = {} is not a declination (-90 to 90 degrees)",
+                crate::header::show(crval[1])
+            );
         }
         let crpix = [need("CRPIX1")?, need("CRPIX2")?];
         let cd = linear_transform(h)?;
+        if cd
+            .iter()
+            .flatten()
+            .any(|v| !v.is_finite() || v.abs() > 360.0)
+        {
+            bail!("the pixel-to-sky matrix (CDELT/PC/CD) {cd:?} has elements beyond 360 degrees a pixel");
+        }
         let det = cd[0][0] * cd[1][1] - cd[0][1] * cd[1][0];
         if !det.is_finite() || det.abs() < 1e-300 {
-            bail!("the pixel-to-sky matrix (CDELT/PC/CD) is singular");
+            bail!("the pixel-to-sky matrix (CDELT/PC/CD) {cd:?} is singular");
         }
         let cd_inverse = [
             [cd[1][1] / det, -cd[0][1] / det],
             [-cd[1][0] / det, cd[0][0] / det],
         ];
-        let pv = |k: &str| h.number(k).unwrap_or(0.0);
+        let pv = |k: &str| h.real(k).map(|v| v.unwrap_or(0.0));
         let projection = match code1 {
             "SIN" => Projection::Sin {
-                xi: pv("PV2_1"),
-                eta: pv("PV2_2"),
+                xi: pv("PV2_1")?,
+                eta: pv("PV2_2")?,
             },
             "NCP" => {
                 if crval[1] == 0.0 {
@@ -102,7 +109,7 @@ impl Wcs {
             projection,
             alpha_p: crval[0],
             delta_p: crval[1],
-            phi_p: h.number("LONPOLE").unwrap_or(default_lonpole),
+            phi_p: h.real("LONPOLE")?.unwrap_or(default_lonpole),
         })
     }
 
@@ -112,7 +119,8 @@ impl Wcs {
         let u = self.cd[0][0] * p[0] + self.cd[0][1] * p[1];
         let v = self.cd[1][0] * p[0] + self.cd[1][1] * p[1];
         let (phi, theta) = self.deproject(u, v)?;
-        Some(self.native_to_celestial(phi, theta))
+        let (ra, dec) = self.native_to_celestial(phi, theta);
+        (ra.is_finite() && dec.is_finite()).then_some((ra, dec))
     }
 
     /// 0-based pixel of a sky position, or None if it is not on the projection's visible
@@ -122,7 +130,8 @@ impl Wcs {
         let (u, v) = self.project(phi, theta)?;
         let px = self.cd_inverse[0][0] * u + self.cd_inverse[0][1] * v;
         let py = self.cd_inverse[1][0] * u + self.cd_inverse[1][1] * v;
-        Some((px + self.crpix[0] - 1.0, py + self.crpix[1] - 1.0))
+        let (x, y) = (px + self.crpix[0] - 1.0, py + self.crpix[1] - 1.0);
+        (x.is_finite() && y.is_finite()).then_some((x, y))
     }
 
     /// Size of a pixel along x and y in degrees (the lengths of the matrix columns).
@@ -250,25 +259,39 @@ impl Wcs {
 fn linear_transform(h: &Header) -> Result<[[f64; 2]; 2]> {
     let cd_keys = ["CD1_1", "CD1_2", "CD2_1", "CD2_2"];
     if cd_keys.iter().any(|k| h.contains(k)) {
-        let g = |k: &str| h.number(k).unwrap_or(0.0);
-        return Ok([[g("CD1_1"), g("CD1_2")], [g("CD2_1"), g("CD2_2")]]);
+        let g = |k: &str| h.real(k).map(|v| v.unwrap_or(0.0));
+        return Ok([[g("CD1_1")?, g("CD1_2")?], [g("CD2_1")?, g("CD2_2")?]]);
     }
-    let cdelt1 = h
-        .number("CDELT1")
-        .context("missing CDELT1 (and no CD matrix)")?;
-    let cdelt2 = h
-        .number("CDELT2")
-        .context("missing CDELT2 (and no CD matrix)")?;
-    // PCi_j, or the older PC00i00j form some CASA versions write.
-    let pc = |i: usize, j: usize| {
-        h.number(&format!("PC{i}_{j}"))
-            .or_else(|| h.number(&format!("PC{i:03}{j:03}")))
+    let cdelt = |k: &str| -> Result<f64> {
+        let v = h
+            .real(k)?
+            .with_context(|| format!("missing {k} (and no CD matrix)"))?;
+        if v == 0.0 || v.abs() > 360.0 {
+            bail!(
+                "{k} = {} is not a pixel size in degrees (nonzero, at most 360)",
+                crate::header::show(v)
+            );
+        }
+        Ok(v)
     };
+    let (cdelt1, cdelt2) = (cdelt("CDELT1")?, cdelt("CDELT2")?);
+    // PCi_j, or the older PC00i00j form some CASA versions write.
+    let pc = |i: usize, j: usize| -> Result<Option<f64>> {
+        Ok(h.real(&format!("PC{i}_{j}"))?
+            .or(h.real(&format!("PC{i:03}{j:03}"))?))
+    };
+    let mut pcs = [[None; 2]; 2];
+    for (i, row) in pcs.iter_mut().enumerate() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = pc(i + 1, j + 1)?;
+        }
+    }
+    let pc = |i: usize, j: usize| pcs[i - 1][j - 1];
     let has_pc = (1..=2).any(|i| (1..=2).any(|j| pc(i, j).is_some()));
     let m = if has_pc {
         let g = |i, j| pc(i, j).unwrap_or(if i == j { 1.0 } else { 0.0 });
         [[g(1, 1), g(1, 2)], [g(2, 1), g(2, 2)]]
-    } else if let Some(crota) = h.number("CROTA2") {
+    } else if let Some(crota) = h.real("CROTA2")? {
         let (s, c) = crota.to_radians().sin_cos();
         [[c, -s * cdelt2 / cdelt1], [s * cdelt1 / cdelt2, c]]
     } else {
