@@ -1,16 +1,22 @@
 //! Reading radio images: pixels as a 2-D plane, the header, the WCS and what the pipeline
 //! needs from the header (frequency, beam, time).
 
-use crate::header::Header;
+use crate::header::{show, Header};
 use crate::wcs::Wcs;
 use anyhow::{bail, Context, Result};
-use fitsio::hdu::HduInfo;
-use fitsio::FitsFile;
-use ndarray::{Array2, ArrayD, Ix2};
+use ndarray::Array2;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// Largest side we accept; beyond this a header is more likely corrupt than real.
-const MAX_SIDE: usize = 65_536;
+pub const MAX_SIDE: usize = 65_536;
+
+/// FITS blocks are 2880 bytes, 36 cards of 80 characters.
+const BLOCK: usize = 2880;
+
+/// Most header blocks read before giving up on finding END: 360 000 cards, 29 MB. Real
+/// images have a few hundred cards; a file without END must not be read to its end.
+const MAX_HEADER_BLOCKS: usize = 10_000;
 
 /// One image plane with its metadata.
 pub struct Image {
@@ -39,44 +45,58 @@ pub struct Metadata {
 
 /// Reads the primary image of a FITS file. Errors say what is wrong with the file; the
 /// caller adds its name.
+///
+/// The header is read and checked here, in Rust, before any pixel is: the mandatory
+/// keywords, the data size against the file's length (so no allocation follows a
+/// header's claim), BSCALE/BZERO/BLANK, the WCS, the beam. Then exactly the promised
+/// pixel bytes are read and converted to float32 with BSCALE/BZERO applied and BLANK
+/// pixels set to NaN.
 pub fn read(path: &Path) -> Result<Image> {
     let meta = std::fs::metadata(path).context("cannot read the file")?;
+    if meta.is_dir() {
+        bail!("is a directory, not a FITS file");
+    }
     if meta.len() == 0 {
         bail!("the file is empty");
     }
-    let mut file =
-        FitsFile::open(path).map_err(|e| anyhow::anyhow!("not a readable FITS file ({e})"))?;
-    let hdu = file
-        .primary_hdu()
-        .map_err(|e| anyhow::anyhow!("no primary header ({e})"))?;
-    let header = Header::from_cards(&header_cards(&mut file)?);
-    let shape = match &hdu.info {
-        HduInfo::ImageInfo { shape, .. } => shape.clone(),
-        _ => bail!("the primary HDU is not an image"),
-    };
-    // fitsio lists axes slowest first: [..., NAXIS2, NAXIS1].
-    if shape.len() < 2 {
+    let file = std::fs::File::open(path).context("cannot open the file")?;
+    read_from(std::io::BufReader::new(file), meta.len())
+}
+
+/// `read` on a FITS file held in memory (tests and fuzzing).
+pub fn parse(bytes: &[u8]) -> Result<Image> {
+    if bytes.is_empty() {
+        bail!("the file is empty");
+    }
+    read_from(std::io::Cursor::new(bytes), bytes.len() as u64)
+}
+
+fn read_from<R: Read + Seek>(mut input: R, file_len: u64) -> Result<Image> {
+    let (cards, header_len) = read_header(&mut input, file_len)?;
+    let header = Header::from_cards(&cards);
+    let layout = Layout::of(&header)?;
+    let available = file_len.saturating_sub(header_len);
+    if layout.data_bytes > available {
         bail!(
-            "the primary HDU has {} axes; an image needs at least 2",
-            shape.len()
+            "the file is truncated: the header promises {} bytes of pixel data \
+             ({}x{} pixels of BITPIX {}), the file has {available} after its header",
+            layout.data_bytes,
+            layout.nx,
+            layout.ny,
+            layout.bitpix
         );
-    }
-    let (ny, nx) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-    if nx == 0 || ny == 0 || nx > MAX_SIDE || ny > MAX_SIDE {
-        bail!("image size {nx}x{ny} is out of range (1 to {MAX_SIDE} pixels a side)");
-    }
-    if let Some(extra) = shape[..shape.len() - 2].iter().find(|&&n| n != 1) {
-        bail!("axes beyond RA and DEC must have length 1 (found one of length {extra}): cubes are not supported");
     }
     let wcs = Wcs::from_header(&header).context("invalid WCS")?;
     let meta = metadata(&header)?;
-    let data: ArrayD<f32> = hdu
-        .read_image(&mut file)
-        .map_err(|e| anyhow::anyhow!("cannot read the pixel data, is the file truncated? ({e})"))?;
-    let data = data
-        .into_shape_with_order((ny, nx))
-        .context("pixel data do not match NAXIS1 x NAXIS2")?
-        .into_dimensionality::<Ix2>()?;
+    check_geometry(&wcs, &meta, layout.nx, layout.ny)?;
+    input
+        .seek(SeekFrom::Start(header_len))
+        .context("cannot read the pixel data")?;
+    let mut raw = vec![0u8; layout.data_bytes as usize];
+    input
+        .read_exact(&mut raw)
+        .context("cannot read the pixel data: the file is truncated or changed while being read")?;
+    let data = layout.decode(&raw);
     Ok(Image {
         header,
         data,
@@ -85,34 +105,241 @@ pub fn read(path: &Path) -> Result<Image> {
     })
 }
 
-/// All 80-character cards of the current HDU.
-fn header_cards(file: &mut FitsFile) -> Result<Vec<String>> {
-    use std::os::raw::{c_char, c_int};
+/// The primary header's cards up to END, and the header's length in bytes.
+fn read_header<R: Read>(input: &mut R, file_len: u64) -> Result<(Vec<String>, u64)> {
     let mut cards = Vec::new();
-    // SAFETY: `file` is an open fitsfile for the duration of these calls; each card buffer
-    // is 81 bytes as cfitsio requires (FLEN_CARD) and is NUL-terminated by ffgrec.
-    unsafe {
-        let fptr = file.as_raw();
-        let (mut nkeys, mut more, mut status): (c_int, c_int, c_int) = (0, 0, 0);
-        fitsio::sys::ffghsp(fptr, &mut nkeys, &mut more, &mut status);
-        if status != 0 {
-            bail!("cannot read the header (cfitsio status {status})");
+    let mut block = [0u8; BLOCK];
+    for n in 0..MAX_HEADER_BLOCKS {
+        let got = read_up_to(input, &mut block).context("cannot read the header")?;
+        if got == 0 {
+            bail!(
+                "the header has no END card: the file ends after {} header cards \
+                 (truncated, or not a FITS file)",
+                cards.len()
+            );
         }
-        for i in 1..=nkeys {
-            let mut card = [0 as c_char; 81];
-            fitsio::sys::ffgrec(fptr, i, card.as_mut_ptr(), &mut status);
-            if status != 0 {
-                bail!("cannot read header card {i} (cfitsio status {status})");
-            }
-            let bytes: Vec<u8> = card
+        for raw in block[..got].chunks(80) {
+            // FITS headers are printable ASCII; anything else becomes '?', so a card
+            // stays 80 characters and its columns where they belong.
+            let card: String = raw
                 .iter()
-                .take_while(|&&c| c != 0)
-                .map(|&c| c as u8)
+                .map(|&b| {
+                    if (32..127).contains(&b) {
+                        b as char
+                    } else {
+                        '?'
+                    }
+                })
                 .collect();
-            cards.push(String::from_utf8_lossy(&bytes).into_owned());
+            if cards.is_empty() && !card.starts_with("SIMPLE  =") {
+                bail!("not a readable FITS file: it does not start with the card SIMPLE = T");
+            }
+            if card.len() == 80 && card.starts_with("END") && card[3..].trim().is_empty() {
+                return Ok((cards, (n as u64 + 1) * BLOCK as u64));
+            }
+            cards.push(card);
+        }
+        if got < BLOCK {
+            bail!(
+                "the header has no END card: the file ends after {} header cards \
+                 (truncated, or not a FITS file)",
+                cards.len()
+            );
         }
     }
-    Ok(cards)
+    bail!(
+        "no END card in the first {} header cards ({} bytes; the file has {file_len}): \
+         the header is corrupt",
+        MAX_HEADER_BLOCKS * BLOCK / 80,
+        MAX_HEADER_BLOCKS * BLOCK
+    )
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_up_to<R: Read>(input: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// The shape and encoding of the primary array, checked.
+#[derive(Debug)]
+struct Layout {
+    bitpix: i32,
+    nx: usize,
+    ny: usize,
+    data_bytes: u64,
+    bscale: f64,
+    bzero: f64,
+    blank: Option<i64>,
+}
+
+impl Layout {
+    fn of(h: &Header) -> Result<Layout> {
+        if !matches!(h.get("SIMPLE"), Some(crate::header::Value::Logical(true))) {
+            bail!("SIMPLE is not T: the file does not conform to FITS");
+        }
+        let bitpix = h.required("BITPIX")?;
+        if ![8.0, 16.0, 32.0, 64.0, -32.0, -64.0].contains(&bitpix) {
+            bail!(
+                "BITPIX = {} is not a FITS data type (8, 16, 32, 64, -32 or -64)",
+                show(bitpix)
+            );
+        }
+        let bitpix = bitpix as i32;
+        let naxis = h.required("NAXIS")?;
+        if !(0.0..=999.0).contains(&naxis) || naxis.fract() != 0.0 {
+            bail!("NAXIS = {} is not a number of axes (0 to 999)", show(naxis));
+        }
+        let naxis = naxis as usize;
+        if naxis == 0 {
+            bail!("NAXIS = 0: the primary HDU holds no image (images in extensions are not supported)");
+        }
+        if naxis == 1 {
+            bail!("NAXIS = 1: the primary HDU holds a 1-D array, not an image");
+        }
+        let mut axes = Vec::with_capacity(naxis);
+        for n in 1..=naxis {
+            let key = format!("NAXIS{n}");
+            let len = h.required(&key)?;
+            if !(0.0..=9.0e15).contains(&len) || len.fract() != 0.0 {
+                bail!("{key} = {} is not a valid axis length", show(len));
+            }
+            axes.push(len);
+        }
+        for (n, &len) in axes.iter().enumerate().take(2) {
+            if len < 1.0 {
+                bail!(
+                    "NAXIS{} = {len} is not a valid axis length: an image needs at least one pixel a side",
+                    n + 1
+                );
+            }
+            if len > MAX_SIDE as f64 {
+                bail!(
+                    "NAXIS{} = {} is more than {MAX_SIDE} pixels: the header is corrupt or the image too large",
+                    n + 1,
+                    show(len)
+                );
+            }
+        }
+        if let Some((n, len)) = axes.iter().enumerate().skip(2).find(|(_, &l)| l != 1.0) {
+            bail!(
+                "NAXIS{} = {}: axes beyond RA and DEC must have length 1 (cubes are not supported)",
+                n + 1,
+                show(*len)
+            );
+        }
+        let (nx, ny) = (axes[0] as usize, axes[1] as usize);
+        let bscale = h.real("BSCALE")?.unwrap_or(1.0);
+        if bscale == 0.0 {
+            bail!("BSCALE = 0 would make every pixel equal to BZERO");
+        }
+        let bzero = h.real("BZERO")?.unwrap_or(0.0);
+        let blank = match h.real("BLANK")? {
+            Some(b) if bitpix > 0 => {
+                if b.fract() != 0.0 || b.abs() > 9.2e18 {
+                    bail!("BLANK = {} is not an integer", show(b));
+                }
+                Some(b as i64)
+            }
+            _ => None,
+        };
+        Ok(Layout {
+            bitpix,
+            nx,
+            ny,
+            data_bytes: (nx as u64) * (ny as u64) * (bitpix.unsigned_abs() as u64 / 8),
+            bscale,
+            bzero,
+            blank,
+        })
+    }
+
+    /// Physical pixel values of the raw big-endian data.
+    fn decode(&self, raw: &[u8]) -> Array2<f32> {
+        let (scale, zero) = (self.bscale, self.bzero);
+        let scaled = |v: f64| (zero + scale * v) as f32;
+        let int = |v: i64| {
+            if Some(v) == self.blank {
+                f32::NAN
+            } else {
+                scaled(v as f64)
+            }
+        };
+        let identity = scale == 1.0 && zero == 0.0;
+        let values: Vec<f32> = match self.bitpix {
+            8 => raw.iter().map(|&b| int(i64::from(b))).collect(),
+            16 => raw
+                .chunks_exact(2)
+                .map(|c| int(i64::from(i16::from_be_bytes([c[0], c[1]]))))
+                .collect(),
+            32 => raw
+                .chunks_exact(4)
+                .map(|c| int(i64::from(i32::from_be_bytes([c[0], c[1], c[2], c[3]]))))
+                .collect(),
+            64 => raw
+                .chunks_exact(8)
+                .map(|c| int(i64::from_be_bytes(c.try_into().unwrap_or([0; 8]))))
+                .collect(),
+            -32 => raw
+                .chunks_exact(4)
+                .map(|c| {
+                    let v = f32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+                    if identity {
+                        v
+                    } else {
+                        scaled(f64::from(v))
+                    }
+                })
+                .collect(),
+            _ => raw
+                .chunks_exact(8)
+                .map(|c| scaled(f64::from_be_bytes(c.try_into().unwrap_or([0; 8]))))
+                .collect(),
+        };
+        Array2::from_shape_vec((self.ny, self.nx), values)
+            .unwrap_or_else(|_| Array2::from_elem((self.ny, self.nx), f32::NAN))
+    }
+}
+
+/// Checks that the WCS and the beam make sense for an image of nx × ny pixels.
+fn check_geometry(wcs: &Wcs, meta: &Metadata, nx: usize, ny: usize) -> Result<()> {
+    let (cx, cy) = (nx as f64 / 2.0, ny as f64 / 2.0);
+    if wcs.pixel_to_sky(cx, cy).is_none() {
+        bail!(
+            "the image centre (pixel {cx}, {cy}) has no sky position: CRPIX1/CRPIX2 or \
+             CDELT/CD put it off the projection"
+        );
+    }
+    let (dx, dy) = wcs.pixel_scale();
+    let pixel = dx.min(dy);
+    let (major, minor) = (meta.bmaj / pixel, meta.bmin / dx.max(dy));
+    // Against a tiny image the margin is the problem, not the beam: extraction says so.
+    let side = nx.max(ny).max(64) as f64;
+    if major > 2.0 * side {
+        bail!(
+            "the restoring beam (BMAJ = {} deg, {} pixels) is wider than the image \
+             ({nx}x{ny} pixels): BMAJ and BMIN must be in degrees",
+            show(meta.bmaj),
+            show(major.round())
+        );
+    }
+    if minor < 0.01 {
+        bail!(
+            "the restoring beam (BMIN = {} deg, {} pixels) is far smaller than a pixel: \
+             BMAJ and BMIN must be in degrees",
+            show(meta.bmin),
+            show(minor)
+        );
+    }
+    Ok(())
 }
 
 /// Frequency, beam, time and Stokes from a header.
@@ -128,24 +355,27 @@ pub fn metadata(h: &Header) -> Result<Metadata> {
     };
     let (freq_eff, freq_bw) = if let Some(n) = axis_of("FREQ") {
         let f = h
-            .number(&format!("CRVAL{n}"))
+            .real(&format!("CRVAL{n}"))?
             .with_context(|| format!("CTYPE{n} is FREQ but CRVAL{n} is missing"))?;
-        (f, h.number(&format!("CDELT{n}")).unwrap_or(0.0).abs())
-    } else if let Some(f) = h.number("RESTFRQ").or(h.number("RESTFREQ")) {
-        (f, h.number("RESTBW").unwrap_or(0.0).abs())
+        (f, h.real(&format!("CDELT{n}"))?.unwrap_or(0.0).abs())
+    } else if let Some(f) = h.real("RESTFRQ")?.or(h.real("RESTFREQ")?) {
+        (f, h.real("RESTBW")?.unwrap_or(0.0).abs())
     } else {
         bail!("no frequency: neither a FREQ axis nor RESTFRQ/RESTFREQ");
     };
     if freq_eff.is_nan() || freq_eff <= 0.0 {
         bail!("frequency {freq_eff} Hz is not positive");
     }
-    let (bmaj, bmin, bpa) = match (h.number("BMAJ"), h.number("BMIN")) {
-        (Some(a), Some(b)) => (a, b, h.number("BPA").unwrap_or(0.0)),
+    let (bmaj, bmin, bpa) = match (h.real("BMAJ")?, h.real("BMIN")?) {
+        (Some(a), Some(b)) => (a, b, h.real("BPA")?.unwrap_or(0.0)),
         _ => aips_beam(&h.history)
             .context("no restoring beam: BMAJ/BMIN missing and no AIPS CLEAN history card")?,
     };
     if !(bmaj > 0.0 && bmin > 0.0) || bmin > bmaj * (1.0 + 1e-9) {
-        bail!("restoring beam BMAJ = {bmaj}, BMIN = {bmin} is not a valid ellipse");
+        bail!(
+            "restoring beam BMAJ = {bmaj}, BMIN = {bmin} is not a valid ellipse \
+             (both positive, BMAJ >= BMIN, in degrees)"
+        );
     }
     let stokes = axis_of("STOKES")
         .and_then(|n| h.number(&format!("CRVAL{n}")))
@@ -165,7 +395,11 @@ pub fn metadata(h: &Header) -> Result<Metadata> {
 fn aips_beam(history: &[String]) -> Option<(f64, f64, f64)> {
     let field = |line: &str, key: &str| -> Option<f64> {
         let rest = &line[line.find(key)? + key.len()..];
-        rest.split_whitespace().next()?.parse().ok()
+        rest.split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+            .filter(|x: &f64| x.is_finite())
     };
     history.iter().rev().find_map(|line| {
         Some((
@@ -182,12 +416,38 @@ pub fn observation_time(meta: &Metadata) -> Result<String> {
         .date_obs
         .as_deref()
         .context("no DATE-OBS: the observation time is needed to order the images")?;
-    let ok = s.len() >= 10
-        && s.as_bytes()[4] == b'-'
-        && s.as_bytes()[7] == b'-'
-        && s[..4].parse::<u32>().is_ok()
-        && s[5..7].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
-        && s[8..10].parse::<u32>().is_ok_and(|d| (1..=31).contains(&d));
+    // Byte-wise: DATE-OBS may hold anything, and slicing a str mid-character panics.
+    let b = s.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = b.get(range)?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let ok = b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && number(0..4).is_some()
+        && number(5..7).is_some_and(|m| (1..=12).contains(&m))
+        && number(8..10).is_some_and(|d| (1..=31).contains(&d))
+        && (b.len() == 10
+            || (b[10] == b'T'
+                && number(11..13).is_some_and(|h| h < 24)
+                && b.get(13) == Some(&b':')
+                && number(14..16).is_some_and(|m| m < 60)
+                && (b.len() == 16
+                    || (b.get(16) == Some(&b':')
+                        && number(17..19).is_some_and(|s| s <= 60)
+                        && (b.len() == 19
+                            || b[19..] == *b"Z"
+                            || (b[19] == b'.'
+                                && b.len() > 20
+                                && b[20..]
+                                    .strip_suffix(b"Z")
+                                    .unwrap_or(&b[20..])
+                                    .iter()
+                                    .all(u8::is_ascii_digit)))))));
     if !ok {
         bail!("DATE-OBS '{s}' is not an ISO date (YYYY-MM-DD[Thh:mm:ss])");
     }
@@ -241,5 +501,98 @@ mod tests {
         assert_eq!(observation_time(&m).unwrap(), "2012-04-06T04:24:11");
         m.date_obs = Some("06/04/12".into());
         assert!(observation_time(&m).is_err());
+        for good in ["2012-04-06", "2012-04-06T04:24", "2012-04-06T04:24:11.125"] {
+            m.date_obs = Some(good.into());
+            assert!(observation_time(&m).is_ok(), "{good}");
+        }
+        // Non-ASCII where a digit belongs used to panic on a char boundary.
+        for bad in [
+            "2026-01-0\u{e9}T00:00:00",
+            "2012-04-06T25:00:00",
+            "2012-04-06 junk",
+        ] {
+            m.date_obs = Some(bad.into());
+            assert!(observation_time(&m).is_err(), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod reader_tests {
+    use super::*;
+
+    /// The Rust reader gives the pixels cfitsio gives, bit for bit, for float images
+    /// and for scaled integer images with BLANK (which become NaN).
+    #[test]
+    fn pixels_match_cfitsio() {
+        let dir = std::env::temp_dir().join(format!("skytrap-fits-agree-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let settings = crate::simulate::Settings {
+            epochs: 1,
+            seed: 3,
+            size: 64,
+            variables: 0,
+            transients: 0,
+        };
+        let path = crate::simulate::simulate(&dir, &settings)
+            .unwrap()
+            .remove(0);
+        let mut f = fitsio::FitsFile::open(&path).unwrap();
+        let hdu = f.primary_hdu().unwrap();
+        let theirs: ndarray::ArrayD<f32> = hdu.read_image(&mut f).unwrap();
+        let ours = read(&path).unwrap().data;
+        assert_eq!(theirs.len(), ours.len());
+        for (a, b) in theirs.iter().zip(ours.iter()) {
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+
+        // The same header as BITPIX 16 with BSCALE, BZERO and two BLANK pixels.
+        let bytes = std::fs::read(&path).unwrap();
+        let (cards, header_len) = read_header(&mut &bytes[..], bytes.len() as u64).unwrap();
+        let mut text = String::new();
+        for card in &cards {
+            let card = match &card[..8] {
+                "BITPIX  " => format!("{:<80}", "BITPIX  =                   16"),
+                "BSCALE  " | "BZERO   " | "BLANK   " => continue,
+                _ => card.clone(),
+            };
+            text.push_str(&card);
+        }
+        for extra in [
+            "BSCALE  =              0.00025",
+            "BZERO   =                  1.5",
+            "BLANK   =                -32768",
+            "END",
+        ] {
+            text.push_str(&format!("{extra:<80}"));
+        }
+        let mut file = text.into_bytes();
+        file.resize(file.len().div_ceil(BLOCK) * BLOCK, b' ');
+        let raw: Vec<i16> = (0..64 * 64)
+            .map(|i| {
+                if i % 1000 == 7 {
+                    -32768
+                } else {
+                    (i % 3001) as i16 - 1500
+                }
+            })
+            .collect();
+        for v in &raw {
+            file.extend_from_slice(&v.to_be_bytes());
+        }
+        file.resize(file.len().div_ceil(BLOCK) * BLOCK, 0);
+        let int_path = dir.join("int16.fits");
+        std::fs::write(&int_path, &file).unwrap();
+        let ours = read(&int_path).unwrap().data;
+        for (v, o) in raw.iter().zip(ours.iter()) {
+            if *v == -32768 {
+                assert!(o.is_nan());
+            } else {
+                assert_eq!(*o, (1.5 + 0.00025 * f64::from(*v)) as f32);
+            }
+        }
+        assert_eq!(ours.len(), 64 * 64);
+        assert!(header_len > 0);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
