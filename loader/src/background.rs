@@ -20,7 +20,7 @@ pub fn estimate(data: &Array2<f32>, mask: &Array2<bool>, box_size: (usize, usize
     let (gx, gy) = (nx / bx, ny / by);
     let (ox, oy) = ((nx - gx * bx) / 2, (ny - gy * by) / 2);
 
-    let nodes: Vec<Option<(f64, f64)>> = (0..gx * gy)
+    let boxes: Vec<(bool, Option<(f64, f64)>)> = (0..gx * gy)
         .into_par_iter()
         .map(|k| {
             let (i, j) = (k % gx, k / gx);
@@ -35,33 +35,27 @@ pub fn estimate(data: &Array2<f32>, mask: &Array2<bool>, box_size: (usize, usize
             }
             // PySE uses only boxes with no masked pixel; we accept boxes at least half
             // full so a margin or a blanked corner does not lose the whole box row.
-            if values.len() * 2 < bx * by {
-                None
+            if values.len() * 2 < bx * by || values.len() < 3 {
+                (false, None)
             } else {
-                clipped_statistics(&mut values)
+                (true, clipped_statistics(&mut values))
             }
         })
         .collect();
+    let nodes: Vec<Option<(f64, f64)>> = boxes.iter().map(|b| b.1).collect();
     if nodes.iter().all(Option::is_none) {
-        bail!("no background box has enough unmasked pixels to estimate the noise");
+        if boxes.iter().any(|b| b.0) {
+            bail!(
+                "the noise is zero: every background box of {bx}x{by} pixels is one value \
+                 after clipping (a model image without noise?)"
+            );
+        }
+        bail!(
+            "no background box of {bx}x{by} pixels has enough unmasked pixels to estimate \
+             the noise (at least half the box and 3 pixels)"
+        );
     }
-    // Masked nodes take the value of the nearest good node.
-    let filled: Vec<(f64, f64)> = (0..nodes.len())
-        .map(|k| {
-            nodes[k].unwrap_or_else(|| {
-                let (i, j) = ((k % gx) as i64, (k / gx) as i64);
-                (0..nodes.len())
-                    .filter_map(|m| nodes[m].map(|v| (m, v)))
-                    .min_by_key(|(m, _)| {
-                        let (a, b) = ((*m % gx) as i64, (*m / gx) as i64);
-                        (a - i).pow(2) + (b - j).pow(2)
-                    })
-                    .map(|(_, v)| v)
-                    .unwrap_or_default()
-            })
-        })
-        .collect();
-
+    let filled = fill_masked_nodes(&nodes, gx);
     let interpolate = |pick: fn(&(f64, f64)) -> f64| {
         let mut out = Array2::<f32>::zeros((ny, nx));
         out.axis_iter_mut(ndarray::Axis(0))
@@ -83,6 +77,73 @@ pub fn estimate(data: &Array2<f32>, mask: &Array2<bool>, box_size: (usize, usize
         background: interpolate(|n| n.0),
         rms: interpolate(|n| n.1),
     })
+}
+
+/// Masked nodes take the value of the nearest good node (the first in row order among
+/// equals). Exhaustive search where that is cheap; otherwise, when a small --back-size or
+/// a mostly blank image makes many masked nodes, a breadth-first propagation of nearest
+/// good nodes (exact but for rare ties), linear in the number of nodes instead of
+/// quadratic, so that no setting can make this step hang.
+fn fill_masked_nodes(nodes: &[Option<(f64, f64)>], gx: usize) -> Vec<(f64, f64)> {
+    let good: Vec<usize> = (0..nodes.len()).filter(|&m| nodes[m].is_some()).collect();
+    let masked = nodes.len() - good.len();
+    let at = |k: usize| ((k % gx) as i64, (k / gx) as i64);
+    let d2 = |a: usize, b: usize| {
+        let ((ax, ay), (bx, by)) = (at(a), at(b));
+        (ax - bx).pow(2) + (ay - by).pow(2)
+    };
+    if (masked as u64) * (good.len() as u64) <= 20_000_000 {
+        return (0..nodes.len())
+            .map(|k| {
+                nodes[k].unwrap_or_else(|| {
+                    good.iter()
+                        .min_by_key(|&&m| d2(k, m))
+                        .and_then(|&m| nodes[m])
+                        .unwrap_or_default()
+                })
+            })
+            .collect();
+    }
+    let gy = nodes.len() / gx;
+    let mut nearest: Vec<Option<usize>> = nodes
+        .iter()
+        .enumerate()
+        .map(|(k, n)| n.map(|_| k))
+        .collect();
+    let mut queue: std::collections::VecDeque<usize> = good.iter().copied().collect();
+    while let Some(k) = queue.pop_front() {
+        let Some(seed) = nearest[k] else { continue };
+        let (x, y) = at(k);
+        for (dx, dy) in [
+            (-1, -1),
+            (0, -1),
+            (1, -1),
+            (-1, 0),
+            (1, 0),
+            (-1, 1),
+            (0, 1),
+            (1, 1),
+        ] {
+            let (xn, yn) = (x + dx, y + dy);
+            if xn < 0 || yn < 0 || xn >= gx as i64 || yn >= gy as i64 {
+                continue;
+            }
+            let n = yn as usize * gx + xn as usize;
+            let better = match nearest[n] {
+                None => true,
+                Some(current) => {
+                    nodes[n].is_none() && (d2(n, seed), seed) < (d2(n, current), current)
+                }
+            };
+            if better {
+                nearest[n] = Some(seed);
+                queue.push_back(n);
+            }
+        }
+    }
+    (0..nodes.len())
+        .map(|k| nearest[k].and_then(|m| nodes[m]).unwrap_or_default())
+        .collect()
 }
 
 /// The two nodes around pixel `p` along one axis and the weight of the second; nodes sit
@@ -218,6 +279,40 @@ mod tests {
         for &r in maps.rms.iter() {
             assert!((r - 1.0).abs() < 0.1, "rms {r}");
         }
+    }
+
+    #[test]
+    fn masked_nodes_take_the_nearest_good_node_fast_or_exhaustive() {
+        // A 400 x 400 grid with one good node in a corner and one in the middle: the
+        // propagation (used for many masked nodes) must give what the search gives.
+        let (gx, gy) = (400, 400);
+        let mut nodes = vec![None; gx * gy];
+        nodes[0] = Some((1.0, 1.0));
+        nodes[200 * gx + 200] = Some((2.0, 2.0));
+        let started = std::time::Instant::now();
+        let filled = fill_masked_nodes(&nodes, gx);
+        assert!(started.elapsed().as_secs_f64() < 5.0);
+        for (k, v) in filled.iter().enumerate() {
+            let (x, y) = ((k % gx) as i64, (k / gx) as i64);
+            let to_corner = x * x + y * y;
+            let to_middle = (x - 200).pow(2) + (y - 200).pow(2);
+            if to_corner != to_middle {
+                let expect = if to_corner < to_middle { 1.0 } else { 2.0 };
+                assert_eq!(v.0, expect, "node ({x}, {y})");
+            }
+        }
+        let _ = gy;
+    }
+
+    #[test]
+    fn zero_noise_and_tiny_boxes_are_named() {
+        let mut data = Array2::from_elem((100, 100), 0.0f32);
+        data[[50, 50]] = 1.0;
+        let mask = Array2::from_elem((100, 100), false);
+        let e = estimate(&data, &mask, (50, 50)).err().unwrap().to_string();
+        assert!(e.contains("the noise is zero"), "{e}");
+        let e = estimate(&data, &mask, (1, 1)).err().unwrap().to_string();
+        assert!(e.contains("enough unmasked pixels"), "{e}");
     }
 
     #[test]
