@@ -404,13 +404,15 @@ fn insert_forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>, sp
     )?;
     let ids = ids_by_source(rows, &fork.xtrsrc)?;
     client.update(
-        "WITH f AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS f(old, new)),
+        // Every copy in a fixed order, so ids come out the same on a re-run.
+        "WITH f AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS f(old, new, n)),
          links AS (
              INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, loglr,
                  v_int, eta_int, f_datapoints)
              SELECT f.new, a.xtrsrc, $3, a.distance_arcsec, a.r, a.loglr, a.v_int, a.eta_int,
                     a.f_datapoints
-             FROM f JOIN skytrap.assocxtrsource a ON a.runcat = f.old),
+             FROM f JOIN skytrap.assocxtrsource a ON a.runcat = f.old
+             ORDER BY f.n, a.id),
          flux AS (
              INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
                  sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
@@ -420,16 +422,19 @@ fn insert_forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>, sp
                     c.sum_f_peak_weight, c.sum_weighted_f_peak, c.sum_weighted_f_peak_sq,
                     c.sum_f_int, c.sum_f_int_sq, c.sum_f_int_weight, c.sum_weighted_f_int,
                     c.sum_weighted_f_int_sq
-             FROM f JOIN skytrap.runningcatalog_flux c ON c.runcat = f.old),
+             FROM f JOIN skytrap.runningcatalog_flux c ON c.runcat = f.old
+             ORDER BY f.n, c.id),
          regions AS (
              INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
              SELECT f.new, r.skyrgn, r.distance_deg
-             FROM f JOIN skytrap.assocskyrgn r ON r.runcat = f.old),
+             FROM f JOIN skytrap.assocskyrgn r ON r.runcat = f.old
+             ORDER BY f.n, r.id),
          news AS (
              INSERT INTO skytrap.newsource (runcat, trigger_xtrsrc, previous_limits_image,
                  newsource_type)
              SELECT f.new, n.trigger_xtrsrc, n.previous_limits_image, n.newsource_type
-             FROM f JOIN skytrap.newsource n ON n.runcat = f.old)
+             FROM f JOIN skytrap.newsource n ON n.runcat = f.old
+             ORDER BY f.n)
          INSERT INTO skytrap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band,
              sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg, lightcurve_median,
              vs_abs_significant_max_int, m_abs_significant_max_int,
@@ -440,7 +445,8 @@ fn insert_forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>, sp
                 v.vs_abs_significant_max_int, v.m_abs_significant_max_int,
                 v.vs_abs_significant_max_peak, v.m_abs_significant_max_peak,
                 v.datapoints, v.first_ts, v.last_ts
-         FROM f JOIN skytrap.varmetric v ON v.runcat = f.old",
+         FROM f JOIN skytrap.varmetric v ON v.runcat = f.old
+         ORDER BY f.n",
         None,
         &[
             fork.runcat.clone().into(),
@@ -569,7 +575,8 @@ fn link_sky_regions(client: &mut SpiClient<'_>, runcats: &[i64]) -> Result<(), s
          SELECT r.id, s.id, skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl)
          FROM skytrap.runningcatalog r JOIN skytrap.skyregion s ON s.dataset = r.dataset
          WHERE r.id = ANY($1)
-           AND skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl) < s.xtr_radius",
+           AND skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl) < s.xtr_radius
+         ORDER BY r.id, s.id",
         None,
         &[runcats.to_vec().into()],
     )?;
@@ -868,7 +875,9 @@ fn upsert_varmetric(
              FROM skytrap.assocxtrsource a
              JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
              JOIN skytrap.image i ON i.id = x.image
-             WHERE a.runcat = u.runcat AND i.band = $2 AND i.stokes = $3) p",
+             WHERE a.runcat = u.runcat AND i.band = $2 AND i.stokes = $3
+             -- Summed in time order: the same bits whatever order the rows are stored in.
+             ORDER BY i.taustart_ts, x.id) p",
         None,
         &[
             links.runcat.clone().into(),
@@ -938,6 +947,7 @@ fn upsert_varmetric(
          LEFT JOIN skytrap.newsource n ON n.runcat = u.runcat
          LEFT JOIN skytrap.extractedsource t ON t.id = n.trigger_xtrsrc
          LEFT JOIN skytrap.image p ON p.id = n.previous_limits_image
+         ORDER BY u.runcat -- new rows get their ids in a fixed order
          ON CONFLICT (runcat) DO UPDATE SET
              v_int = EXCLUDED.v_int, eta_int = EXCLUDED.eta_int, v_peak = EXCLUDED.v_peak,
              eta_peak = EXCLUDED.eta_peak, band = EXCLUDED.band, newsource = EXCLUDED.newsource,

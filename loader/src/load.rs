@@ -46,15 +46,12 @@ pub struct Summary {
     pub new_sources: i64,
 }
 
-/// How long `load` keeps reconnecting after losing the database (a server restart, say)
-/// before it gives up; nothing of an image is committed until its transaction is.
-const RECONNECT_FOR: Duration = Duration::from_secs(60);
-
 pub async fn load(
     url: &str,
     dataset: &str,
     images: &[PathBuf],
     monitors: &[(f64, f64)],
+    retry_for: Duration,
     params: &Params,
 ) -> Result<Summary> {
     let started = Instant::now();
@@ -146,7 +143,7 @@ pub async fn load(
 
     let bar = progress(prepared.len() as u64, "associating");
     for p in &prepared {
-        let stored = store_retrying(&mut client, url, dataset_id, p, params, &bar)
+        let stored = store_retrying(&mut client, url, dataset_id, p, params, retry_for, &bar)
             .await
             .with_context(|| format!("{}: storing and associating failed", p.url))?;
         bar.inc(1);
@@ -279,17 +276,18 @@ enum Stored {
 }
 
 /// `store`, again on a new connection while the server is unreachable (a restart, say),
-/// for up to `RECONNECT_FOR`. A retry is safe: each attempt is one transaction, and one
-/// that did commit is found by the next.
+/// for up to `retry_for`. A retry is safe: each attempt is one transaction, and one that
+/// did commit is found by the next.
 async fn store_retrying(
     client: &mut tokio_postgres::Client,
     url: &str,
     dataset: i32,
     p: &Prepared,
     params: &Params,
+    retry_for: Duration,
     bar: &ProgressBar,
 ) -> Result<Stored> {
-    let deadline = Instant::now() + RECONNECT_FOR;
+    let deadline = Instant::now() + retry_for;
     loop {
         let lost = match store(client, dataset, p, params).await {
             Err(e) if connection_lost(&e) && Instant::now() < deadline => e,
@@ -309,7 +307,7 @@ async fn store_retrying(
                     return Err(e.context(format!(
                         "the database did not come back within {} s; run the same command \
                          again to resume",
-                        RECONNECT_FOR.as_secs()
+                        retry_for.as_secs()
                     )))
                 }
                 Err(_) => continue,
@@ -538,7 +536,9 @@ async fn forced_fits(
 ) -> Result<Vec<(Target, extract::Source)>> {
     let targets: Vec<Target> = tx
         .query(
-            "SELECT runcat, monitor, ra, decl FROM skytrap.forced_fit_targets($1)",
+            // In a fixed order, so the forced fits get the same ids on a re-run.
+            "SELECT runcat, monitor, ra, decl FROM skytrap.forced_fit_targets($1)
+             ORDER BY monitor NULLS FIRST, runcat",
             &[&image],
         )
         .await?

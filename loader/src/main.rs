@@ -61,6 +61,10 @@ enum Command {
         /// monitoring list); repeat for more positions
         #[arg(long, value_name = "RA,DEC", value_parser = parse_position)]
         monitor: Vec<(f64, f64)>,
+        /// After losing the database (a server restart, say), keep reconnecting this long
+        /// before giving up; a re-run resumes either way
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        retry_for: u64,
         #[command(flatten)]
         params: ExtractOptions,
     },
@@ -310,6 +314,7 @@ fn run(cli: Cli) -> Result<()> {
             dataset,
             images,
             monitor,
+            retry_for,
             params,
         } => {
             runtime()?.block_on(load::load(
@@ -317,6 +322,7 @@ fn run(cli: Cli) -> Result<()> {
                 dataset,
                 images,
                 monitor,
+                std::time::Duration::from_secs(*retry_for),
                 &params.params(),
             ))?;
         }

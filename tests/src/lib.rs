@@ -202,6 +202,41 @@ impl PrivateCluster {
     }
 }
 
+impl PrivateCluster {
+    /// Restarts the server with pg_ctl's `fast` shutdown (connections cut, checkpoint) or
+    /// `immediate` one (no checkpoint: the server recovers from its WAL as after a crash).
+    pub fn restart(&self, mode: &str) {
+        let out = Command::new("/usr/lib/postgresql/15/bin/pg_config")
+            .arg("--bindir")
+            .output()
+            .unwrap();
+        let pg_ctl = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("pg_ctl");
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        // The server refuses to run as root; `skytrap db up` runs it as postgres.
+        let mut command = if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(pg_ctl);
+            c
+        } else {
+            Command::new(pg_ctl)
+        };
+        let status = command
+            .arg("-D")
+            .arg(&self.dir)
+            .args(["-m", mode, "-w", "-t", "60", "-l"])
+            .arg(self.dir.join("server.log"))
+            .arg("restart")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_ctl -m {mode} restart failed");
+    }
+}
+
 impl Drop for PrivateCluster {
     fn drop(&mut self) {
         let _ = skytrap()
