@@ -18,11 +18,24 @@ pub fn two_epoch_m(f_a: f64, f_b: f64) -> f64 {
 // The `skytrap.lightcurve_stats(flux, flux_err)` aggregate (declared in
 // sql/lightcurves.sql) keeps its state as a float8[]: see `LightcurveStats::to_array`.
 
+/// An aggregate state as the functions below receive it: anything but eight non-NULL
+/// numbers (NULL, a NULL element, another length) is the empty state.
+fn state_of(state: Option<Vec<Option<f64>>>) -> LightcurveStats {
+    state
+        .and_then(|s| s.into_iter().collect::<Option<Vec<f64>>>())
+        .map(|s| LightcurveStats::from_array(&s))
+        .unwrap_or_default()
+}
+
 /// Aggregate step: the state with one more measurement. A NULL or non-finite flux or a
-/// non-positive error is not a measurement and is skipped.
+/// NULL, non-finite or non-positive error is not a measurement and is skipped.
 #[pg_extern(immutable, parallel_safe)]
-pub fn lightcurve_stats_add(state: Vec<f64>, flux: Option<f64>, flux_err: Option<f64>) -> Vec<f64> {
-    let stats = LightcurveStats::from_array(&state);
+pub fn lightcurve_stats_add(
+    state: Option<Vec<Option<f64>>>,
+    flux: Option<f64>,
+    flux_err: Option<f64>,
+) -> Vec<f64> {
+    let stats = state_of(state);
     match (flux, flux_err) {
         (Some(f), Some(e)) if f.is_finite() && e.is_finite() && e > 0.0 => {
             stats.with(f, e).to_array().to_vec()
@@ -33,21 +46,21 @@ pub fn lightcurve_stats_add(state: Vec<f64>, flux: Option<f64>, flux_err: Option
 
 /// Aggregate combine: two partial states, for parallel aggregation.
 #[pg_extern(immutable, strict, parallel_safe)]
-pub fn lightcurve_stats_combine(a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
-    LightcurveStats::from_array(&a)
-        .combine(LightcurveStats::from_array(&b))
+pub fn lightcurve_stats_combine(a: Vec<Option<f64>>, b: Vec<Option<f64>>) -> Vec<f64> {
+    state_of(Some(a))
+        .combine(state_of(Some(b)))
         .to_array()
         .to_vec()
 }
 
-/// TraP's V of an aggregate state.
+/// TraP's V of an aggregate state (0 for fewer than two measurements).
 #[pg_extern(immutable, strict, parallel_safe)]
-pub fn lightcurve_stats_v(state: Vec<f64>) -> f64 {
-    LightcurveStats::from_array(&state).sums.v()
+pub fn lightcurve_stats_v(state: Vec<Option<f64>>) -> f64 {
+    state_of(Some(state)).sums.v()
 }
 
-/// TraP's η of an aggregate state.
+/// TraP's η of an aggregate state (0 for fewer than two measurements).
 #[pg_extern(immutable, strict, parallel_safe)]
-pub fn lightcurve_stats_eta(state: Vec<f64>) -> f64 {
-    LightcurveStats::from_array(&state).sums.eta()
+pub fn lightcurve_stats_eta(state: Vec<Option<f64>>) -> f64 {
+    state_of(Some(state)).sums.eta()
 }

@@ -57,25 +57,22 @@ fn with_cone<T>(ra: f64, decl: f64, radius: f64, f: impl FnOnce(&mut Cone) -> T)
 
 /// Are the two positions within `radius` degrees? The keys are the positions' pixel keys:
 /// they are not read here, they are what lets an index on either side answer the call.
-#[pg_extern(
-    immutable,
-    strict,
-    parallel_safe,
-    cost = 50,
-    support = xmatch_keys_support
-)]
+/// Not STRICT: a position without a key (NaN, infinite, |decl| > 90, whose `pixel` is
+/// NULL) is false, like every other position that is not on the sky; NULL only for a NULL
+/// coordinate or radius.
+#[pg_extern(immutable, parallel_safe, cost = 50, support = xmatch_keys_support)]
 #[allow(clippy::too_many_arguments)]
 fn xmatch_keys(
-    key1: i64,
-    key2: i64,
-    ra1: f64,
-    decl1: f64,
-    ra2: f64,
-    decl2: f64,
-    radius: f64,
-) -> bool {
+    key1: Option<i64>,
+    key2: Option<i64>,
+    ra1: Option<f64>,
+    decl1: Option<f64>,
+    ra2: Option<f64>,
+    decl2: Option<f64>,
+    radius: Option<f64>,
+) -> Option<bool> {
     let _ = (key1, key2);
-    sky::distance(ra1, decl1, ra2, decl2) <= radius
+    Some(sky::distance(ra1?, decl1?, ra2?, decl2?) <= radius?)
 }
 
 // The operators and comparisons a btree calls for every key it reads while answering a
@@ -485,22 +482,30 @@ fn in_ellipse_exact(
     sky::in_ellipse(ra, decl, ra0, decl0, smaj, smin, pa)
 }
 
-fn vertices(polygon: &[f64]) -> Vec<(f64, f64)> {
-    polygon.chunks_exact(2).map(|v| (v[0], v[1])).collect()
-}
-
-/// Exact test: (ra, decl) inside the polygon {ra1, dec1, ra2, dec2, ...} (great-circle edges).
-#[pg_extern(immutable, strict, parallel_safe)]
-fn in_polygon_exact(ra: f64, decl: f64, polygon: Vec<f64>) -> bool {
-    polygon.len().is_multiple_of(2) && sky::in_polygon(ra, decl, &vertices(&polygon))
-}
-
-/// The cone {ra, dec, radius} that holds a polygon; NULL for a polygon that is not one
-/// (odd length, fewer than 3 vertices, bad coordinates, larger than a hemisphere).
-#[pg_extern(immutable, strict, parallel_safe)]
-fn polygon_cone(polygon: Vec<f64>) -> Option<Vec<f64>> {
+/// The vertices of a polygon array {ra1, dec1, ra2, dec2, ...} (a multidimensional array
+/// is read in storage order, so {{ra1, dec1}, {ra2, dec2}, ...} works too); None if it is
+/// not one: an odd number of elements, or a NULL element.
+fn vertices(polygon: &[Option<f64>]) -> Option<Vec<(f64, f64)>> {
     if !polygon.len().is_multiple_of(2) {
         return None;
     }
-    sky::polygon_cone(&vertices(&polygon)).map(|(ra, dec, r)| vec![ra, dec, r])
+    polygon
+        .chunks_exact(2)
+        .map(|v| Some((v[0]?, v[1]?)))
+        .collect()
+}
+
+/// Exact test: (ra, decl) inside the polygon {ra1, dec1, ra2, dec2, ...} (great-circle
+/// edges); false for an array that is not a polygon (see `polygon_cone`).
+#[pg_extern(immutable, strict, parallel_safe)]
+fn in_polygon_exact(ra: f64, decl: f64, polygon: Vec<Option<f64>>) -> bool {
+    vertices(&polygon).is_some_and(|v| sky::in_polygon(ra, decl, &v))
+}
+
+/// The cone {ra, dec, radius} that holds a polygon; NULL for a polygon that is not one
+/// (odd length, a NULL element, fewer than 3 vertices, a NaN or infinite coordinate or a
+/// declination outside [-90, 90], larger than a hemisphere).
+#[pg_extern(immutable, strict, parallel_safe)]
+fn polygon_cone(polygon: Vec<Option<f64>>) -> Option<Vec<f64>> {
+    sky::polygon_cone(&vertices(&polygon)?).map(|(ra, dec, r)| vec![ra, dec, r])
 }

@@ -27,14 +27,21 @@ pub fn unit_vector(ra: f64, dec: f64) -> [f64; 3] {
     [cd * ca, cd * sa, sd]
 }
 
+/// Is `dec` a declination: a number in [-90, 90]? (False for NaN.)
+pub fn is_declination(dec: f64) -> bool {
+    (-90.0..=90.0).contains(&dec)
+}
+
 /// Angular distance in degrees by Vincenty's formula: accurate at every separation,
 /// unlike the law of cosines (small angles) or haversine (near antipodes). NaN when a
-/// declination is outside [-90, 90]; any RA is taken modulo 360.
+/// declination is outside [-90, 90] or any coordinate is NaN or infinite; any finite RA is
+/// taken modulo 360.
 pub fn distance(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
-    if dec1.abs() > 90.0 || dec2.abs() > 90.0 {
+    if !is_declination(dec1) || !is_declination(dec2) {
         return f64::NAN;
     }
-    let dra = (ra2 - ra1).to_radians();
+    // Wrapped first, so RAs 360 apart are exactly the same meridian.
+    let dra = ra_difference(ra2, ra1).to_radians();
     let (sd1, cd1) = dec1.to_radians().sin_cos();
     let (sd2, cd2) = dec2.to_radians().sin_cos();
     let (sdra, cdra) = dra.sin_cos();
@@ -45,9 +52,14 @@ pub fn distance(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
     num.atan2(den).to_degrees()
 }
 
-/// Position angle of point 2 seen from point 1, degrees east of north in [0, 360).
+/// Position angle of point 2 seen from point 1, degrees east of north in [0, 360); 0 for
+/// two identical positions. NaN when a declination is outside [-90, 90] or any coordinate
+/// is NaN or infinite.
 pub fn position_angle(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
-    let dra = (ra2 - ra1).to_radians();
+    if !is_declination(dec1) || !is_declination(dec2) {
+        return f64::NAN;
+    }
+    let dra = ra_difference(ra2, ra1).to_radians();
     let (sd1, cd1) = dec1.to_radians().sin_cos();
     let (sd2, cd2) = dec2.to_radians().sin_cos();
     let y = dra.sin() * cd2;
@@ -64,8 +76,13 @@ pub fn position_angle(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
 }
 
 /// TraP's RA inflation: the half-width in RA of a cone of radius `theta` at declination
-/// `dec` (Gray, Szalay et al., MSR-TR-2006-52). Saturates at 180 near the poles.
+/// `dec` (Gray, Szalay et al., MSR-TR-2006-52). Saturates at 180 near the poles (when
+/// |dec| + theta > 89.9, as in TraP), an infinite radius included. NaN for a radius that is
+/// NaN or negative (no cone) and for a declination that is NaN or outside [-90, 90].
 pub fn alpha(theta: f64, dec: f64) -> f64 {
+    if theta.is_nan() || theta < 0.0 || !is_declination(dec) {
+        return f64::NAN;
+    }
     if dec.abs() + theta > 89.9 {
         return 180.0;
     }
@@ -86,8 +103,21 @@ pub struct Position {
 }
 
 /// The dimensionless De Ruiter radius between two uncertain positions (de Ruiter, Willis &
-/// Arp 1977). RA differences wrap across 0/360.
+/// Arp 1977). RA differences wrap across 0/360. NaN for a declination outside [-90, 90], a
+/// negative or NaN uncertainty, or a NaN or infinite coordinate. An infinite uncertainty
+/// makes its axis count 0; a combined uncertainty of 0 on an axis makes the radius
+/// infinite where the positions differ on that axis, and NaN (0/0) where they agree on it
+/// (so that association never averages a position with an infinite weight).
 pub fn de_ruiter(a: &Position, b: &Position) -> f64 {
+    let bad_unc = |u: f64| u.is_nan() || u < 0.0;
+    if !is_declination(a.dec)
+        || !is_declination(b.dec)
+        || [a.unc_ew, a.unc_ns, b.unc_ew, b.unc_ns]
+            .into_iter()
+            .any(bad_unc)
+    {
+        return f64::NAN;
+    }
     let dra = ra_difference(a.ra, b.ra) * ((a.dec + b.dec) / 2.0).to_radians().cos();
     let ddec = a.dec - b.dec;
     let ew2 = a.unc_ew * a.unc_ew + b.unc_ew * b.unc_ew;
@@ -98,11 +128,17 @@ pub fn de_ruiter(a: &Position, b: &Position) -> f64 {
 /// Whether (ra, dec) lies in the ellipse centred on (ra0, dec0) with semi-axes `smaj` ≥
 /// `smin` (degrees) and the major axis at position angle `pa` (degrees east of north): the
 /// point at distance d and position angle φ is inside when
-/// (d·cos(φ − pa)/smaj)² + (d·sin(φ − pa)/smin)² ≤ 1.
+/// (d·cos(φ − pa)/smaj)² + (d·sin(φ − pa)/smin)² ≤ 1. `smaj` is the semi-axis along `pa`,
+/// whichever is longer. No point is inside an ellipse with a NaN or negative semi-axis or
+/// a NaN or infinite position angle; a zero semi-axis leaves only the centre.
 pub fn in_ellipse(ra: f64, dec: f64, ra0: f64, dec0: f64, smaj: f64, smin: f64, pa: f64) -> bool {
+    let bad_axis = |a: f64| a.is_nan() || a < 0.0;
+    if bad_axis(smaj) || bad_axis(smin) || !pa.is_finite() {
+        return false;
+    }
     let d = distance(ra0, dec0, ra, dec);
     // NaN distances (bad coordinates) fail this test too.
-    if d.is_nan() || d > smaj {
+    if d.is_nan() || d > smaj.max(smin) {
         return false;
     }
     if d == 0.0 {
@@ -204,7 +240,84 @@ mod tests {
     #[test]
     fn distance_refuses_impossible_declinations() {
         assert!(distance(0.0, 91.0, 0.0, 0.0).is_nan());
-        assert!((distance(-10.0, 0.0, 350.0, 0.0)).abs() < 1e-12);
+        assert_eq!(distance(-10.0, 0.0, 350.0, 0.0), 0.0);
+        assert_eq!(position_angle(-10.0, 20.0, 350.0, 20.0), 0.0);
+    }
+
+    #[test]
+    fn positions_off_the_sphere_give_nan() {
+        for (ra, dec) in [
+            (0.0, 90.5),
+            (0.0, -91.0),
+            (f64::NAN, 0.0),
+            (0.0, f64::NAN),
+            (f64::INFINITY, 0.0),
+            (0.0, f64::NEG_INFINITY),
+        ] {
+            assert!(distance(ra, dec, 0.0, 0.0).is_nan(), "{ra} {dec}");
+            assert!(position_angle(0.0, 0.0, ra, dec).is_nan(), "{ra} {dec}");
+            let p = Position {
+                ra,
+                dec,
+                unc_ew: 1.0,
+                unc_ns: 1.0,
+            };
+            assert!(de_ruiter(&p, &Position { dec: 0.0, ..p }).is_nan() || !ra.is_finite());
+            assert!(!in_ellipse(ra, dec, 0.0, 0.0, 180.0, 180.0, 0.0));
+        }
+    }
+
+    #[test]
+    fn alpha_refuses_what_is_not_a_cone() {
+        assert!(alpha(-0.01, 0.0).is_nan());
+        assert!(alpha(f64::NAN, 0.0).is_nan());
+        assert!(alpha(0.01, 90.5).is_nan());
+        assert!(alpha(0.01, f64::NAN).is_nan());
+        assert_eq!(alpha(f64::INFINITY, 0.0), 180.0);
+        assert_eq!(alpha(0.0, 90.0), 180.0);
+        assert_eq!(alpha(0.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn de_ruiter_edge_uncertainties() {
+        let at = |dec, unc| Position {
+            ra: 10.0,
+            dec,
+            unc_ew: unc,
+            unc_ns: unc,
+        };
+        assert!(de_ruiter(&at(0.0, -1.0), &at(0.0, 1.0)).is_nan());
+        assert!(de_ruiter(&at(0.0, f64::NAN), &at(0.0, 1.0)).is_nan());
+        // Infinite uncertainty: nothing is significant.
+        assert_eq!(de_ruiter(&at(0.0, f64::INFINITY), &at(1.0, 1.0)), 0.0);
+        // Zero uncertainty: any offset is infinitely significant; no offset on an axis of
+        // zero uncertainty is 0/0.
+        let moved = Position {
+            ra: 11.0,
+            ..at(1.0, 0.0)
+        };
+        assert_eq!(de_ruiter(&at(0.0, 0.0), &moved), f64::INFINITY);
+        assert!(de_ruiter(&at(0.0, 0.0), &at(1.0, 0.0)).is_nan());
+    }
+
+    #[test]
+    fn ellipse_edge_axes() {
+        // The axis along pa may be the shorter one: 0.5 along PA 90, 1 across it.
+        assert!(in_ellipse(100.0, 0.9, 100.0, 0.0, 0.5, 1.0, 90.0));
+        assert!(!in_ellipse(100.6, 0.0, 100.0, 0.0, 0.5, 1.0, 90.0));
+        // Bad axes or angles hold nothing, not even the centre; a zero axis the centre.
+        for (smaj, smin, pa) in [
+            (f64::NAN, 1.0, 0.0),
+            (1.0, f64::NAN, 0.0),
+            (-1.0, 1.0, 0.0),
+            (1.0, -0.5, 0.0),
+            (1.0, 0.5, f64::NAN),
+            (1.0, 0.5, f64::INFINITY),
+        ] {
+            assert!(!in_ellipse(100.0, 0.0, 100.0, 0.0, smaj, smin, pa));
+        }
+        assert!(in_ellipse(100.0, 0.0, 100.0, 0.0, 0.0, 0.0, 0.0));
+        assert!(!in_ellipse(100.0, 0.1, 100.0, 0.0, 0.0, 0.0, 0.0));
     }
 
     #[test]

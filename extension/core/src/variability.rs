@@ -209,12 +209,30 @@ impl SignificantPair {
 }
 
 /// Two-epoch variability t-statistic (Mooley et al. 2016): Vs = (S_a − S_b)/√(σ_a² + σ_b²).
+/// NaN unless both fluxes are finite and both errors finite and not negative (as for
+/// `lightcurve_stats`, anything else is not a measurement); 0 for equal fluxes, ±infinite
+/// for different fluxes with both errors 0.
 pub fn two_epoch_vs(f_a: f64, err_a: f64, f_b: f64, err_b: f64) -> f64 {
+    let error = |e: f64| e.is_finite() && e >= 0.0;
+    if !(f_a.is_finite() && f_b.is_finite() && error(err_a) && error(err_b)) {
+        return f64::NAN;
+    }
+    if f_a == f_b {
+        return 0.0;
+    }
     (f_a - f_b) / (err_a * err_a + err_b * err_b).sqrt()
 }
 
 /// Two-epoch modulation index (Mooley et al. 2016): m = 2(S_a − S_b)/(S_a + S_b).
+/// NaN unless both fluxes are finite; 0 for equal fluxes (0 and 0 included), ±infinite for
+/// S_a = −S_b ≠ 0.
 pub fn two_epoch_m(f_a: f64, f_b: f64) -> f64 {
+    if !(f_a.is_finite() && f_b.is_finite()) {
+        return f64::NAN;
+    }
+    if f_a == f_b {
+        return 0.0;
+    }
     2.0 * (f_a - f_b) / (f_a + f_b)
 }
 
@@ -227,6 +245,20 @@ mod tests {
         // 10 ± 0.3 then 13 ± 0.4: Vs = −3/0.5 = −6, m = −6/23.
         assert!((two_epoch_vs(10.0, 0.3, 13.0, 0.4) + 6.0).abs() < 1e-12);
         assert!((two_epoch_m(10.0, 13.0) + 6.0 / 23.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn two_epoch_metrics_edge_cases() {
+        assert_eq!(two_epoch_vs(1.0, 0.0, 1.0, 0.0), 0.0);
+        assert_eq!(two_epoch_vs(2.0, 0.0, 1.0, 0.0), f64::INFINITY);
+        assert!(two_epoch_vs(2.0, -0.1, 1.0, 0.1).is_nan());
+        assert!(two_epoch_vs(f64::NAN, 0.1, 1.0, 0.1).is_nan());
+        assert!(two_epoch_vs(f64::INFINITY, 0.1, 1.0, 0.1).is_nan());
+        assert!(two_epoch_vs(2.0, f64::INFINITY, 1.0, 0.1).is_nan());
+        assert!(two_epoch_m(f64::INFINITY, 1.0).is_nan());
+        assert_eq!(two_epoch_m(0.0, 0.0), 0.0);
+        assert_eq!(two_epoch_m(1.0, -1.0), f64::INFINITY);
+        assert!(two_epoch_m(f64::NAN, 1.0).is_nan());
     }
 
     fn sums(points: &[(f64, f64)]) -> FluxSums {
