@@ -2,7 +2,9 @@
 -- inside the INSERT of the image row, under the dataset's advisory lock.
 
 -- The first band of the dataset whose interval overlaps [freq_eff ± freq_bw/2], or a new
--- band centred on this image (TraP's get_band). Frequencies in Hz.
+-- band centred on this image (TraP's get_band). Frequencies in Hz. NULL for a NULL
+-- argument; an error for a NaN or infinite freq_eff or a NaN, infinite or negative
+-- freq_bw (which no band should be made of), and for a dataset that does not exist.
 CREATE FUNCTION skytrap.frequencyband_for(dataset integer, freq_eff double precision,
                                           freq_bw double precision)
 RETURNS integer
@@ -13,6 +15,13 @@ DECLARE
     hi   double precision := freq_eff + freq_bw / 2;
     band integer;
 BEGIN
+    IF NOT (freq_eff > '-Infinity' AND freq_eff < 'Infinity'
+            AND freq_bw >= 0 AND freq_bw < 'Infinity') THEN
+        RAISE EXCEPTION 'skytrap.frequencyband_for: freq_eff % and freq_bw % are not a frequency band',
+            freq_eff, freq_bw
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'freq_eff must be finite, freq_bw finite and not negative (Hz).';
+    END IF;
     SELECT b.id INTO band
     FROM skytrap.frequencyband b
     WHERE b.dataset = frequencyband_for.dataset
@@ -30,7 +39,10 @@ END
 $$;
 
 -- The sky region (centre and extraction radius, degrees) of the dataset, created on first
--- use; a new region is linked to the running-catalogue sources already inside it.
+-- use; a new region is linked to the running-catalogue sources already inside it. The
+-- centre's RA is taken modulo 360 (-10 is 350). NULL for a NULL argument; an error for a
+-- NaN or infinite coordinate, a declination outside [-90, 90], a NaN or negative radius,
+-- and for a dataset that does not exist.
 CREATE FUNCTION skytrap.skyregion_for(dataset integer, centre_ra double precision,
                                       centre_decl double precision, xtr_radius double precision)
 RETURNS integer
@@ -39,6 +51,18 @@ AS $$
 DECLARE
     region integer;
 BEGIN
+    IF NOT (centre_ra > '-Infinity' AND centre_ra < 'Infinity'
+            AND centre_decl BETWEEN -90 AND 90 AND xtr_radius >= 0 AND xtr_radius < 'NaN') THEN
+        RAISE EXCEPTION 'skytrap.skyregion_for: centre (%, %) and radius % are not a sky region',
+            centre_ra, centre_decl, xtr_radius
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'RA must be finite, declination in [-90, 90], the radius not negative (degrees).';
+    END IF;
+    -- Into [0, 360): a tiny negative RA would round to 360 itself.
+    centre_ra := centre_ra - 360 * floor(centre_ra / 360);
+    IF centre_ra >= 360 THEN
+        centre_ra := 0;
+    END IF;
     SELECT s.id INTO region
     FROM skytrap.skyregion s
     WHERE s.dataset = skyregion_for.dataset AND s.centre_ra = skyregion_for.centre_ra

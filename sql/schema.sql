@@ -158,9 +158,11 @@ CREATE TABLE skytrap.extractedsource (
     semimajor      double precision,                                    -- arcsec
     semiminor      double precision,                                    -- arcsec
     pa             double precision,                                    -- degrees east of north
-    f_peak         double precision NOT NULL,
+    -- Fluxes are finite (NaN, which PostgreSQL sorts above every number, would pass every
+    -- alert threshold); they may be negative (forced fits).
+    f_peak         double precision NOT NULL CHECK (f_peak > '-Infinity' AND f_peak < 'Infinity'),
     f_peak_err     double precision NOT NULL CHECK (f_peak_err > 0 AND f_peak_err < 'Infinity'),
-    f_int          double precision NOT NULL,
+    f_int          double precision NOT NULL CHECK (f_int > '-Infinity' AND f_int < 'Infinity'),
     f_int_err      double precision NOT NULL CHECK (f_int_err > 0 AND f_int_err < 'Infinity'),
     chisq          double precision,
     reduced_chisq  double precision,

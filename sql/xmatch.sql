@@ -59,10 +59,11 @@ CREATE OPERATOR CLASS skytrap.pixel_ops FOR TYPE bigint USING btree AS
     FUNCTION 1 (int8range, int8range) skytrap.pixel_ranges_cmp(int8range, int8range),
     FUNCTION 1 (bigint, circle) skytrap.pixel_circle_cmp(bigint, circle);
 
--- Degrees in, degrees out. Defined behaviour (see tests/pg_regress/sql/xmatch.sql):
---   NULL anywhere gives NULL (so WHERE drops the row); NaN coordinates or |decl| > 90 match
---   nothing; RA is taken modulo 360; a negative or NaN radius matches nothing; a radius of
---   180 or more matches every valid position.
+-- Degrees in, degrees out. Defined behaviour (see tests/pg_regress/sql/xmatch.sql and
+-- robustness.sql):
+--   NULL anywhere gives NULL (so WHERE drops the row); a NaN or infinite coordinate or
+--   |decl| > 90 is false; RA is taken modulo 360; a negative or NaN radius is false; a
+--   radius of 180 or more (infinite included) holds every valid position.
 
 -- Join predicate: are two positions within `radius` of each other? An index on either
 -- side's skytrap.pixel serves, whatever the argument order; the radius may come from the
@@ -88,7 +89,9 @@ AS $$
 $$;
 
 -- Join predicate with TraP's association criterion: within `radius` and with a De Ruiter
--- radius below r_max (uncertainties east-west and north-south, degrees).
+-- radius below r_max (uncertainties east-west and north-south, degrees). A NaN r_max, or
+-- a NaN De Ruiter radius (negative or NaN uncertainties), is false: PostgreSQL orders NaN
+-- above every number, so "r < 'NaN'" alone would hold for every pair.
 CREATE FUNCTION skytrap.deruiter_xmatch(ra1 double precision, decl1 double precision,
                                         unc_ew1 double precision, unc_ns1 double precision,
                                         ra2 double precision, decl2 double precision,
@@ -99,10 +102,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT skytrap.xmatch(ra1, decl1, ra2, decl2, radius)
        AND skytrap.de_ruiter(ra1, decl1, unc_ew1, unc_ns1, ra2, decl2, unc_ew2, unc_ns2) < r_max
+       AND r_max <> 'NaN'::double precision
 $$;
 
--- Is (ra, decl) in the ellipse with semi-axes smaj >= smin and major axis at position angle
--- pa (east of north), centred on (ra0, decl0)?
+-- Is (ra, decl) in the ellipse with semi-axis smaj along position angle pa (east of north)
+-- and smin across it, centred on (ra0, decl0)? Normally smaj >= smin; the other way round
+-- is the same ellipse turned by 90 degrees. A NaN or negative semi-axis or a NaN or
+-- infinite pa holds nothing; a zero semi-axis only the centre.
 CREATE FUNCTION skytrap.in_ellipse(ra double precision, decl double precision,
                                    ra0 double precision, decl0 double precision,
                                    smaj double precision, smin double precision,
@@ -110,12 +116,13 @@ CREATE FUNCTION skytrap.in_ellipse(ra double precision, decl double precision,
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT skytrap.in_cone(ra, decl, ra0, decl0, smaj)
+    SELECT skytrap.in_cone(ra, decl, ra0, decl0, greatest(smaj, smin))
        AND skytrap.in_ellipse_exact(ra, decl, ra0, decl0, smaj, smin, pa)
 $$;
 
 -- Is (ra, decl) in the polygon {ra1, dec1, ra2, dec2, ...} with great-circle edges
--- (at least 3 vertices, smaller than a hemisphere)?
+-- (at least 3 vertices, smaller than a hemisphere)? False for an array that is not such a
+-- polygon (skytrap.polygon_cone is NULL for it).
 CREATE FUNCTION skytrap.in_polygon(ra double precision, decl double precision,
                                    polygon double precision[])
 RETURNS boolean
