@@ -479,7 +479,7 @@ fn drop_redundant_forced_fits(
 ) -> Result<(), spi::Error> {
     let redundant: Vec<i64> = sources
         .iter()
-        .filter(|s| s.ff_runcat.is_some_and(|rc| detected.contains(&rc)))
+        .filter(|s| s.ff_monitor.is_none() && s.ff_runcat.is_some_and(|rc| detected.contains(&rc)))
         .map(|s| s.id)
         .collect();
     if !redundant.is_empty() {
@@ -505,7 +505,8 @@ fn associate_forced(
 ) -> Result<i32, spi::Error> {
     let before = links.runcat.len();
     let mut nulls = Vec::new();
-    for s in sources {
+    // A monitor's fit names its lightcurve too, but is linked below as a monitor point.
+    for s in sources.iter().filter(|s| s.ff_monitor.is_none()) {
         if let Some(rc) = s.ff_runcat.filter(|rc| !detected.contains(rc)) {
             links.push(rc, s, link::NULL_DETECTION, 0.0, 0.0);
             nulls.push(rc);

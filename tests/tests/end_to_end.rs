@@ -443,3 +443,65 @@ async fn concurrent_loaders_serialize_per_dataset() {
     assert_eq!(summary("other").await, serial);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Monitor positions are force-fitted in every image: one lightcurve each, started in the
+/// first image (type 8) and extended in every later one (type 9), whether or not a
+/// source is there; at a steady source the forced peak agrees with the simulator's flux.
+#[tokio::test(flavor = "current_thread")]
+async fn monitor_positions_get_a_point_in_every_image() {
+    let dir = scratch_dir("e2e-monitor");
+    let images = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: 4,
+            seed: 3,
+            size: 256,
+            variables: 1,
+            transients: 1,
+        },
+    )
+    .unwrap();
+    let steady = sources(&read_truth(&dir), "steady")[0][0].clone();
+    let (url, client) = scratch_database("monitor").await;
+    let (empty_ra, empty_dec) = (123.3, 56.6);
+    succeed(
+        skytrap()
+            .args(["--db", &url, "load", "--dataset", "monitored"])
+            .args(["--monitor", &format!("{},{}", steady.ra, steady.dec)])
+            .args(["--monitor", &format!("{empty_ra},{empty_dec}")])
+            .args(&images),
+    );
+    let rows = client
+        .query(
+            "SELECT m.ra, array_agg(a.type ORDER BY i.taustart_ts),
+                    array_agg(x.f_peak ORDER BY i.taustart_ts),
+                    array_agg(x.f_peak_err ORDER BY i.taustart_ts)
+             FROM skytrap.monitor m
+             JOIN skytrap.assocxtrsource a ON a.runcat = m.runcat
+             JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+             JOIN skytrap.image i ON i.id = x.image
+             WHERE x.ff_monitor = m.id
+             GROUP BY m.id, m.ra ORDER BY m.id",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "one lightcurve per monitor position");
+    for row in &rows {
+        let types: Vec<i16> = row.get(1);
+        assert_eq!(types, [8, 9, 9, 9]);
+    }
+    let (peaks, errors): (Vec<f64>, Vec<f64>) = (rows[0].get(2), rows[0].get(3));
+    for (peak, err) in peaks.iter().zip(&errors) {
+        assert!(
+            (peak - steady.flux).abs() < 5.0 * err + 0.02 * steady.flux,
+            "forced peak {peak} ± {err} at a {} Jy source",
+            steady.flux
+        );
+    }
+    let (peaks, errors): (Vec<f64>, Vec<f64>) = (rows[1].get(2), rows[1].get(3));
+    for (peak, err) in peaks.iter().zip(&errors) {
+        assert!(peak.abs() < 5.0 * err, "forced peak {peak} ± {err} on empty sky");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
