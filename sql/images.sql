@@ -79,7 +79,8 @@ BEGIN
           AND r.wm_decl BETWEEN skyregion_for.centre_decl - skyregion_for.xtr_radius
                             AND skyregion_for.centre_decl + skyregion_for.xtr_radius
           AND skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
-              < skyregion_for.xtr_radius;
+              < skyregion_for.xtr_radius
+        ORDER BY r.id;
     END IF;
     RETURN region;
 END

@@ -501,7 +501,10 @@ async fn monitor_positions_get_a_point_in_every_image() {
     }
     let (peaks, errors): (Vec<f64>, Vec<f64>) = (rows[1].get(2), rows[1].get(3));
     for (peak, err) in peaks.iter().zip(&errors) {
-        assert!(peak.abs() < 5.0 * err, "forced peak {peak} ± {err} on empty sky");
+        assert!(
+            peak.abs() < 5.0 * err,
+            "forced peak {peak} ± {err} on empty sky"
+        );
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
