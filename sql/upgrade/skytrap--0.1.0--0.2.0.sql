@@ -9,3 +9,272 @@ AS $$ SELECT extversion::text FROM pg_catalog.pg_extension WHERE extname = 'skyt
 ALTER TABLE skytrap.image
     ADD COLUMN sha256 char(64) CHECK (sha256 ~ '^[0-9a-f]{64}$'),
     ADD CONSTRAINT image_dataset_sha256_key UNIQUE (dataset, sha256);
+
+-- Fluxes are finite: NaN sorts above every number and would pass every alert threshold.
+ALTER TABLE skytrap.extractedsource
+    ADD CONSTRAINT extractedsource_f_peak_check CHECK (f_peak > '-Infinity' AND f_peak < 'Infinity'),
+    ADD CONSTRAINT extractedsource_f_int_check CHECK (f_int > '-Infinity' AND f_int < 'Infinity');
+
+-- Defined results for NaN, infinite and out-of-range arguments; a new region's lightcurves
+-- linked in id order.
+CREATE OR REPLACE FUNCTION skytrap.frequencyband_for(dataset integer, freq_eff double precision,
+                                          freq_bw double precision)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    lo   double precision := freq_eff - freq_bw / 2;
+    hi   double precision := freq_eff + freq_bw / 2;
+    band integer;
+BEGIN
+    IF NOT (freq_eff > '-Infinity' AND freq_eff < 'Infinity'
+            AND freq_bw >= 0 AND freq_bw < 'Infinity') THEN
+        RAISE EXCEPTION 'skytrap.frequencyband_for: freq_eff % and freq_bw % are not a frequency band',
+            freq_eff, freq_bw
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'freq_eff must be finite, freq_bw finite and not negative (Hz).';
+    END IF;
+    SELECT b.id INTO band
+    FROM skytrap.frequencyband b
+    WHERE b.dataset = frequencyband_for.dataset
+      AND (greatest(hi, b.freq_high) - least(lo, b.freq_low) < (hi - lo) + (b.freq_high - b.freq_low)
+           OR b.freq_central = freq_eff)
+    ORDER BY b.id
+    LIMIT 1;
+    IF band IS NULL THEN
+        INSERT INTO skytrap.frequencyband (dataset, freq_central, freq_low, freq_high)
+        VALUES (frequencyband_for.dataset, freq_eff, lo, hi)
+        RETURNING id INTO band;
+    END IF;
+    RETURN band;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION skytrap.skyregion_for(dataset integer, centre_ra double precision,
+                                      centre_decl double precision, xtr_radius double precision)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    region integer;
+BEGIN
+    IF NOT (centre_ra > '-Infinity' AND centre_ra < 'Infinity'
+            AND centre_decl BETWEEN -90 AND 90 AND xtr_radius >= 0 AND xtr_radius < 'NaN') THEN
+        RAISE EXCEPTION 'skytrap.skyregion_for: centre (%, %) and radius % are not a sky region',
+            centre_ra, centre_decl, xtr_radius
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'RA must be finite, declination in [-90, 90], the radius not negative (degrees).';
+    END IF;
+    -- Into [0, 360): a tiny negative RA would round to 360 itself.
+    centre_ra := centre_ra - 360 * floor(centre_ra / 360);
+    IF centre_ra >= 360 THEN
+        centre_ra := 0;
+    END IF;
+    SELECT s.id INTO region
+    FROM skytrap.skyregion s
+    WHERE s.dataset = skyregion_for.dataset AND s.centre_ra = skyregion_for.centre_ra
+      AND s.centre_decl = skyregion_for.centre_decl AND s.xtr_radius = skyregion_for.xtr_radius;
+    IF region IS NULL THEN
+        INSERT INTO skytrap.skyregion (dataset, centre_ra, centre_decl, xtr_radius)
+        VALUES (skyregion_for.dataset, skyregion_for.centre_ra, skyregion_for.centre_decl,
+                skyregion_for.xtr_radius)
+        RETURNING id INTO region;
+        INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+        SELECT r.id, region, skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
+        FROM skytrap.runningcatalog r
+        WHERE r.dataset = skyregion_for.dataset
+          AND r.wm_decl BETWEEN skyregion_for.centre_decl - skyregion_for.xtr_radius
+                            AND skyregion_for.centre_decl + skyregion_for.xtr_radius
+          AND skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
+              < skyregion_for.xtr_radius
+        ORDER BY r.id;
+    END IF;
+    RETURN region;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION skytrap.deruiter_xmatch(ra1 double precision, decl1 double precision,
+                                        unc_ew1 double precision, unc_ns1 double precision,
+                                        ra2 double precision, decl2 double precision,
+                                        unc_ew2 double precision, unc_ns2 double precision,
+                                        r_max double precision, radius double precision)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT skytrap.xmatch(ra1, decl1, ra2, decl2, radius)
+       AND skytrap.de_ruiter(ra1, decl1, unc_ew1, unc_ns1, ra2, decl2, unc_ew2, unc_ns2) < r_max
+       AND r_max <> 'NaN'::double precision
+$$;
+
+CREATE OR REPLACE FUNCTION skytrap.in_ellipse(ra double precision, decl double precision,
+                                   ra0 double precision, decl0 double precision,
+                                   smaj double precision, smin double precision,
+                                   pa double precision)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT skytrap.in_cone(ra, decl, ra0, decl0, greatest(smaj, smin))
+       AND skytrap.in_ellipse_exact(ra, decl, ra0, decl0, smaj, smin, pa)
+$$;
+
+-- NULL coordinates give NULL, not a skipped call: the planner support sees the same function.
+ALTER FUNCTION skytrap.xmatch_keys(bigint, bigint, double precision, double precision,
+                                   double precision, double precision, double precision)
+    CALLED ON NULL INPUT;
+
+-- Alert consumers belong to the role that made them; row-level security keeps listeners
+-- to their own cursors. Existing cursors go to the role running this update.
+ALTER TABLE skytrap.alert_consumer ADD COLUMN owner name NOT NULL DEFAULT current_user;
+ALTER TABLE skytrap.alert_parked ADD COLUMN owner name NOT NULL DEFAULT current_user,
+    DROP CONSTRAINT alert_parked_pkey,
+    ADD CONSTRAINT alert_parked_pkey PRIMARY KEY (consumer, alert_id, owner);
+ALTER TABLE skytrap.alert_consumer ENABLE ROW LEVEL SECURITY;
+ALTER TABLE skytrap.alert_parked ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_rows ON skytrap.alert_consumer
+    USING (owner = current_user) WITH CHECK (owner = current_user);
+CREATE POLICY own_rows ON skytrap.alert_parked
+    USING (owner = current_user) WITH CHECK (owner = current_user);
+CREATE POLICY analysts_read ON skytrap.alert_consumer FOR SELECT
+    USING (pg_has_role('skytrap_analyst', 'USAGE'));
+CREATE POLICY analysts_read ON skytrap.alert_parked FOR SELECT
+    USING (pg_has_role('skytrap_analyst', 'USAGE'));
+
+-- The roles skytrap_loader, skytrap_analyst and skytrap_listener, as roles.sql makes them.
+-- Least privilege. Three group roles, one per way of using skytrap; give people and
+-- services their own LOGIN roles and make them members:
+--
+--     CREATE ROLE pipeline LOGIN IN ROLE skytrap_loader;     -- runs `skytrap load`
+--     CREATE ROLE alerts   LOGIN IN ROLE skytrap_listener;   -- runs `skytrap listen`
+--     CREATE ROLE alice    LOGIN IN ROLE skytrap_analyst;    -- psql, notebooks
+--
+--   skytrap_loader    writes the pipeline: datasets, images, measurements, association
+--                     (skytrap.associate_image) and the alerts it raises; changes alert
+--                     rules (`skytrap rules set`). Cannot drop or alter tables, and cannot
+--                     touch the listeners' cursors.
+--   skytrap_analyst   reads everything in schema skytrap; writes only its own tables in
+--                     schema skytrap_scratch and temporary tables.
+--   skytrap_listener  reads the alert outbox (skytrap.alert) and nothing else of the
+--                     pipeline; keeps its own cursors in alert_consumer and parks its own
+--                     failures in alert_parked (row-level security, alerts.sql: a consumer
+--                     name belongs to the role that first used it).
+--
+-- The roles are NOLOGIN and cluster-wide: the first CREATE EXTENSION in a cluster makes
+-- them, and every database's CREATE EXTENSION grants them its own objects. DROP EXTENSION
+-- takes the grants on its objects with it, never the roles. Tables added by later versions
+-- are granted by their upgrade scripts. skytrap's functions and triggers run with the
+-- caller's privileges (none is SECURITY DEFINER), so what a role may do is exactly what
+-- is granted below.
+
+-- The roles, unless they exist (made by another database's CREATE EXTENSION, or by an
+-- administrator, whose attributes are then kept as they are).
+DO $$
+DECLARE
+    role record;
+BEGIN
+    FOR role IN
+        SELECT * FROM (VALUES
+            ('skytrap_loader', 'skytrap: runs `skytrap load` and association; writes the pipeline tables'),
+            ('skytrap_analyst', 'skytrap: reads everything in schema skytrap; own tables in skytrap_scratch'),
+            ('skytrap_listener', 'skytrap: reads the alert outbox; moves only its own consumer cursors')
+        ) AS r(name, description)
+    LOOP
+        BEGIN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', role.name);
+            EXECUTE format('COMMENT ON ROLE %I IS %L', role.name, role.description);
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            -- It exists: another database's CREATE EXTENSION (perhaps at this very
+            -- moment) or an administrator made it.
+            NULL;
+        END;
+    END LOOP;
+END
+$$;
+
+-- All three connect to this database (also where CONNECT was revoked from PUBLIC) and
+-- see schema skytrap; analysts may make temporary tables. These two grants are on the
+-- database, not on the extension's objects: DROP EXTENSION leaves them.
+DO $$
+BEGIN
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO skytrap_loader, skytrap_analyst, skytrap_listener',
+                   current_database());
+    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO skytrap_analyst', current_database());
+END
+$$;
+GRANT USAGE ON SCHEMA skytrap TO skytrap_loader, skytrap_analyst, skytrap_listener;
+
+-- skytrap_loader ------------------------------------------------------------------------
+
+-- What `skytrap load`, skytrap.associate_image and the triggers behind them read: the
+-- pipeline tables, the alert rules and the outbox (an alert cites earlier alerts).
+GRANT SELECT ON
+    skytrap.dataset, skytrap.frequencyband, skytrap.skyregion, skytrap.image,
+    skytrap.rejectreason, skytrap.rejection, skytrap.monitor, skytrap.extractedsource,
+    skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
+    skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric, skytrap.alert_rule,
+    skytrap.alert
+TO skytrap_loader;
+-- What they add: a dataset (and, by trigger, its default alert rules), bands, sky regions,
+-- images, rejections, monitor positions, measurements (COPY), lightcurves and their
+-- links, flux sums, new sources, variability and, by trigger, alerts.
+GRANT INSERT ON
+    skytrap.dataset, skytrap.alert_rule, skytrap.frequencyband, skytrap.skyregion,
+    skytrap.image, skytrap.rejection, skytrap.monitor, skytrap.extractedsource,
+    skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
+    skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric, skytrap.alert
+TO skytrap_loader;
+-- What association changes: lightcurves (moved, extended, forked away), their flux sums
+-- and variability, forced fits it finds redundant, and a monitor's lightcurve. Of an image
+-- only associated_at, which also lets associate_image lock the image row.
+GRANT UPDATE, DELETE ON skytrap.runningcatalog, skytrap.extractedsource TO skytrap_loader;
+GRANT UPDATE ON skytrap.runningcatalog_flux, skytrap.varmetric TO skytrap_loader;
+GRANT UPDATE (runcat) ON skytrap.monitor TO skytrap_loader;
+GRANT UPDATE (associated_at) ON skytrap.image TO skytrap_loader;
+-- `skytrap rules set`: a rule's settings, never which dataset or kind it is.
+GRANT UPDATE (enabled, min_newsource_type, min_det_sigma, eta_min, v_min, band, vs_min,
+              m_min, radius_arcsec)
+    ON skytrap.alert_rule TO skytrap_loader;
+-- The ids of the rows it adds.
+GRANT USAGE ON SEQUENCE
+    skytrap.dataset_id_seq, skytrap.frequencyband_id_seq, skytrap.skyregion_id_seq,
+    skytrap.image_id_seq, skytrap.rejection_id_seq, skytrap.monitor_id_seq,
+    skytrap.extractedsource_id_seq, skytrap.runningcatalog_id_seq,
+    skytrap.runningcatalog_flux_id_seq, skytrap.assocxtrsource_id_seq,
+    skytrap.assocskyrgn_id_seq, skytrap.newsource_id_seq, skytrap.varmetric_id_seq,
+    skytrap.alert_alert_id_seq
+TO skytrap_loader;
+-- The functions that write are the loader's alone (everyone may run the others, which
+-- only read). Table privileges would stop anyone else anyway; this says so up front.
+REVOKE EXECUTE ON FUNCTION
+    skytrap.associate_image(integer),
+    skytrap.frequencyband_for(integer, double precision, double precision),
+    skytrap.skyregion_for(integer, double precision, double precision, double precision)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    skytrap.associate_image(integer),
+    skytrap.frequencyband_for(integer, double precision, double precision),
+    skytrap.skyregion_for(integer, double precision, double precision, double precision)
+TO skytrap_loader;
+
+-- skytrap_analyst -----------------------------------------------------------------------
+
+-- Every table and view of the schema, read-only (every row of alert_consumer and
+-- alert_parked too: see their policies), and where the sequences stand.
+GRANT SELECT ON ALL TABLES IN SCHEMA skytrap TO skytrap_analyst;
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA skytrap TO skytrap_analyst;
+
+-- Analysts' own tables: each is its creator's, to share with GRANT. The schema belongs to
+-- the extension, so DROP EXTENSION refuses to run while tables are left in it.
+CREATE SCHEMA skytrap_scratch;
+COMMENT ON SCHEMA skytrap_scratch IS 'skytrap: analysts'' own tables (skytrap_analyst may CREATE here)';
+GRANT USAGE, CREATE ON SCHEMA skytrap_scratch TO skytrap_analyst;
+
+-- skytrap_listener ----------------------------------------------------------------------
+
+-- `skytrap listen`: read the outbox; add a consumer and move its cursor; park failures.
+-- Row-level security (alerts.sql) limits the last two to the listener's own rows, and
+-- these column lists keep it from renaming a consumer or giving a row away.
+GRANT SELECT ON skytrap.alert TO skytrap_listener;
+GRANT SELECT, INSERT (name, last_alert_id), UPDATE (last_alert_id, updated_at)
+    ON skytrap.alert_consumer TO skytrap_listener;
+GRANT SELECT, INSERT (consumer, alert_id, attempts, error), UPDATE (attempts, error, parked_at)
+    ON skytrap.alert_parked TO skytrap_listener;

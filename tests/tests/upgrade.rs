@@ -1,0 +1,196 @@
+//! `ALTER EXTENSION skytrap UPDATE` from the previous release (issue 7): install 0.1.0's
+//! frozen SQL (sql/install/), add data, update through sql/upgrade/, and compare the
+//! catalog with a fresh install of the current version (tests/upgrade/catalog.sql lists
+//! every table, column, constraint, index, trigger, policy, function, privilege and
+//! comment). The data survives the update unchanged, and the updated database loads and
+//! associates new images exactly as a fresh one does.
+
+use skytrap_loader::simulate::{self, Settings};
+use skytrap_tests::{connect, scratch_dir, skytrap, succeed, workspace};
+use tokio_postgres::Client;
+
+const PREVIOUS: &str = "0.1.0";
+
+/// A new database on DATABASE_URL's server with the extension at `version` (None: the
+/// default, current one).
+async fn database(name: &str, version: Option<&str>) -> (String, Client) {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL (make test sets it)");
+    let (server, _) = base.rsplit_once('/').unwrap();
+    let database = format!("skytrap_{name}_{}", std::process::id());
+    let admin = connect(&format!("{server}/postgres")).await;
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {database}"),
+        format!("CREATE DATABASE {database}"),
+    ] {
+        admin.batch_execute(&sql).await.unwrap();
+    }
+    let url = format!("{server}/{database}");
+    let client = connect(&url).await;
+    let create = match version {
+        Some(v) => format!("CREATE EXTENSION skytrap VERSION '{v}'"),
+        None => "CREATE EXTENSION skytrap".to_string(),
+    };
+    client.batch_execute(&create).await.unwrap();
+    (url, client)
+}
+
+async fn catalog(client: &Client) -> Vec<String> {
+    let sql = std::fs::read_to_string(workspace().join("tests/upgrade/catalog.sql")).unwrap();
+    client
+        .query(&sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// The rows of the tables association writes, as JSON text in id order.
+async fn associations(client: &Client) -> Vec<String> {
+    let mut rows = Vec::new();
+    for table in [
+        "extractedsource",
+        "runningcatalog",
+        "runningcatalog_flux",
+        "assocxtrsource",
+        "newsource",
+        "varmetric",
+    ] {
+        for r in client
+            .query(
+                &format!("SELECT to_jsonb(t)::text FROM skytrap.{table} t ORDER BY id"),
+                &[],
+            )
+            .await
+            .unwrap()
+        {
+            rows.push(format!("{table} {}", r.get::<_, String>(0)));
+        }
+    }
+    rows
+}
+
+/// What a dataset holds: images, lightcurves, points, new sources, alerts.
+async fn summary(client: &Client, dataset: &str) -> Vec<i64> {
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM skytrap.image i WHERE i.dataset = d.id),
+                    (SELECT count(*) FROM skytrap.runningcatalog r WHERE r.dataset = d.id),
+                    (SELECT count(*) FROM skytrap.assocxtrsource a
+                     JOIN skytrap.runningcatalog r ON r.id = a.runcat WHERE r.dataset = d.id),
+                    (SELECT count(*) FROM skytrap.newsource n
+                     JOIN skytrap.runningcatalog r ON r.id = n.runcat WHERE r.dataset = d.id),
+                    (SELECT count(*) FROM skytrap.alert a WHERE a.dataset = d.id)
+             FROM skytrap.dataset d WHERE d.description = $1",
+            &[&dataset],
+        )
+        .await
+        .unwrap();
+    (0..5).map(|i| row.get(i)).collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn update_from_the_previous_release_equals_a_fresh_install() {
+    let (old_url, old) = database("upgrade_old", Some(PREVIOUS)).await;
+    let version: String = old
+        .query_one(
+            "SELECT extversion FROM pg_extension WHERE extname = 'skytrap'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(version, PREVIOUS);
+
+    // Data written by 0.1.0: three epochs of three steady sources and a transient in the
+    // third, associated; an alert consumer's cursor.
+    old.batch_execute(
+        "INSERT INTO skytrap.dataset (description) VALUES ('written by 0.1.0');
+         INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts,
+             rb_smaj, rb_smin, rb_pa, deltax, deltay, url, rms_min, rms_max, detection_thresh)
+         SELECT d.id, skytrap.frequencyband_for(d.id, 150e6, 2e6),
+                skytrap.skyregion_for(d.id, 10, 0, 1), 150e6, 2e6,
+                timestamp '2026-01-01' + (e - 1) * interval '1 day', 0.01, 0.01, 0,
+                0.001, 0.001, 'epoch' || e || '.fits', 0.01, 0.02, 8
+         FROM skytrap.dataset d, generate_series(1, 3) AS e;
+         INSERT INTO skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err,
+             ew_sys_err, ns_sys_err, error_radius, det_sigma, f_peak, f_peak_err, f_int, f_int_err)
+         SELECT i.id, 10 + 0.01 * s, 0, 0.0001, 0.0001, 1, 1, 1, 100, s + 0.1 * e, 0.1,
+                s + 0.1 * e, 0.1
+         FROM skytrap.image i, generate_series(1, 3) AS e, generate_series(1, 3) AS s
+         WHERE i.url = 'epoch' || e || '.fits';
+         INSERT INTO skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err,
+             ew_sys_err, ns_sys_err, error_radius, det_sigma, f_peak, f_peak_err, f_int, f_int_err)
+         SELECT id, 10.5, 0, 0.0001, 0.0001, 1, 1, 1, 50, 0.5, 0.01, 0.5, 0.01
+         FROM skytrap.image WHERE url = 'epoch3.fits';
+         SELECT skytrap.associate_image(id) FROM skytrap.image ORDER BY taustart_ts;
+         INSERT INTO skytrap.alert_consumer (name, last_alert_id) VALUES ('archive', 1);",
+    )
+    .await
+    .unwrap();
+    let before = associations(&old).await;
+    assert_eq!(summary(&old, "written by 0.1.0").await, [3, 4, 10, 1, 1]);
+
+    old.batch_execute("ALTER EXTENSION skytrap UPDATE")
+        .await
+        .unwrap();
+    let version: String = old
+        .query_one("SELECT skytrap.version()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+
+    // The same catalog as a fresh install, fact for fact.
+    let (new_url, new) = database("upgrade_new", None).await;
+    let (updated, fresh) = (catalog(&old).await, catalog(&new).await);
+    let missing: Vec<&String> = fresh.iter().filter(|f| !updated.contains(f)).collect();
+    let extra: Vec<&String> = updated.iter().filter(|f| !fresh.contains(f)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "after ALTER EXTENSION UPDATE the catalog differs from a fresh install:\n\
+         missing {missing:#?}\nextra {extra:#?}"
+    );
+    assert!(
+        fresh.len() > 500,
+        "the catalog dump lists {} facts",
+        fresh.len()
+    );
+
+    // The data is untouched; the cursor kept its place (now owned by the updating role).
+    assert_eq!(associations(&old).await, before);
+    let cursor: i64 = old
+        .query_one(
+            "SELECT last_alert_id FROM skytrap.alert_consumer WHERE name = 'archive'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(cursor, 1);
+
+    // And the updated database loads like a fresh one.
+    let dir = scratch_dir("upgrade");
+    let images = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: 4,
+            seed: 8,
+            size: 256,
+            variables: 1,
+            transients: 2,
+        },
+    )
+    .unwrap();
+    for url in [&old_url, &new_url] {
+        succeed(
+            skytrap()
+                .args(["--db", url, "load", "--dataset", "after the update"])
+                .args(&images),
+        );
+    }
+    let loaded = summary(&new, "after the update").await;
+    assert_eq!(loaded[0], 4);
+    assert_eq!(summary(&old, "after the update").await, loaded);
+    std::fs::remove_dir_all(dir).unwrap();
+}
