@@ -508,3 +508,64 @@ async fn monitor_positions_get_a_point_in_every_image() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Images are known by URL and content: a copy under another name is the same image, and a
+/// file whose bytes changed since it was loaded is refused rather than loaded twice.
+#[tokio::test(flavor = "current_thread")]
+async fn reruns_know_images_by_url_and_content() {
+    let dir = scratch_dir("e2e-identity");
+    let images = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: 3,
+            seed: 4,
+            size: 256,
+            variables: 1,
+            transients: 1,
+        },
+    )
+    .unwrap();
+    let (url, client) = scratch_database("identity").await;
+    let load = |files: &[std::path::PathBuf]| {
+        let mut c = skytrap();
+        c.args(["--db", &url, "load", "--dataset", "identity"])
+            .args(files);
+        c
+    };
+    succeed(&mut load(&images[..2]));
+    let copy = dir.join("copy_of_epoch_001.fits");
+    std::fs::copy(&images[0], &copy).unwrap();
+    let out = succeed(&mut load(&[copy, images[1].clone(), images[2].clone()]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 images loaded, 2 already loaded"),
+        "{stderr}"
+    );
+    let hashes: Vec<String> = client
+        .query(
+            "SELECT sha256::text FROM skytrap.image ORDER BY taustart_ts",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(hashes.len(), 3);
+    // The hash is the file's: compare with sha256sum's.
+    let sum = succeed(std::process::Command::new("sha256sum").arg(&images[2]));
+    assert!(String::from_utf8_lossy(&sum.stdout).starts_with(&hashes[2]));
+
+    let mut bytes = std::fs::read(&images[1]).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&images[1], bytes).unwrap();
+    let out = load(&images).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("epoch_002.fits: the file changed since it was loaded"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
