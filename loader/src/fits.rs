@@ -92,11 +92,27 @@ fn read_from<R: Read + Seek>(mut input: R, file_len: u64) -> Result<Image> {
     input
         .seek(SeekFrom::Start(header_len))
         .context("cannot read the pixel data")?;
-    let mut raw = vec![0u8; layout.data_bytes as usize];
+    // The size is the header's claim checked against the file's length; still, a real
+    // but huge file must fail with a message, not abort the process.
+    let pixels = layout.nx * layout.ny;
+    let mut raw: Vec<u8> = Vec::new();
+    let mut values: Vec<f32> = Vec::new();
+    if raw.try_reserve_exact(layout.data_bytes as usize).is_err()
+        || values.try_reserve_exact(pixels).is_err()
+    {
+        bail!(
+            "cannot allocate memory for {}x{} pixels ({} bytes)",
+            layout.nx,
+            layout.ny,
+            layout.data_bytes
+        );
+    }
+    raw.resize(layout.data_bytes as usize, 0);
     input
         .read_exact(&mut raw)
         .context("cannot read the pixel data: the file is truncated or changed while being read")?;
-    let data = layout.decode(&raw);
+    drop(input);
+    let data = layout.decode(&raw, values);
     Ok(Image {
         header,
         data,
@@ -263,7 +279,7 @@ impl Layout {
     }
 
     /// Physical pixel values of the raw big-endian data.
-    fn decode(&self, raw: &[u8]) -> Array2<f32> {
+    fn decode(&self, raw: &[u8], mut values: Vec<f32>) -> Array2<f32> {
         let (scale, zero) = (self.bscale, self.bzero);
         let scaled = |v: f64| (zero + scale * v) as f32;
         let int = |v: i64| {
@@ -274,36 +290,33 @@ impl Layout {
             }
         };
         let identity = scale == 1.0 && zero == 0.0;
-        let values: Vec<f32> = match self.bitpix {
-            8 => raw.iter().map(|&b| int(i64::from(b))).collect(),
-            16 => raw
-                .chunks_exact(2)
-                .map(|c| int(i64::from(i16::from_be_bytes([c[0], c[1]]))))
-                .collect(),
-            32 => raw
-                .chunks_exact(4)
-                .map(|c| int(i64::from(i32::from_be_bytes([c[0], c[1], c[2], c[3]]))))
-                .collect(),
-            64 => raw
-                .chunks_exact(8)
-                .map(|c| int(i64::from_be_bytes(c.try_into().unwrap_or([0; 8]))))
-                .collect(),
-            -32 => raw
-                .chunks_exact(4)
-                .map(|c| {
-                    let v = f32::from_be_bytes([c[0], c[1], c[2], c[3]]);
-                    if identity {
-                        v
-                    } else {
-                        scaled(f64::from(v))
-                    }
-                })
-                .collect(),
-            _ => raw
-                .chunks_exact(8)
-                .map(|c| scaled(f64::from_be_bytes(c.try_into().unwrap_or([0; 8]))))
-                .collect(),
-        };
+        match self.bitpix {
+            8 => values.extend(raw.iter().map(|&b| int(i64::from(b)))),
+            16 => values.extend(
+                raw.chunks_exact(2)
+                    .map(|c| int(i64::from(i16::from_be_bytes([c[0], c[1]])))),
+            ),
+            32 => values.extend(
+                raw.chunks_exact(4)
+                    .map(|c| int(i64::from(i32::from_be_bytes([c[0], c[1], c[2], c[3]])))),
+            ),
+            64 => values.extend(
+                raw.chunks_exact(8)
+                    .map(|c| int(i64::from_be_bytes(c.try_into().unwrap_or([0; 8])))),
+            ),
+            -32 => values.extend(raw.chunks_exact(4).map(|c| {
+                let v = f32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+                if identity {
+                    v
+                } else {
+                    scaled(f64::from(v))
+                }
+            })),
+            _ => values.extend(
+                raw.chunks_exact(8)
+                    .map(|c| scaled(f64::from_be_bytes(c.try_into().unwrap_or([0; 8])))),
+            ),
+        }
         Array2::from_shape_vec((self.ny, self.nx), values)
             .unwrap_or_else(|_| Array2::from_elem((self.ny, self.nx), f32::NAN))
     }
