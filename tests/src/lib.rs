@@ -55,6 +55,11 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 /// A new database with the extension on the server of `DATABASE_URL`; returns its URL and
 /// a client. `make test` points DATABASE_URL at its private test cluster.
 pub async fn scratch_database(name: &str) -> (String, Client) {
+    scratch_database_at(name, None).await
+}
+
+/// `scratch_database` with the extension at a given version (None: the default one).
+pub async fn scratch_database_at(name: &str, version: Option<&str>) -> (String, Client) {
     let base = std::env::var("DATABASE_URL").expect(
         "DATABASE_URL must name a server with the skytrap extension installed (make test sets it)",
     );
@@ -73,11 +78,31 @@ pub async fn scratch_database(name: &str) -> (String, Client) {
     }
     let url = format!("{server}/{database}");
     let client = connect(&url).await;
-    client
-        .batch_execute("CREATE EXTENSION skytrap")
-        .await
-        .unwrap();
+    let create = match version {
+        Some(v) => format!("CREATE EXTENSION skytrap VERSION '{v}'"),
+        None => "CREATE EXTENSION skytrap".to_string(),
+    };
+    client.batch_execute(&create).await.unwrap();
     (url, client)
+}
+
+/// What a dataset holds: images, lightcurves, lightcurve points, new sources, alerts.
+pub async fn dataset_summary(client: &Client, dataset: &str) -> [i64; 5] {
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM skytrap.image i WHERE i.dataset = d.id),
+                    (SELECT count(*) FROM skytrap.runningcatalog r WHERE r.dataset = d.id),
+                    (SELECT count(*) FROM skytrap.assocxtrsource a
+                     JOIN skytrap.runningcatalog r ON r.id = a.runcat WHERE r.dataset = d.id),
+                    (SELECT count(*) FROM skytrap.newsource n
+                     JOIN skytrap.runningcatalog r ON r.id = n.runcat WHERE r.dataset = d.id),
+                    (SELECT count(*) FROM skytrap.alert a WHERE a.dataset = d.id)
+             FROM skytrap.dataset d WHERE d.description = $1",
+            &[&dataset],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("dataset {dataset}: {e}"));
+    std::array::from_fn(|i| row.get(i))
 }
 
 pub async fn connect(url: &str) -> Client {

@@ -4,28 +4,11 @@
 //! 256x256 simulated images per dataset.
 
 use skytrap_loader::simulate::{self, Settings};
-use skytrap_tests::{connect, scratch_database, scratch_dir, skytrap, succeed, KillOnDrop};
+use skytrap_tests::{
+    connect, dataset_summary, scratch_database, scratch_dir, skytrap, succeed, KillOnDrop,
+};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio_postgres::Client;
-
-/// Images, lightcurves, lightcurve points and new sources of a dataset.
-async fn summary(client: &Client, dataset: &str) -> Vec<i64> {
-    let row = client
-        .query_one(
-            "SELECT (SELECT count(*) FROM skytrap.image i WHERE i.dataset = d.id),
-                    (SELECT count(*) FROM skytrap.runningcatalog r WHERE r.dataset = d.id),
-                    (SELECT count(*) FROM skytrap.assocxtrsource a
-                     JOIN skytrap.runningcatalog r ON r.id = a.runcat WHERE r.dataset = d.id),
-                    (SELECT count(*) FROM skytrap.newsource n
-                     JOIN skytrap.runningcatalog r ON r.id = n.runcat WHERE r.dataset = d.id)
-             FROM skytrap.dataset d WHERE d.description = $1",
-            &[&dataset],
-        )
-        .await
-        .unwrap();
-    (0..4).map(|i| row.get(i)).collect()
-}
 
 /// Waits for a loader, polling, so the test's own queries keep running meanwhile.
 async fn exits(loader: &mut KillOnDrop, within: Duration) -> bool {
@@ -64,7 +47,7 @@ async fn datasets_load_in_parallel_and_readers_never_block_loading() {
         c
     };
     succeed(&mut load("serial", &images));
-    let serial = summary(&client, "serial").await;
+    let serial = dataset_summary(&client, "serial").await;
     assert_eq!(serial[0], 6);
 
     // Dataset "held" exists; the test takes its loading lock (the advisory lock every
@@ -158,7 +141,11 @@ async fn datasets_load_in_parallel_and_readers_never_block_loading() {
     assert_eq!(images_seen_after, images_seen_before);
     analyst.batch_execute("COMMIT").await.unwrap();
     for dataset in ["held", "one", "two", "three"] {
-        assert_eq!(summary(&client, dataset).await, serial, "dataset {dataset}");
+        assert_eq!(
+            dataset_summary(&client, dataset).await,
+            serial,
+            "dataset {dataset}"
+        );
     }
     long_query.abort();
     std::fs::remove_dir_all(dir).unwrap();

@@ -4,7 +4,7 @@
 use skytrap_core::sky;
 use skytrap_loader::simulate::{self, Settings};
 use skytrap_tests::{
-    read_truth, scratch_database, scratch_dir, skytrap, succeed, KillOnDrop, Truth,
+    dataset_summary, read_truth, scratch_database, scratch_dir, skytrap, succeed, KillOnDrop, Truth,
 };
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -418,29 +418,10 @@ async fn concurrent_loaders_serialize_per_dataset() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let summary = |dataset: &'static str| {
-        let client = &client;
-        async move {
-            let row = client
-                .query_one(
-                    "SELECT (SELECT count(*) FROM skytrap.image i WHERE i.dataset = d.id),
-                            (SELECT count(*) FROM skytrap.runningcatalog r WHERE r.dataset = d.id),
-                            (SELECT count(*) FROM skytrap.assocxtrsource a
-                             JOIN skytrap.runningcatalog r ON r.id = a.runcat WHERE r.dataset = d.id),
-                            (SELECT count(*) FROM skytrap.newsource n
-                             JOIN skytrap.runningcatalog r ON r.id = n.runcat WHERE r.dataset = d.id)
-                     FROM skytrap.dataset d WHERE d.description = $1",
-                    &[&dataset],
-                )
-                .await
-                .unwrap();
-            (0..4).map(|i| row.get::<_, i64>(i)).collect::<Vec<_>>()
-        }
-    };
-    let serial = summary("serial").await;
+    let serial = dataset_summary(&client, "serial").await;
     assert_eq!(serial[0], 6);
-    assert_eq!(summary("shared").await, serial);
-    assert_eq!(summary("other").await, serial);
+    assert_eq!(dataset_summary(&client, "shared").await, serial);
+    assert_eq!(dataset_summary(&client, "other").await, serial);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

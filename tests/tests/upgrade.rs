@@ -6,33 +6,12 @@
 //! associates new images exactly as a fresh one does.
 
 use skytrap_loader::simulate::{self, Settings};
-use skytrap_tests::{connect, scratch_dir, skytrap, succeed, workspace};
+use skytrap_tests::{
+    dataset_summary, scratch_database_at, scratch_dir, skytrap, succeed, workspace,
+};
 use tokio_postgres::Client;
 
 const PREVIOUS: &str = "0.1.0";
-
-/// A new database on DATABASE_URL's server with the extension at `version` (None: the
-/// default, current one).
-async fn database(name: &str, version: Option<&str>) -> (String, Client) {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL (make test sets it)");
-    let (server, _) = base.rsplit_once('/').unwrap();
-    let database = format!("skytrap_{name}_{}", std::process::id());
-    let admin = connect(&format!("{server}/postgres")).await;
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {database}"),
-        format!("CREATE DATABASE {database}"),
-    ] {
-        admin.batch_execute(&sql).await.unwrap();
-    }
-    let url = format!("{server}/{database}");
-    let client = connect(&url).await;
-    let create = match version {
-        Some(v) => format!("CREATE EXTENSION skytrap VERSION '{v}'"),
-        None => "CREATE EXTENSION skytrap".to_string(),
-    };
-    client.batch_execute(&create).await.unwrap();
-    (url, client)
-}
 
 async fn catalog(client: &Client) -> Vec<String> {
     let sql = std::fs::read_to_string(workspace().join("tests/upgrade/catalog.sql")).unwrap();
@@ -70,28 +49,9 @@ async fn associations(client: &Client) -> Vec<String> {
     rows
 }
 
-/// What a dataset holds: images, lightcurves, points, new sources, alerts.
-async fn summary(client: &Client, dataset: &str) -> Vec<i64> {
-    let row = client
-        .query_one(
-            "SELECT (SELECT count(*) FROM skytrap.image i WHERE i.dataset = d.id),
-                    (SELECT count(*) FROM skytrap.runningcatalog r WHERE r.dataset = d.id),
-                    (SELECT count(*) FROM skytrap.assocxtrsource a
-                     JOIN skytrap.runningcatalog r ON r.id = a.runcat WHERE r.dataset = d.id),
-                    (SELECT count(*) FROM skytrap.newsource n
-                     JOIN skytrap.runningcatalog r ON r.id = n.runcat WHERE r.dataset = d.id),
-                    (SELECT count(*) FROM skytrap.alert a WHERE a.dataset = d.id)
-             FROM skytrap.dataset d WHERE d.description = $1",
-            &[&dataset],
-        )
-        .await
-        .unwrap();
-    (0..5).map(|i| row.get(i)).collect()
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn update_from_the_previous_release_equals_a_fresh_install() {
-    let (old_url, old) = database("upgrade_old", Some(PREVIOUS)).await;
+    let (old_url, old) = scratch_database_at("upgrade_old", Some(PREVIOUS)).await;
     let version: String = old
         .query_one(
             "SELECT extversion FROM pg_extension WHERE extname = 'skytrap'",
@@ -129,7 +89,10 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
     .await
     .unwrap();
     let before = associations(&old).await;
-    assert_eq!(summary(&old, "written by 0.1.0").await, [3, 4, 10, 1, 1]);
+    assert_eq!(
+        dataset_summary(&old, "written by 0.1.0").await,
+        [3, 4, 10, 1, 1]
+    );
 
     old.batch_execute("ALTER EXTENSION skytrap UPDATE")
         .await
@@ -142,7 +105,7 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
 
     // The same catalog as a fresh install, fact for fact.
-    let (new_url, new) = database("upgrade_new", None).await;
+    let (new_url, new) = scratch_database_at("upgrade_new", None).await;
     let (updated, fresh) = (catalog(&old).await, catalog(&new).await);
     let missing: Vec<&String> = fresh.iter().filter(|f| !updated.contains(f)).collect();
     let extra: Vec<&String> = updated.iter().filter(|f| !fresh.contains(f)).collect();
@@ -189,8 +152,8 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
                 .args(&images),
         );
     }
-    let loaded = summary(&new, "after the update").await;
+    let loaded = dataset_summary(&new, "after the update").await;
     assert_eq!(loaded[0], 4);
-    assert_eq!(summary(&old, "after the update").await, loaded);
+    assert_eq!(dataset_summary(&old, "after the update").await, loaded);
     std::fs::remove_dir_all(dir).unwrap();
 }
