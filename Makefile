@@ -19,7 +19,7 @@ TEST_URL  := postgresql://postgres@127.0.0.1:$(TEST_PORT)/skytrap
 # pgrx's test cluster puts its socket in this directory: keep the path short.
 PGRX_TEST_DIR := /tmp/skytrap-pgrx-test
 
-.PHONY: help demo test deps pgrx build install install-release install-sql lint unit pgrx-test \
+.PHONY: help demo test fuzz deps pgrx build install install-release install-sql lint unit pgrx-test \
         integration regress e2e clean-db
 
 help:
@@ -118,3 +118,9 @@ regress:
 
 e2e:
 	DATABASE_URL=$(TEST_URL) cargo test --release -p skytrap-tests --tests
+
+# cargo-fuzz on the header and WCS parsing and on the whole FITS reader, FUZZ_SECONDS per
+# target (not part of `make test`; the suite runs 20 000 seeded mutations instead).
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
