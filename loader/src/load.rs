@@ -191,6 +191,7 @@ pub async fn load(
 /// lock while its orphaned statement runs on).
 async fn connect(url: &str) -> Result<tokio_postgres::Client> {
     let client = db::connect(url).await?;
+    db::require_extension(&client, url).await?;
     client
         .batch_execute(
             "SET application_name = 'skytrap load'; SET client_connection_check_interval = '1s'",

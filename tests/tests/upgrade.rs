@@ -94,6 +94,31 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
         [3, 4, 10, 1, 1]
     );
 
+    // This skytrap refuses to load into the old version, and says what to do.
+    let dir = scratch_dir("upgrade");
+    let images = simulate::simulate(
+        &dir,
+        &Settings {
+            epochs: 4,
+            seed: 8,
+            size: 256,
+            variables: 1,
+            transients: 2,
+        },
+    )
+    .unwrap();
+    let refused = skytrap()
+        .args(["--db", &old_url, "load", "--dataset", "too early"])
+        .args(&images)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let says = format!(
+        "has skytrap {PREVIOUS}, this skytrap is {}: update the extension",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains(&says));
+
     old.batch_execute("ALTER EXTENSION skytrap UPDATE")
         .await
         .unwrap();
@@ -133,18 +158,6 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
     assert_eq!(cursor, 1);
 
     // And the updated database loads like a fresh one.
-    let dir = scratch_dir("upgrade");
-    let images = simulate::simulate(
-        &dir,
-        &Settings {
-            epochs: 4,
-            seed: 8,
-            size: 256,
-            variables: 1,
-            transients: 2,
-        },
-    )
-    .unwrap();
     for url in [&old_url, &new_url] {
         succeed(
             skytrap()
