@@ -13,35 +13,61 @@ pub struct Maps {
 }
 
 /// Computes the maps from the unmasked pixels (`mask` true = excluded) in boxes of
-/// `box_size` (x, y) pixels.
+/// `box_size` (x, y) pixels, laid out as PySE lays them (`ImageData.__grids`): over the
+/// bounding box of the unmasked pixels, trimmed symmetrically to a whole number of boxes;
+/// only boxes with no masked pixel make a node, the others take the nearest node's
+/// values; nodes are interpolated linearly back to full resolution as PySE's
+/// `two_step_interp` does. Beyond the trimmed box the outer nodes' values are held (PySE
+/// leaves the background 0 and the noise at the lowest node there).
 pub fn estimate(data: &Array2<f32>, mask: &Array2<bool>, box_size: (usize, usize)) -> Result<Maps> {
     let (ny, nx) = data.dim();
-    let (bx, by) = (box_size.0.clamp(1, nx), box_size.1.clamp(1, ny));
-    let (gx, gy) = (nx / bx, ny / by);
-    let (ox, oy) = ((nx - gx * bx) / 2, (ny - gy * by) / 2);
+    // The bounding box of the unmasked pixels.
+    let (mut x0, mut x1, mut y0, mut y1) = (usize::MAX, 0, usize::MAX, 0);
+    for ((y, x), &m) in mask.indexed_iter() {
+        if !m {
+            x0 = x0.min(x);
+            x1 = x1.max(x + 1);
+            y0 = y0.min(y);
+            y1 = y1.max(y + 1);
+        }
+    }
+    if x0 == usize::MAX {
+        bail!("no unmasked pixels to estimate the noise from");
+    }
+    let (bx, by) = (box_size.0.clamp(1, x1 - x0), box_size.1.clamp(1, y1 - y0));
+    let (gx, gy) = ((x1 - x0) / bx, (y1 - y0) / by);
+    // PySE's trim: the remainder split in two, the odd pixel taken off the far end.
+    let (ox, oy) = (x0 + (x1 - x0) % bx / 2, y0 + (y1 - y0) % by / 2);
 
-    let boxes: Vec<(bool, Option<(f64, f64)>)> = (0..gx * gy)
-        .into_par_iter()
-        .map(|k| {
-            let (i, j) = (k % gx, k / gx);
-            let mut values = Vec::with_capacity(bx * by);
-            for y in oy + j * by..oy + (j + 1) * by {
-                for x in ox + i * bx..ox + (i + 1) * bx {
-                    let v = data[[y, x]];
-                    if !mask[[y, x]] && v.is_finite() {
-                        values.push(f64::from(v));
+    let node_boxes = |needed: usize| -> Vec<(bool, Option<(f64, f64)>)> {
+        (0..gx * gy)
+            .into_par_iter()
+            .map(|k| {
+                let (i, j) = (k % gx, k / gx);
+                let mut values = Vec::with_capacity(bx * by);
+                for y in oy + j * by..oy + (j + 1) * by {
+                    for x in ox + i * bx..ox + (i + 1) * bx {
+                        let v = data[[y, x]];
+                        if !mask[[y, x]] && v.is_finite() {
+                            values.push(f64::from(v));
+                        }
                     }
                 }
-            }
-            // PySE uses only boxes with no masked pixel; we accept boxes at least half
-            // full so a margin or a blanked corner does not lose the whole box row.
-            if values.len() * 2 < bx * by || values.len() < 3 {
-                (false, None)
-            } else {
-                (true, clipped_statistics(&mut values))
-            }
-        })
-        .collect();
+                if values.len() < needed || values.len() < 3 {
+                    (false, None)
+                } else {
+                    (true, clipped_statistics(&mut values))
+                }
+            })
+            .collect()
+    };
+    // Like PySE, only a box with no masked pixel makes a node (it is centred on its
+    // node). Where no box is whole (blanked pixels scattered over the image, where PySE
+    // finds nothing) boxes at least half unmasked do.
+    let mut boxes = node_boxes(bx * by);
+    if boxes.iter().all(|b| !b.0) {
+        boxes = node_boxes(bx * by / 2);
+    }
     let nodes: Vec<Option<(f64, f64)>> = boxes.iter().map(|b| b.1).collect();
     if nodes.iter().all(Option::is_none) {
         if boxes.iter().any(|b| b.0) {
@@ -56,15 +82,16 @@ pub fn estimate(data: &Array2<f32>, mask: &Array2<bool>, box_size: (usize, usize
         );
     }
     let filled = fill_masked_nodes(&nodes, gx);
+    let (span_x, span_y) = (gx * bx, gy * by);
     let interpolate = |pick: fn(&(f64, f64)) -> f64| {
         let mut out = Array2::<f32>::zeros((ny, nx));
         out.axis_iter_mut(ndarray::Axis(0))
             .into_par_iter()
             .enumerate()
             .for_each(|(y, mut row)| {
-                let (j0, j1, fy) = bracket(y, oy, by, gy);
+                let (j0, j1, fy) = bracket(y, oy, span_y, gy);
                 for (x, out) in row.iter_mut().enumerate() {
-                    let (i0, i1, fx) = bracket(x, ox, bx, gx);
+                    let (i0, i1, fx) = bracket(x, ox, span_x, gx);
                     let v = |i: usize, j: usize| pick(&filled[j * gx + i]);
                     let top = v(i0, j0) * (1.0 - fx) + v(i1, j0) * fx;
                     let bottom = v(i0, j1) * (1.0 - fx) + v(i1, j1) * fx;
@@ -146,10 +173,16 @@ fn fill_masked_nodes(nodes: &[Option<(f64, f64)>], gx: usize) -> Vec<(f64, f64)>
         .collect()
 }
 
-/// The two nodes around pixel `p` along one axis and the weight of the second; nodes sit
-/// at box centres and values beyond the outer nodes are held constant.
-fn bracket(p: usize, offset: usize, size: usize, nodes: usize) -> (usize, usize, f64) {
-    let g = (p as f64 + 0.5 - offset as f64) / size as f64 - 0.5;
+/// The two nodes around pixel `p` along one axis and the weight of the second. As in
+/// PySE's `two_step_interp`, the `span` pixels from `offset` map linearly onto node
+/// coordinates −0.5 … n − 0.5 (first pixel to last), nodes sit at integer coordinates,
+/// and values beyond the outer nodes are held constant.
+fn bracket(p: usize, offset: usize, span: usize, nodes: usize) -> (usize, usize, f64) {
+    let g = if span > 1 {
+        -0.5 + (p as f64 - offset as f64) * nodes as f64 / (span - 1) as f64
+    } else {
+        0.0
+    };
     let g = g.clamp(0.0, (nodes - 1) as f64);
     let i0 = g.floor() as usize;
     let i1 = (i0 + 1).min(nodes - 1);
