@@ -112,9 +112,20 @@ pub fn measure(
     beam: &Beam,
 ) -> Measurement {
     let moments = moments(pixels, threshold, beam);
-    let fit = fit(pixels, moments).filter(|g| {
+    // PySE bounds the fit by the moments (`ParamSet.compute_bounds`): peak and axes within
+    // 0.5–1.5 times the moments' values, the position inside the island's bounding box,
+    // so that a source that is not a Gaussian (extended emission) cannot run away.
+    let (xs, ys) = bounds(pixels);
+    let limits = [
+        (0.5 * moments.peak, 1.5 * moments.peak),
+        (xs.0, xs.1 + 1.0),
+        (ys.0, ys.1 + 1.0),
+        (0.5 * moments.smaj, 1.5 * moments.smaj),
+        (0.5 * moments.smin, 1.5 * moments.smin),
+        (f64::NEG_INFINITY, f64::INFINITY),
+    ];
+    let fit = fit_within(pixels, moments, &limits).filter(|g| {
         // A fit that ran off the island or collapsed is worse than the moments.
-        let (xs, ys) = bounds(pixels);
         g.peak > 0.0
             && g.x >= xs.0 - 1.0
             && g.x <= xs.1 + 1.0
@@ -187,6 +198,9 @@ pub fn moments(pixels: &[(usize, usize, f32)], threshold: f64, beam: &Beam) -> G
     } else {
         0.5 * (-2.0 * sxy).atan2(syy - sxx)
     };
+    // PySE's "tweaked moments" peak (Spreeuw 2010 eq. 2.67): from the pixel nearest the
+    // barycentre (value B, offset Δ), solve ln(A/B) = (ε/b²)(1 + ln(T/A)/(A/T − 1)).
+    let peak = tweaked_peak(pixels, (xm, ym), theta, a2, b2, threshold).unwrap_or(peak);
     // Pixels below the threshold are missing from the island, which shrinks the
     // moments; with ρ = T/A the true variance is larger by 1/(1 + ρ ln ρ/(1 − ρ)).
     let rho = threshold / peak;
@@ -208,8 +222,63 @@ pub fn moments(pixels: &[(usize, usize, f32)], threshold: f64, beam: &Beam) -> G
     .canonical()
 }
 
+/// The peak of a Gaussian with these moments that reaches value B at the island pixel
+/// nearest the barycentre, as PySE's `measure.moments` finds it: Newton–Raphson on
+/// Spreeuw (2010) eq. 2.67 from B, kept within [B/2, 3B/2].
+fn tweaked_peak(
+    pixels: &[(usize, usize, f32)],
+    (xm, ym): (f64, f64),
+    theta: f64,
+    a2: f64,
+    b2: f64,
+    threshold: f64,
+) -> Option<f64> {
+    let (rx, ry) = (xm.round(), ym.round());
+    let base = pixels
+        .iter()
+        .find(|p| p.0 as f64 == rx && p.1 as f64 == ry)
+        .or_else(|| pixels.iter().max_by(|a, b| a.2.total_cmp(&b.2)))?;
+    let b = f64::from(base.2);
+    if !(threshold > 0.0 && b > 0.0) {
+        return None;
+    }
+    let (dx, dy) = (xm - base.0 as f64, ym - base.1 as f64);
+    let (s, c) = theta.sin_cos();
+    let eps = LN_2 * ((c * dx + s * dy).powi(2) + (c * dy - s * dx).powi(2) * b2 / a2);
+    let f =
+        |a: f64| (a / b).ln() - (eps / b2) * (1.0 + (threshold / a).ln() / (a / threshold - 1.0));
+    let mut a = b;
+    for _ in 0..100 {
+        let fa = f(a);
+        let h = 1e-8 * a;
+        let deriv = (f(a + h) - fa) / h;
+        if !deriv.is_finite() || deriv.abs() < 1e-8 {
+            break;
+        }
+        let step = -fa / deriv;
+        a = (a + step).clamp(0.5 * b, 1.5 * b);
+        if step.abs() < 1e-8 {
+            break;
+        }
+    }
+    Some(a).filter(|a| a.is_finite())
+}
+
 /// Least-squares elliptical Gaussian by Levenberg–Marquardt from a first guess.
 pub fn fit(pixels: &[(usize, usize, f32)], guess: Gaussian) -> Option<Gaussian> {
+    let free = [(f64::NEG_INFINITY, f64::INFINITY); 6];
+    fit_within(pixels, guess, &free)
+}
+
+/// Least-squares elliptical Gaussian by Levenberg–Marquardt from a first guess, each of
+/// (peak, x, y, smaj, smin, θ) kept within its (lower, upper) limits: steps are clipped
+/// to the box, and a parameter on a limit that the gradient pushes outwards is held
+/// there for the step (an active set, as PySE's bounded "dogbox" least squares does).
+pub fn fit_within(
+    pixels: &[(usize, usize, f32)],
+    guess: Gaussian,
+    limits: &[(f64, f64); 6],
+) -> Option<Gaussian> {
     if pixels.len() < 7 {
         return None;
     }
@@ -219,7 +288,16 @@ pub fn fit(pixels: &[(usize, usize, f32)], guess: Gaussian) -> Option<Gaussian> 
             .map(|&(x, y, v)| (f64::from(v) - g.value(x as f64, y as f64)).powi(2))
             .sum()
     };
-    let mut p = guess;
+    let clip = |q: [f64; 6]| -> [f64; 6] {
+        let mut q = q;
+        for (v, &(lo, hi)) in q.iter_mut().zip(limits) {
+            if lo <= hi {
+                *v = v.clamp(lo, hi);
+            }
+        }
+        q
+    };
+    let mut p = Gaussian::from_array(clip(guess.as_array()));
     let mut current = chisq(&p);
     let mut lambda = 1e-3;
     for _ in 0..200 {
@@ -235,13 +313,36 @@ pub fn fit(pixels: &[(usize, usize, f32)], guess: Gaussian) -> Option<Gaussian> 
                 }
             }
         }
+        // Parameters held on a limit the descent direction points beyond.
+        let pa = p.as_array();
+        let held: Vec<bool> = (0..6)
+            .map(|i| {
+                let (lo, hi) = limits[i];
+                (pa[i] <= lo && jtr[i] < 0.0) || (pa[i] >= hi && jtr[i] > 0.0)
+            })
+            .collect();
         let mut improved = false;
         while lambda < 1e12 {
             let mut a = jtj;
+            let mut b = jtr;
             for (i, row) in a.iter_mut().enumerate() {
                 row[i] += lambda * jtj[i][i].max(1e-300);
+                if held[i] {
+                    row.iter_mut().for_each(|v| *v = 0.0);
+                    row[i] = 1.0;
+                    b[i] = 0.0;
+                }
             }
-            let Some(step) = solve6(a, jtr) else {
+            for (i, &h) in held.iter().enumerate() {
+                if h {
+                    for (k, row) in a.iter_mut().enumerate() {
+                        if k != i {
+                            row[i] = 0.0;
+                        }
+                    }
+                }
+            }
+            let Some(step) = solve6(a, b) else {
                 lambda *= 10.0;
                 continue;
             };
@@ -249,7 +350,7 @@ pub fn fit(pixels: &[(usize, usize, f32)], guess: Gaussian) -> Option<Gaussian> 
             for (qi, si) in q.iter_mut().zip(step) {
                 *qi += si;
             }
-            let candidate = Gaussian::from_array(q);
+            let candidate = Gaussian::from_array(clip(q));
             let next = chisq(&candidate);
             if candidate.smaj > 0.0 && candidate.smin > 0.0 && next.is_finite() && next <= current {
                 let converged = (current - next) <= 1e-10 * current.max(1e-300);
