@@ -73,8 +73,10 @@ pub fn parse(bytes: &[u8]) -> Result<Image> {
 
 fn read_from<R: Read + Seek>(mut input: R, file_len: u64) -> Result<Image> {
     let (cards, header_len) = read_header(&mut input, file_len)?;
-    let header = Header::from_cards(&cards);
-    let layout = Layout::of(&header)?;
+    let (header, celestial) = celestial_axes_first(Header::from_cards(&cards));
+    let mut layout = Layout::of(&header)?;
+    // DEC before RA in the file: the plane is stored with DEC varying fastest.
+    layout.transposed = celestial.is_some_and(|(ra, dec)| dec < ra);
     let available = file_len.saturating_sub(header_len);
     if layout.data_bytes > available {
         bail!(
@@ -86,7 +88,13 @@ fn read_from<R: Read + Seek>(mut input: R, file_len: u64) -> Result<Image> {
             layout.bitpix
         );
     }
-    let wcs = Wcs::from_header(&header).context("invalid WCS")?;
+    let wcs = Wcs::from_header(&header).with_context(|| match celestial {
+        Some((ra, dec)) => format!(
+            "invalid WCS (RA is axis {ra} and DEC axis {dec} in the file; \
+                 keywords are numbered as if they were axes 1 and 2)"
+        ),
+        None => "invalid WCS".to_string(),
+    })?;
     let meta = metadata(&header)?;
     check_geometry(&wcs, &meta, layout.nx, layout.ny)?;
     input
@@ -119,6 +127,21 @@ fn read_from<R: Read + Seek>(mut input: R, file_len: u64) -> Result<Image> {
         wcs,
         meta,
     })
+}
+
+/// The header with RA as axis 1 and DEC as axis 2, whichever axes they are in the file
+/// (CASA and AIPS may write FREQ or STOKES first, or DEC before RA), and their axis numbers
+/// in the file if they had to move.
+fn celestial_axes_first(header: Header) -> (Header, Option<(usize, usize)>) {
+    match header.celestial_axes() {
+        Some((ra, dec)) if (ra, dec) != (1, 2) => {
+            let naxis = header.number("NAXIS").unwrap_or(0.0) as usize;
+            let mut order = vec![ra, dec];
+            order.extend((1..=naxis).filter(|&n| n != ra && n != dec));
+            (header.with_axes_in_order(&order), Some((ra, dec)))
+        }
+        _ => (header, None),
+    }
 }
 
 /// The primary header's cards up to END, and the header's length in bytes.
@@ -191,6 +214,8 @@ struct Layout {
     bitpix: i32,
     nx: usize,
     ny: usize,
+    /// The plane is stored DEC-fastest and is transposed to [DEC, RA] on reading.
+    transposed: bool,
     data_bytes: u64,
     bscale: f64,
     bzero: f64,
@@ -271,6 +296,7 @@ impl Layout {
             bitpix,
             nx,
             ny,
+            transposed: false,
             data_bytes: (nx as u64) * (ny as u64) * (bitpix.unsigned_abs() as u64 / 8),
             bscale,
             bzero,
@@ -316,6 +342,11 @@ impl Layout {
                 raw.chunks_exact(8)
                     .map(|c| scaled(f64::from_be_bytes(c.try_into().unwrap_or([0; 8])))),
             ),
+        }
+        if self.transposed {
+            return Array2::from_shape_vec((self.nx, self.ny), values)
+                .map(|a| a.reversed_axes().as_standard_layout().into_owned())
+                .unwrap_or_else(|_| Array2::from_elem((self.ny, self.nx), f32::NAN));
         }
         Array2::from_shape_vec((self.ny, self.nx), values)
             .unwrap_or_else(|_| Array2::from_elem((self.ny, self.nx), f32::NAN))
@@ -536,6 +567,99 @@ mod reader_tests {
 
     /// The Rust reader gives the pixels cfitsio gives, bit for bit, for float images
     /// and for scaled integer images with BLANK (which become NaN).
+    /// A FITS file of float32 pixels, in the order given, after these header cards.
+    fn fits_bytes(cards: &[String], pixels: &[f32]) -> Vec<u8> {
+        let mut file: Vec<u8> = cards
+            .iter()
+            .chain(std::iter::once(&"END".to_string()))
+            .flat_map(|c| format!("{c:<80}").into_bytes())
+            .collect();
+        file.resize(file.len().div_ceil(BLOCK) * BLOCK, b' ');
+        for v in pixels {
+            file.extend_from_slice(&v.to_be_bytes());
+        }
+        file.resize(file.len().div_ceil(BLOCK) * BLOCK, 0);
+        file
+    }
+
+    /// The same sky written with its four axes in different orders (DEC before RA, FREQ and
+    /// STOKES first, a CD matrix with a rotation and non-square pixels) reads as the same
+    /// image: the same pixels at the same sky positions.
+    #[test]
+    fn any_axis_order_reads_the_same_sky() {
+        let (nx, ny) = (40usize, 30usize);
+        let value = |x: usize, y: usize| (x * 100 + y) as f32;
+        // Per axis: CTYPE, NAXIS, CRVAL, CRPIX, and its row of the CD matrix.
+        let axes = [
+            ("RA---SIN", nx, 150.0, 20.5, [-0.001, 0.0002]),
+            ("DEC--SIN", ny, 30.0, 15.5, [0.0003, 0.0015]),
+            ("FREQ", 1, 1.4e8, 1.0, [0.0, 0.0]),
+            ("STOKES", 1, 1.0, 1.0, [0.0, 0.0]),
+        ];
+        let write = |order: [usize; 4]| {
+            let mut cards = vec![
+                "SIMPLE  =                    T".to_string(),
+                "BITPIX  =                  -32".to_string(),
+                "NAXIS   =                    4".to_string(),
+            ];
+            for (n, &a) in order.iter().enumerate() {
+                cards.push(format!("NAXIS{}  = {:>20}", n + 1, axes[a].1));
+            }
+            for (n, &a) in order.iter().enumerate() {
+                let (ctype, _, crval, crpix, _) = axes[a];
+                cards.push(format!("CTYPE{}  = '{ctype}'", n + 1));
+                cards.push(format!("CRVAL{}  = {crval:>20}", n + 1));
+                cards.push(format!("CRPIX{}  = {crpix:>20}", n + 1));
+                for (m, &b) in order.iter().enumerate() {
+                    let cd = if a < 2 && b < 2 {
+                        axes[a].4[b]
+                    } else if a == b {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                    cards.push(format!("{:<8}= {cd:>20}", format!("CD{}_{}", n + 1, m + 1)));
+                }
+            }
+            cards.extend([
+                "BMAJ    =                0.005".to_string(),
+                "BMIN    =                0.004".to_string(),
+                "BPA     =                 10.0".to_string(),
+            ]);
+            // Pixels in file order: the first axis varies fastest.
+            let (pos_ra, pos_dec) = (
+                order.iter().position(|&a| a == 0).unwrap(),
+                order.iter().position(|&a| a == 1).unwrap(),
+            );
+            let pixels: Vec<f32> = if pos_ra < pos_dec {
+                (0..ny)
+                    .flat_map(|y| (0..nx).map(move |x| value(x, y)))
+                    .collect()
+            } else {
+                (0..nx)
+                    .flat_map(|x| (0..ny).map(move |y| value(x, y)))
+                    .collect()
+            };
+            parse(&fits_bytes(&cards, &pixels)).unwrap()
+        };
+        let reference = write([0, 1, 2, 3]);
+        assert_eq!(reference.data.dim(), (ny, nx));
+        assert_eq!(reference.data[[7, 3]], value(3, 7));
+        for order in [[1, 0, 2, 3], [2, 3, 0, 1], [3, 1, 2, 0], [2, 1, 3, 0]] {
+            let image = write(order);
+            assert_eq!(image.data, reference.data, "pixels, axis order {order:?}");
+            for (x, y) in [(0.0, 0.0), (39.0, 0.0), (12.3, 25.7), (39.0, 29.0)] {
+                let want = reference.wcs.pixel_to_sky(x, y).unwrap();
+                let got = image.wcs.pixel_to_sky(x, y).unwrap();
+                assert!(
+                    (got.0 - want.0).abs() < 1e-12 && (got.1 - want.1).abs() < 1e-12,
+                    "axis order {order:?}: pixel ({x}, {y}) at {got:?}, not {want:?}"
+                );
+            }
+            assert_eq!(image.meta.freq_eff, 1.4e8, "axis order {order:?}");
+        }
+    }
+
     #[test]
     fn pixels_match_cfitsio() {
         let dir = std::env::temp_dir().join(format!("skytrap-fits-agree-{}", std::process::id()));

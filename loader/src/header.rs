@@ -102,6 +102,70 @@ impl Header {
     pub fn contains(&self, key: &str) -> bool {
         self.values.contains_key(key)
     }
+
+    /// The axis numbers (1-based) whose CTYPE is RA and DEC, if there are exactly one of each.
+    pub fn celestial_axes(&self) -> Option<(usize, usize)> {
+        let naxis = self.number("NAXIS")?;
+        let find = |prefix: &str| {
+            let axes: Vec<usize> = (1..=naxis.clamp(0.0, 999.0) as usize)
+                .filter(|n| {
+                    self.text(&format!("CTYPE{n}"))
+                        .is_some_and(|t| t.starts_with(prefix))
+                })
+                .collect();
+            (axes.len() == 1).then(|| axes[0])
+        };
+        Some((find("RA--")?, find("DEC-")?))
+    }
+
+    /// The header with its axes renumbered so that `order[0]` becomes axis 1, `order[1]`
+    /// axis 2 and so on: every axis-indexed keyword (NAXISn, CTYPEn, CRVALn, CRPIXn, CDELTn,
+    /// CUNITn, CROTAn, PCi_j, PC00i00j, CDi_j, PVi_m) follows its axis.
+    pub fn with_axes_in_order(&self, order: &[usize]) -> Header {
+        let new_index = |old: usize| order.iter().position(|&a| a == old).map_or(old, |p| p + 1);
+        let values = self
+            .values
+            .iter()
+            .map(|(key, value)| (renumbered(key, &new_index), value.clone()))
+            .collect();
+        Header {
+            values,
+            history: self.history.clone(),
+        }
+    }
+}
+
+/// An axis-indexed WCS keyword with its axis numbers mapped; other keywords unchanged.
+fn renumbered(key: &str, new_index: &dyn Fn(usize) -> usize) -> String {
+    let number = |s: &str| -> Option<usize> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    for prefix in [
+        "NAXIS", "CTYPE", "CRVAL", "CRPIX", "CDELT", "CUNIT", "CROTA",
+    ] {
+        if let Some(n) = key.strip_prefix(prefix).and_then(number) {
+            return format!("{prefix}{}", new_index(n));
+        }
+    }
+    for prefix in ["PC", "CD", "PV"] {
+        let Some(rest) = key.strip_prefix(prefix) else {
+            continue;
+        };
+        if let Some((i, j)) = rest.split_once('_') {
+            if let (Some(i), Some(j)) = (number(i), number(j)) {
+                // PVi_m: m numbers a parameter, not an axis.
+                let j = if prefix == "PV" { j } else { new_index(j) };
+                return format!("{prefix}{}_{j}", new_index(i));
+            }
+        } else if prefix == "PC" && rest.len() == 6 {
+            if let (Some(i), Some(j)) = (number(&rest[..3]), number(&rest[3..])) {
+                return format!("PC{:03}{:03}", new_index(i), new_index(j));
+            }
+        }
+    }
+    key.to_string()
 }
 
 fn parse_value(field: &str) -> Option<Value> {
