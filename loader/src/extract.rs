@@ -1,7 +1,11 @@
 //! Source extraction: masks, background and noise, islands, measurement, sky coordinates.
 
 use crate::background;
+use crate::deblend;
+use crate::deconv;
+use crate::fdr;
 use crate::fits::Image;
+use crate::forcebeam;
 use crate::islands;
 use crate::measure::{self, Beam, Measurement};
 use anyhow::{bail, Result};
@@ -11,7 +15,7 @@ use serde::Serialize;
 use skytrap_core::sky;
 
 /// Extraction settings; the defaults are TraP's job_params.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Params {
     /// Detection threshold, sigma.
     pub detection: f64,
@@ -28,6 +32,18 @@ pub struct Params {
     /// Systematic position errors east-west and north-south, arcsec.
     pub ew_sys_err: f64,
     pub ns_sys_err: f64,
+    /// False Detection Rate: the detection threshold is the one at which at most this
+    /// fraction of detected pixels is expected to be noise (PySE's `fd_extract`); None:
+    /// the fixed `detection` threshold.
+    pub fdr_alpha: Option<f64>,
+    /// Deblending sub-thresholds (0: no deblending) and the least fraction of an island's
+    /// flux a part must hold to be a source of its own.
+    pub deblend_nthresh: usize,
+    pub deblend_mincont: f64,
+    /// Fit only peak and position, the shape held at the restoring beam.
+    pub force_beam: bool,
+    /// Forced fits: the box's side in units of the larger beam semi-axis (pixels).
+    pub box_in_beampix: f64,
 }
 
 impl Default for Params {
@@ -41,6 +57,11 @@ impl Default for Params {
             eight_connected: true,
             ew_sys_err: 10.0,
             ns_sys_err: 10.0,
+            fdr_alpha: None,
+            deblend_nthresh: 0,
+            deblend_mincont: 0.005,
+            force_beam: false,
+            box_in_beampix: crate::forced::BOX_IN_BEAMPIX,
         }
     }
 }
@@ -77,6 +98,13 @@ pub struct Source {
     pub reduced_chisq: f64,
     /// true for a Gaussian fit, false where only moments could be measured.
     pub fitted: bool,
+    /// The shape with the restoring beam deconvolved (PySE's AIPS DECONV): semi-axes,
+    /// arcsec, position angle, degrees east of north, and how many of the two axes could
+    /// not be deconvolved (the source no wider than the beam along them; such an axis is 0).
+    pub smaj_dc: f64,
+    pub smin_dc: f64,
+    pub pa_dc: f64,
+    pub dc_imposs: u8,
 }
 
 /// The sources of one image and what the database records about the extraction.
@@ -113,6 +141,7 @@ pub struct Unusable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RejectReason {
     RmsInvalid = 0,
+    BeamInvalid = 1,
     ContainsNan = 4,
     Flat = 5,
 }
@@ -218,7 +247,7 @@ pub fn field(image: &Image, params: &Params) -> Result<Field> {
 }
 
 /// The restoring beam in pixels (TraP's formula: north up, east along −x).
-fn beam_in_pixels(image: &Image) -> Beam {
+pub fn beam_in_pixels(image: &Image) -> Beam {
     let (dx, dy) = image.wcs.pixel_scale();
     let meta = &image.meta;
     let bpa = meta.bpa.to_radians();
@@ -254,31 +283,80 @@ pub fn geometry(image: &Image, params: &Params) -> Result<Geometry> {
 
 /// Finds and measures the sources of an image in its field.
 pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Extraction {
-    let (ny, nx) = image.data.dim();
     let Field {
         beam, mask, maps, ..
     } = field;
-    let signal = Array2::from_shape_fn((ny, nx), |(y, x)| {
-        image.data[[y, x]] - maps.background[[y, x]]
-    });
+    let signal = &image.data - &maps.background;
+    let detection = match params.fdr_alpha {
+        None => params.detection,
+        Some(alpha) => {
+            let z = signal
+                .iter()
+                .zip(maps.rms.iter())
+                .zip(mask.iter())
+                .filter(|&((_, &r), &m)| !m && r > 0.0)
+                .map(|((&v, &r), _)| f64::from(v) / f64::from(r));
+            match fdr::threshold(z, beam, alpha) {
+                Some(t) => t,
+                None => {
+                    return Extraction {
+                        sources: Vec::new(),
+                        rms_min: field.rms_min,
+                        rms_max: field.rms_max,
+                    }
+                }
+            }
+        }
+    };
     let found = islands::find(
         &signal,
         &maps.rms,
         mask,
-        params.detection,
+        detection,
         params.analysis,
         params.eight_connected,
     );
+    let rms_at = |x: usize, y: usize| f64::from(maps.rms[[y, x]]);
     let sources = found
-        .par_iter()
-        .filter_map(|island| {
-            let m = measure::measure(
-                &island.pixels,
-                island.rms,
-                params.analysis * island.rms,
-                beam,
+        .into_par_iter()
+        .flat_map_iter(|island| {
+            let (rms, snr) = (island.rms, island.max_snr);
+            let parts = deblend::deblend(
+                island.pixels,
+                params.deblend_nthresh,
+                params.deblend_mincont,
+                params.eight_connected,
+                &|x, y| detection * rms_at(x, y),
             );
-            to_sky(image, &m, island.max_snr)
+            let single = parts.len() == 1;
+            parts.into_iter().map(move |part| {
+                // A deblended part is cut at its level, and its noise and significance
+                // are those at its own brightest pixel.
+                let (rms, snr) = if single {
+                    (rms, snr)
+                } else {
+                    part.pixels
+                        .iter()
+                        .fold((rms, f64::MIN), |(r, s), &(x, y, v)| {
+                            let z = f64::from(v) / rms_at(x, y);
+                            if z > s {
+                                (rms_at(x, y), z)
+                            } else {
+                                (r, s)
+                            }
+                        })
+                };
+                let threshold = part.level.unwrap_or(params.analysis * rms);
+                (part.pixels, rms, snr, threshold)
+            })
+        })
+        .filter_map(|(pixels, rms, snr, threshold)| {
+            let m = if params.force_beam {
+                forcebeam::measure(&pixels, rms, beam)
+            } else {
+                measure::measure(&pixels, rms, threshold, beam)
+            };
+            to_sky(image, &m, snr)
         })
         .collect();
     Extraction {
@@ -306,6 +384,23 @@ pub fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
     let smaj = sky::distance(ra, dec, ra_maj, dec_maj) * 3600.0;
     let smin = sky::distance(ra, dec, ra_min, dec_min) * 3600.0;
     let pa = sky::position_angle(ra, dec, ra_maj, dec_maj) % 180.0;
+    let beam = beam_in_pixels(image);
+    let dc = deconv::deconvolve(
+        g.smaj,
+        g.smin,
+        g.theta.to_degrees(),
+        beam.smaj,
+        beam.smin,
+        beam.theta.to_degrees(),
+    );
+    let (s_dc, c_dc) = dc.pa.to_radians().sin_cos();
+    let (ra_maj_dc, dec_maj_dc) = at(g.x - dc.smaj * s_dc, g.y + dc.smaj * c_dc)?;
+    let (ra_min_dc, dec_min_dc) = at(g.x + dc.smin * c_dc, g.y + dc.smin * s_dc)?;
+    let pa_dc = if dc.smaj > 0.0 {
+        sky::position_angle(ra, dec, ra_maj_dc, dec_maj_dc) % 180.0
+    } else {
+        0.0
+    };
     Some(Source {
         ra,
         dec,
@@ -328,5 +423,9 @@ pub fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
         chisq: m.chisq,
         reduced_chisq: m.reduced_chisq,
         fitted: m.fitted,
+        smaj_dc: sky::distance(ra, dec, ra_maj_dc, dec_maj_dc) * 3600.0,
+        smin_dc: sky::distance(ra, dec, ra_min_dc, dec_min_dc) * 3600.0,
+        pa_dc,
+        dc_imposs: dc.impossible,
     })
 }

@@ -3,9 +3,14 @@
 
 pub mod background;
 pub mod cluster;
+pub mod config;
 pub mod db;
+pub mod deblend;
+pub mod deconv;
 pub mod extract;
+pub mod fdr;
 pub mod fits;
+pub mod forcebeam;
 pub mod forced;
 pub mod header;
 pub mod islands;
@@ -13,6 +18,7 @@ pub mod listen;
 pub mod load;
 pub mod measure;
 pub mod output;
+pub mod qc;
 pub mod rules;
 pub mod simulate;
 pub mod voevent;

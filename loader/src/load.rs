@@ -4,10 +4,12 @@
 //! undetected, and monitor positions); the image is read again for that rather than kept
 //! in memory, so memory stays bounded however long the series.
 
+use crate::config::{self, Config};
 use crate::db;
-use crate::extract::{self, Extraction, Geometry, Params, Unusable};
+use crate::extract::{self, Extraction, Geometry, Params, RejectReason, Unusable};
 use crate::fits;
 use crate::forced;
+use crate::qc::{self, Quality};
 use anyhow::{bail, Context, Result};
 use futures_util::pin_mut;
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
@@ -26,6 +28,8 @@ struct Prepared {
     time: String,
     meta: fits::Metadata,
     geometry: Geometry,
+    /// TraP's noise in the image centre, Jy/beam (None where it cannot be measured).
+    rms_qc: Option<f64>,
     outcome: Outcome,
 }
 
@@ -52,13 +56,19 @@ pub async fn load(
     images: &[PathBuf],
     monitors: &[(f64, f64)],
     retry_for: Duration,
-    params: &Params,
+    config: &Config,
+    allow_config_change: bool,
 ) -> Result<Summary> {
     let started = Instant::now();
     if dataset.is_empty() || dataset.len() > 100 {
         bail!("dataset name must be 1 to 100 characters");
     }
+    let params = &config.extraction;
     let mut client = connect(url).await?;
+    // A dataset made with other settings is refused before any image is read.
+    if !allow_config_change {
+        check_config(&client, dataset, config).await?;
+    }
 
     // An image is known by its URL and its content. Images of this dataset already in the
     // database are skipped, so a re-run resumes; a file whose content changed since it was
@@ -117,14 +127,15 @@ pub async fn load(
         .par_iter()
         .progress_with(bar.clone())
         .map(|(path, url, sha256)| {
-            prepare(path, url, sha256, params).with_context(|| path.display().to_string())
+            prepare(path, url, sha256, params, &config.quality)
+                .with_context(|| path.display().to_string())
         })
         .collect();
     bar.finish_and_clear();
     // Nothing is written unless every image could be read: a bad file stops the load
     // before it touches the database, and says which file and why.
     let mut prepared: Vec<Prepared> = prepared.into_iter().collect::<Result<_>>()?;
-    let dataset_id = dataset_id(&client, dataset, params).await?;
+    let dataset_id = dataset_id(&mut client, dataset, config, allow_config_change).await?;
     for (ra, dec) in monitors {
         client
             .execute(
@@ -143,16 +154,14 @@ pub async fn load(
 
     let bar = progress(prepared.len() as u64, "associating");
     for p in &prepared {
-        let stored = store_retrying(&mut client, url, dataset_id, p, params, retry_for, &bar)
+        let stored = store_retrying(&mut client, url, dataset_id, p, config, retry_for, &bar)
             .await
             .with_context(|| format!("{}: storing and associating failed", p.url))?;
         bar.inc(1);
         match stored {
             Stored::Before => summary.skipped += 1,
-            Stored::Rejected => {
-                if let Outcome::Rejected(why) = &p.outcome {
-                    bar.suspend(|| eprintln!("skytrap: {}: rejected: {why}", p.url));
-                }
+            Stored::Rejected(why) => {
+                bar.suspend(|| eprintln!("skytrap: {}: rejected: {why}", p.url));
                 summary.rejected += 1;
             }
             Stored::Associated {
@@ -211,13 +220,35 @@ fn sha256_of(path: &Path) -> Result<String> {
         .collect())
 }
 
-fn prepare(path: &Path, url: &str, sha256: &str, params: &Params) -> Result<Prepared> {
+fn prepare(
+    path: &Path,
+    url: &str,
+    sha256: &str,
+    params: &Params,
+    quality: &Quality,
+) -> Result<Prepared> {
     let image = fits::read(path)?;
     let time = fits::observation_time(&image.meta)?;
     let geometry = extract::geometry(&image, params)?;
-    let outcome = match extract::extract(&image, params) {
-        Ok(extraction) => Outcome::Measured(extraction),
-        Err(e) => Outcome::Rejected(e.downcast::<Unusable>()?),
+    // TraP's quality control before extraction: the noise in the image centre within
+    // range, then the beam's shape; the history test needs the database (`store`). An
+    // image that fails is still checked for unusable pixels, which TraP tests first.
+    let rms_qc = qc::rms_qc(&image.data, quality.rms_est_sigma, quality.rms_est_fraction);
+    let failed = qc::rms_out_of_range(rms_qc, quality)
+        .map(|detail| (RejectReason::RmsInvalid, detail))
+        .or_else(|| {
+            qc::beam_invalid(&extract::beam_in_pixels(&image), quality)
+                .map(|detail| (RejectReason::BeamInvalid, detail))
+        });
+    let outcome = match failed {
+        Some((reason, detail)) => match extract::field(&image, params) {
+            Err(e) => Outcome::Rejected(e.downcast::<Unusable>()?),
+            Ok(_) => Outcome::Rejected(Unusable { reason, detail }),
+        },
+        None => match extract::extract(&image, params) {
+            Ok(extraction) => Outcome::Measured(extraction),
+            Err(e) => Outcome::Rejected(e.downcast::<Unusable>()?),
+        },
     };
     Ok(Prepared {
         url: url.to_string(),
@@ -225,6 +256,7 @@ fn prepare(path: &Path, url: &str, sha256: &str, params: &Params) -> Result<Prep
         time,
         meta: image.meta,
         geometry,
+        rms_qc: Some(rms_qc).filter(|r| r.is_finite()),
         outcome,
     })
 }
@@ -240,7 +272,60 @@ fn progress(len: u64, what: &'static str) -> ProgressBar {
     bar
 }
 
-async fn dataset_id(client: &tokio_postgres::Client, name: &str, p: &Params) -> Result<i32> {
+/// The settings a dataset was made with, as `skytrap.config` rows (none for a new dataset
+/// or one made before skytrap stored them).
+async fn stored_config(
+    client: &impl tokio_postgres::GenericClient,
+    dataset: &str,
+) -> Result<Vec<config::Row>> {
+    Ok(client
+        .query(
+            "SELECT c.section, c.key, c.value, c.type FROM skytrap.config c
+             JOIN skytrap.dataset d ON d.id = c.dataset WHERE d.description = $1
+             ORDER BY c.id",
+            &[&dataset],
+        )
+        .await?
+        .iter()
+        .map(|r| config::Row {
+            section: r.get(0),
+            key: r.get(1),
+            value: r.get::<_, Option<String>>(2).unwrap_or_default(),
+            kind: r.get::<_, Option<String>>(3).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Refuses settings that differ from those the dataset was made with.
+async fn check_config(
+    client: &impl tokio_postgres::GenericClient,
+    dataset: &str,
+    config: &Config,
+) -> Result<()> {
+    let stored = stored_config(client, dataset).await?;
+    if stored.is_empty() {
+        return Ok(());
+    }
+    let differences = config::differences(&stored, &config.rows());
+    if !differences.is_empty() {
+        bail!(
+            "dataset '{dataset}' was made with other settings: {}; give the same settings              (its configuration is in skytrap.config), or --allow-config-change to load with              these anyway",
+            differences.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The dataset's id, created with these settings on first use; its configuration is
+/// stored then (or, for a dataset made before skytrap stored configurations, now) and
+/// checked again under the dataset's lock, in case another loader made it meanwhile.
+async fn dataset_id(
+    client: &mut tokio_postgres::Client,
+    name: &str,
+    config: &Config,
+    allow_config_change: bool,
+) -> Result<i32> {
+    let p = &config.extraction;
     client
         .execute(
             "INSERT INTO skytrap.dataset (description, detection_threshold, analysis_threshold,
@@ -261,14 +346,33 @@ async fn dataset_id(client: &tokio_postgres::Client, name: &str, p: &Params) -> 
             &[&name],
         )
         .await?;
-    Ok(row.get(0))
+    let id: i32 = row.get(0);
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock(7291, $1)", &[&id])
+        .await?;
+    if !allow_config_change {
+        check_config(&tx, name, config).await?;
+    }
+    let statement = tx
+        .prepare(
+            "INSERT INTO skytrap.config (dataset, section, key, value, type)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dataset, section, key) DO NOTHING",
+        )
+        .await?;
+    for r in config.rows() {
+        tx.execute(&statement, &[&id, &r.section, &r.key, &r.value, &r.kind])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// What storing one image did.
 enum Stored {
     /// Another loader of the dataset stored it first (or a lost connection hid our commit).
     Before,
-    Rejected,
+    /// Rejected, and why.
+    Rejected(String),
     Associated {
         written: usize,
         dropped: usize,
@@ -284,13 +388,13 @@ async fn store_retrying(
     url: &str,
     dataset: i32,
     p: &Prepared,
-    params: &Params,
+    config: &Config,
     retry_for: Duration,
     bar: &ProgressBar,
 ) -> Result<Stored> {
     let deadline = Instant::now() + retry_for;
     loop {
-        let lost = match store(client, dataset, p, params).await {
+        let lost = match store(client, dataset, p, config).await {
             Err(e) if connection_lost(&e) && Instant::now() < deadline => e,
             done => return done,
         };
@@ -343,8 +447,9 @@ async fn store(
     client: &mut tokio_postgres::Client,
     dataset: i32,
     p: &Prepared,
-    params: &Params,
+    config: &Config,
 ) -> Result<Stored> {
+    let params = &config.extraction;
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock(7291, $1)", &[&dataset])
         .await?;
@@ -364,15 +469,15 @@ async fn store(
         Outcome::Measured(e) => (Some(e.rms_min), Some(e.rms_max)),
         Outcome::Rejected(_) => (None, None),
     };
-    let image: i32 = tx
+    let inserted = tx
         .query_one(
             "INSERT INTO skytrap.image (dataset, band, skyrgn, stokes, freq_eff, freq_bw,
                  taustart_ts, rb_smaj, rb_smin, rb_pa, deltax, deltay, fwhm_arcsec, fov_degrees,
-                 rms_min, rms_max, detection_thresh, analysis_thresh, url, sha256)
+                 rms_min, rms_max, detection_thresh, analysis_thresh, url, sha256, rms_qc)
              VALUES ($1, skytrap.frequencyband_for($1, $2, $3),
                      skytrap.skyregion_for($1, $4, $5, $6), $7, $2, $3, $8::text::timestamp,
-                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-             RETURNING id",
+                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+             RETURNING id, band, taustart_ts",
             &[
                 &dataset,
                 &m.freq_eff,
@@ -395,22 +500,47 @@ async fn store(
                 &params.analysis,
                 &p.url,
                 &p.sha256,
+                &p.rms_qc,
             ],
         )
-        .await?
-        .get(0);
-    let e = match &p.outcome {
-        Outcome::Measured(e) => e,
-        Outcome::Rejected(why) => {
+        .await?;
+    let image: i32 = inserted.get(0);
+    let band: i32 = inserted.get(1);
+    let taustart: std::time::SystemTime = inserted.get(2);
+    let mut outcome = match &p.outcome {
+        Outcome::Measured(e) => Ok(e),
+        Outcome::Rejected(why) => Err((why.reason, why.detail.clone())),
+    };
+    if let (Ok(_), Some(rms_qc)) = (&outcome, p.rms_qc) {
+        // TraP's history test: rms_qc of the band's newest images up to this one (this
+        // one included), rejected ones too.
+        let history: Vec<f64> = tx
+            .query(
+                "SELECT rms_qc FROM skytrap.image
+                 WHERE band = $1 AND taustart_ts <= $2 AND rms_qc IS NOT NULL
+                 ORDER BY taustart_ts DESC, id DESC LIMIT $3",
+                &[&band, &taustart, &(config.quality.rms_est_history as i64)],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if let Some(detail) = qc::rms_off_history(rms_qc, &history, &config.quality) {
+            outcome = Err((RejectReason::RmsInvalid, detail));
+        }
+    }
+    let e = match outcome {
+        Ok(e) => e,
+        Err((reason, detail)) => {
             // TraP keeps a rejected image, with its reason, and never associates it.
             tx.execute(
                 "INSERT INTO skytrap.rejection (image, rejectreason, comment)
                  VALUES ($1, $2, left($3, 512))",
-                &[&image, &(why.reason as i32), &why.detail],
+                &[&image, &(reason as i32), &detail],
             )
             .await?;
             tx.commit().await?;
-            return Ok(Stored::Rejected);
+            return Ok(Stored::Rejected(detail));
         }
     };
 
@@ -559,7 +689,7 @@ async fn forced_fits(
     Ok(targets
         .into_par_iter()
         .filter_map(|t| {
-            let s = forced::fit_at(&pixels, &field, t.ra, t.dec, forced::BOX_IN_BEAMPIX)?;
+            let s = forced::fit_at(&pixels, &field, t.ra, t.dec, params.box_in_beampix)?;
             Some((t, s))
         })
         .collect())

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use skytrap_loader::{cluster, db, extract, listen, load, output, rules, simulate};
+use skytrap_loader::{cluster, config, db, listen, load, output, rules, simulate};
 use std::path::PathBuf;
 
 /// Find transient and variable radio sources in a stream of sky images.
@@ -47,6 +47,11 @@ enum Command {
         images: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = output::Format::Csv)]
         format: output::Format,
+        /// Instead of finding sources, force-fit each image at these positions: a CSV file
+        /// of ra,dec (degrees) per line, header optional; peak only, with position and
+        /// shape fixed, over a box of --box-in-beampix
+        #[arg(long, value_name = "CSV")]
+        at: Option<PathBuf>,
         #[command(flatten)]
         params: ExtractOptions,
     },
@@ -65,8 +70,14 @@ enum Command {
         /// before giving up; a re-run resumes either way
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         retry_for: u64,
+        /// Load even if the dataset was made with other settings (its stored
+        /// configuration stays that of its first load)
+        #[arg(long)]
+        allow_config_change: bool,
         #[command(flatten)]
         params: ExtractOptions,
+        #[command(flatten)]
+        quality: QualityOptions,
     },
     /// Deliver alerts as they are committed: JSON lines on stdout (the default), VOEvent
     /// files, or a command per alert
@@ -178,47 +189,148 @@ enum Connectivity {
     Four,
 }
 
-/// Source-finding settings (defaults: TraP's job_params).
+/// Source-finding settings. Each defaults to the file of --config, else the preset.
 #[derive(Args)]
 struct ExtractOptions {
-    /// Detection threshold, in sigma of the local noise
-    #[arg(long, default_value_t = 8.0, value_parser = positive)]
-    detection_threshold: f64,
-    /// Analysis threshold for growing islands, in sigma
-    #[arg(long, default_value_t = 3.0, value_parser = positive)]
-    analysis_threshold: f64,
-    /// Background and noise box size, pixels
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(3..=65536))]
-    back_size: u32,
-    /// Pixels ignored along the image border
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=65536))]
-    margin: u32,
-    /// Extraction radius around the image centre, pixels (0: whole image)
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
-    radius: f64,
-    /// Island connectivity
-    #[arg(long, value_enum, default_value_t = Connectivity::Eight)]
-    connectivity: Connectivity,
-    /// Systematic position error east-west, arcsec
-    #[arg(long, default_value_t = 10.0, value_parser = non_negative)]
-    ew_sys_err: f64,
-    /// Systematic position error north-south, arcsec
-    #[arg(long, default_value_t = 10.0, value_parser = non_negative)]
-    ns_sys_err: f64,
+    /// Defaults: trap (TraP's job_params) or pyse (PySE's command-line defaults)
+    #[arg(long, value_enum, value_name = "NAME")]
+    preset: Option<PresetName>,
+    /// TOML file of settings (sections source_extraction, quality, persistence, as in
+    /// TraP's job_params.cfg); flags override it, it overrides the preset
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Detection threshold, in sigma of the local noise [trap: 8, pyse: 10]
+    #[arg(long, value_parser = positive)]
+    detection_threshold: Option<f64>,
+    /// Analysis threshold for growing islands, in sigma [3]
+    #[arg(long, value_parser = positive)]
+    analysis_threshold: Option<f64>,
+    /// Background and noise box size, pixels [trap: 50, pyse: 64]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(3..=65536))]
+    back_size: Option<u32>,
+    /// Pixels ignored along the image border [trap: 10, pyse: 0]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=65536))]
+    margin: Option<u32>,
+    /// Extraction radius around the image centre, pixels (0: whole image) [0]
+    #[arg(long, value_parser = non_negative)]
+    radius: Option<f64>,
+    /// Island connectivity [8]
+    #[arg(long, value_enum)]
+    connectivity: Option<Connectivity>,
+    /// False Detection Rate: detect at the threshold where at most this fraction of
+    /// detected pixels is noise (Hopkins et al. 2002, as PySE) instead of a fixed one [off]
+    #[arg(long, value_name = "ALPHA", value_parser = fraction)]
+    fdr: Option<f64>,
+    /// Deblend islands over N sub-thresholds (PySE's deblend_nthresh; 0: off) [0]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=300))]
+    deblend: Option<u32>,
+    /// Least fraction of the island's flux a deblended part must hold [0.005]
+    #[arg(long, value_name = "FRACTION", value_parser = fraction)]
+    deblend_mincont: Option<f64>,
+    /// Fit only peak and position, with the shape held at the restoring beam [false]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    force_beam: Option<bool>,
+    /// Forced fits: box side in units of the larger beam semi-axis [trap: 10, pyse: 3]
+    #[arg(long, value_name = "BEAMS", value_parser = positive)]
+    box_in_beampix: Option<f64>,
+    /// Systematic position error east-west, arcsec [trap: 10, pyse: 0]
+    #[arg(long, value_parser = non_negative)]
+    ew_sys_err: Option<f64>,
+    /// Systematic position error north-south, arcsec [trap: 10, pyse: 0]
+    #[arg(long, value_parser = non_negative)]
+    ns_sys_err: Option<f64>,
+}
+
+/// Image quality control of `load` (TraP's names and defaults).
+#[derive(Args)]
+struct QualityOptions {
+    /// Reject an image whose centre noise rms_qc (Jy/beam) is not below this [100]
+    #[arg(long, value_parser = positive)]
+    rms_est_max: Option<f64>,
+    /// ... or not above this [0]
+    #[arg(long, value_parser = non_negative)]
+    rms_est_min: Option<f64>,
+    /// Images of the band before the rms history test applies (0: off) [100]
+    #[arg(long, value_name = "N")]
+    rms_est_history: Option<u32>,
+    /// ... which rejects an rms_qc this many sigma off the history's mean [3]
+    #[arg(long, value_parser = positive)]
+    rms_rej_sigma: Option<f64>,
+    /// Kappa of the clipping that measures rms_qc [4]
+    #[arg(long, value_parser = positive)]
+    rms_est_sigma: Option<f64>,
+    /// rms_qc is measured over the central 2/F of each axis [8]
+    #[arg(long, value_name = "F", value_parser = clap::value_parser!(u32).range(2..=65536))]
+    rms_est_fraction: Option<u32>,
+    /// Reject a beam with a semi-axis of more pixels than this [30]
+    #[arg(long, value_parser = positive)]
+    oversampled_x: Option<f64>,
+    /// Reject a beam whose semi-axes' ratio exceeds this [2]
+    #[arg(long, value_parser = positive)]
+    elliptical_x: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PresetName {
+    Trap,
+    Pyse,
 }
 
 impl ExtractOptions {
-    fn params(&self) -> extract::Params {
-        extract::Params {
-            detection: self.detection_threshold,
-            analysis: self.analysis_threshold,
-            back_size: self.back_size as usize,
-            margin: self.margin as usize,
-            radius: self.radius,
-            eight_connected: matches!(self.connectivity, Connectivity::Eight),
-            ew_sys_err: self.ew_sys_err,
-            ns_sys_err: self.ns_sys_err,
+    /// The preset, the file over it, the flags over both.
+    fn config(&self, quality: Option<&QualityOptions>) -> Result<config::Config> {
+        let preset = self.preset.map(|p| match p {
+            PresetName::Trap => config::Preset::Trap,
+            PresetName::Pyse => config::Preset::Pyse,
+        });
+        let mut c = config::Config::from_file(preset, self.config.as_deref())?;
+        let e = &mut c.extraction;
+        let set = |target: &mut f64, v: Option<f64>| {
+            if let Some(v) = v {
+                *target = v;
+            }
+        };
+        set(&mut e.detection, self.detection_threshold);
+        set(&mut e.analysis, self.analysis_threshold);
+        set(&mut e.radius, self.radius);
+        set(&mut e.deblend_mincont, self.deblend_mincont);
+        set(&mut e.box_in_beampix, self.box_in_beampix);
+        set(&mut e.ew_sys_err, self.ew_sys_err);
+        set(&mut e.ns_sys_err, self.ns_sys_err);
+        if let Some(v) = self.back_size {
+            e.back_size = v as usize;
         }
+        if let Some(v) = self.margin {
+            e.margin = v as usize;
+        }
+        if let Some(v) = self.connectivity {
+            e.eight_connected = matches!(v, Connectivity::Eight);
+        }
+        if let Some(v) = self.fdr {
+            e.fdr_alpha = Some(v);
+        }
+        if let Some(v) = self.deblend {
+            e.deblend_nthresh = v as usize;
+        }
+        if let Some(v) = self.force_beam {
+            e.force_beam = v;
+        }
+        if let Some(o) = quality {
+            let q = &mut c.quality;
+            set(&mut q.rms_est_max, o.rms_est_max);
+            set(&mut q.rms_est_min, o.rms_est_min);
+            set(&mut q.rms_rej_sigma, o.rms_rej_sigma);
+            set(&mut q.rms_est_sigma, o.rms_est_sigma);
+            set(&mut q.oversampled_x, o.oversampled_x);
+            set(&mut q.elliptical_x, o.elliptical_x);
+            if let Some(v) = o.rms_est_history {
+                q.rms_est_history = v as usize;
+            }
+            if let Some(v) = o.rms_est_fraction {
+                q.rms_est_fraction = v as usize;
+            }
+        }
+        Ok(c)
     }
 }
 
@@ -308,14 +420,26 @@ fn run(cli: Cli) -> Result<()> {
         Command::Extract {
             images,
             format,
+            at,
             params,
-        } => output::extract_and_print(images, &params.params(), *format)?,
+        } => {
+            let config = params.config(None)?;
+            match at {
+                None => output::extract_and_print(images, &config.extraction, *format)?,
+                Some(positions) => {
+                    let positions = output::read_positions(positions)?;
+                    output::force_fit_and_print(images, &positions, &config.extraction, *format)?
+                }
+            }
+        }
         Command::Load {
             dataset,
             images,
             monitor,
             retry_for,
+            allow_config_change,
             params,
+            quality,
         } => {
             runtime()?.block_on(load::load(
                 &url(),
@@ -323,7 +447,8 @@ fn run(cli: Cli) -> Result<()> {
                 images,
                 monitor,
                 std::time::Duration::from_secs(*retry_for),
-                &params.params(),
+                &params.config(Some(quality))?,
+                *allow_config_change,
             ))?;
         }
         Command::Listen {
@@ -390,6 +515,14 @@ fn positive(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
         _ => Err(format!("'{text}' is not a positive number")),
+    }
+}
+
+/// A number strictly between 0 and 1.
+fn fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        _ => Err(format!("'{text}' is not a number between 0 and 1")),
     }
 }
 

@@ -2,11 +2,12 @@
 
 use crate::extract::{self, Params, Source};
 use crate::fits;
-use anyhow::{Context, Result};
+use crate::forced;
+use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use rayon::prelude::*;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -27,6 +28,66 @@ pub fn extract_and_print(images: &[PathBuf], params: &Params, format: Format) ->
             Ok(extract::extract(&image, params)?.sources)
         })
         .collect();
+    print(images, results, format)
+}
+
+/// Positions to force-fit from a CSV file: `ra,dec` in degrees per line; a first line
+/// that is not two numbers is a header; blank lines are skipped.
+pub fn read_positions(path: &Path) -> Result<Vec<(f64, f64)>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the positions", path.display()))?;
+    let mut positions = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let parsed = match fields[..] {
+            [ra, dec, ..] => ra.parse::<f64>().ok().zip(dec.parse::<f64>().ok()),
+            _ => None,
+        };
+        match parsed {
+            Some((ra, dec)) if ra.is_finite() && (-90.0..=90.0).contains(&dec) => {
+                positions.push((skytrap_core::sky::normalise_ra(ra), dec))
+            }
+            None if i == 0 => continue,
+            _ => bail!(
+                "{}: line {}: '{line}' is not a position: give ra,dec in degrees with dec in [-90, 90]",
+                path.display(),
+                i + 1
+            ),
+        }
+    }
+    Ok(positions)
+}
+
+/// Force-fits every image (in parallel) at the positions, peak only with position and
+/// shape fixed, and prints the fits in input order; a position off an image or on
+/// blanked pixels gets no line, as in TraP.
+pub fn force_fit_and_print(
+    images: &[PathBuf],
+    positions: &[(f64, f64)],
+    params: &Params,
+    format: Format,
+) -> Result<()> {
+    let results: Vec<Result<Vec<Source>>> = images
+        .par_iter()
+        .map(|path| {
+            let image = fits::read(path)?;
+            let field = extract::field(&image, params)?;
+            Ok(positions
+                .par_iter()
+                .filter_map(|&(ra, dec)| {
+                    forced::fit_at(&image, &field, ra, dec, params.box_in_beampix)
+                })
+                .collect())
+        })
+        .collect();
+    print(images, results, format)
+}
+
+fn print(images: &[PathBuf], results: Vec<Result<Vec<Source>>>, format: Format) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let several = images.len() > 1;

@@ -1,0 +1,567 @@
+//! Every setting of source extraction and image quality control in one place: presets
+//! (`trap`, TraP's job_params; `pyse`, PySE's command-line defaults), a TOML file that
+//! overrides the preset, and command-line flags that override the file. `load` stores the
+//! effective settings with the dataset in `skytrap.config`, one (section, key, value, type)
+//! row per setting, under TraP's job_params section and key names where TraP has the
+//! setting.
+//!
+//! The file has the sections of TraP's job_params.cfg:
+//!
+//! ```toml
+//! preset = "trap"            # optional: the preset the file starts from
+//! [source_extraction]
+//! detection_threshold = 8.0
+//! deblend_nthresh = 32
+//! [quality]
+//! rms_est_max = 0.05
+//! [persistence]
+//! rms_est_sigma = 4.0
+//! ```
+
+use crate::extract::Params;
+use crate::qc::Quality;
+use anyhow::{bail, Context, Result};
+use std::path::Path;
+
+/// A named set of defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// TraP's job_params defaults (skytrap's defaults).
+    Trap,
+    /// PySE's command-line defaults (`pyse` with no options).
+    Pyse,
+}
+
+impl Preset {
+    pub fn parse(name: &str) -> Option<Preset> {
+        match name {
+            "trap" => Some(Preset::Trap),
+            "pyse" => Some(Preset::Pyse),
+            _ => None,
+        }
+    }
+}
+
+/// The effective settings of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub extraction: Params,
+    pub quality: Quality,
+}
+
+impl Config {
+    /// The settings of a preset.
+    pub fn preset(preset: Preset) -> Config {
+        let extraction = match preset {
+            Preset::Trap => Params::default(),
+            // PySE's ImgConf: --detection-thr 10, --analysis-thr 3, --grid 64, --margin 0,
+            // --radius 0, 8-connected, --deblend-mincont 0.005, --ffbox 3, no systematic
+            // errors.
+            Preset::Pyse => Params {
+                detection: 10.0,
+                analysis: 3.0,
+                back_size: 64,
+                margin: 0,
+                radius: 0.0,
+                eight_connected: true,
+                ew_sys_err: 0.0,
+                ns_sys_err: 0.0,
+                fdr_alpha: None,
+                deblend_nthresh: 0,
+                deblend_mincont: 0.005,
+                force_beam: false,
+                box_in_beampix: 3.0,
+            },
+        };
+        // PySE has no quality control: either preset keeps TraP's.
+        Config {
+            extraction,
+            quality: Quality::default(),
+        }
+    }
+
+    /// The preset, then the TOML file over it (the file may name its own preset, which
+    /// `preset` given on the command line overrides).
+    pub fn from_file(preset: Option<Preset>, file: Option<&Path>) -> Result<Config> {
+        let Some(path) = file else {
+            return Ok(Config::preset(preset.unwrap_or(Preset::Trap)));
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the configuration", path.display()))?;
+        Config::from_toml(preset, &text).with_context(|| path.display().to_string())
+    }
+
+    /// `from_file` on the text of a file.
+    pub fn from_toml(preset: Option<Preset>, text: &str) -> Result<Config> {
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| anyhow::anyhow!("not valid TOML: {}", e.message()))?;
+        let mut file_preset = None;
+        for (name, value) in &table {
+            if name == "preset" {
+                let Some(p) = value.as_str().and_then(Preset::parse) else {
+                    bail!("preset must be \"trap\" or \"pyse\", not {value}");
+                };
+                file_preset = Some(p);
+            } else if !value.is_table() {
+                bail!("'{name}' is neither a section nor 'preset'");
+            }
+        }
+        let mut config = Config::preset(preset.or(file_preset).unwrap_or(Preset::Trap));
+        for (section, value) in &table {
+            let Some(entries) = value.as_table() else {
+                continue;
+            };
+            for (key, value) in entries {
+                let Some(setting) = SETTINGS
+                    .iter()
+                    .find(|s| s.section == section && s.key == key)
+                else {
+                    bail!(
+                        "unknown setting [{section}] {key}; the settings are: {}",
+                        SETTINGS
+                            .iter()
+                            .map(|s| format!("[{}] {}", s.section, s.key))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                };
+                let v = match (setting.kind, value) {
+                    (Kind::Float, toml::Value::Float(f)) => Value::Float(*f),
+                    (Kind::Float, toml::Value::Integer(i)) => Value::Float(*i as f64),
+                    (Kind::Int, toml::Value::Integer(i)) => Value::Int(*i),
+                    (Kind::Bool, toml::Value::Boolean(b)) => Value::Bool(*b),
+                    _ => bail!(
+                        "[{section}] {key} = {value}: expected {}",
+                        setting.kind.describe()
+                    ),
+                };
+                (setting.set)(&mut config, v)
+                    .map_err(|why| anyhow::anyhow!("[{section}] {key} = {value}: {why}"))?;
+            }
+        }
+        Ok(config)
+    }
+
+    /// One (section, key, value, type) row per setting, as `load` stores them; the value
+    /// is written so that it reads back to the same number.
+    pub fn rows(&self) -> Vec<Row> {
+        SETTINGS
+            .iter()
+            .map(|s| {
+                let (value, kind) = match (s.get)(self) {
+                    Value::Float(f) => (format!("{f:?}"), "float"),
+                    Value::Int(i) => (i.to_string(), "int"),
+                    Value::Bool(b) => (if b { "True" } else { "False" }.to_string(), "bool"),
+                };
+                Row {
+                    section: s.section.to_string(),
+                    key: s.key.to_string(),
+                    value,
+                    kind: kind.to_string(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// A setting as `skytrap.config` stores it; `kind` is TraP's type name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub section: String,
+    pub key: String,
+    pub value: String,
+    pub kind: String,
+}
+
+/// What differs between stored rows and these, one "section.key (stored: a, now: b)" per
+/// setting, in the order of the settings.
+pub fn differences(stored: &[Row], now: &[Row]) -> Vec<String> {
+    let mut out = Vec::new();
+    let value = |rows: &[Row], r: &Row| {
+        rows.iter()
+            .find(|s| s.section == r.section && s.key == r.key)
+            .map(|s| s.value.clone())
+    };
+    for r in now {
+        match value(stored, r) {
+            Some(v) if v == r.value => {}
+            Some(v) => out.push(format!(
+                "{}.{} (stored {v}, now {})",
+                r.section, r.key, r.value
+            )),
+            None => out.push(format!(
+                "{}.{} (not stored, now {})",
+                r.section, r.key, r.value
+            )),
+        }
+    }
+    for r in stored {
+        if value(now, r).is_none() {
+            out.push(format!(
+                "{}.{} (stored {}, unknown now)",
+                r.section, r.key, r.value
+            ));
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Float,
+    Int,
+    Bool,
+}
+
+impl Kind {
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::Float => "a number",
+            Kind::Int => "a whole number",
+            Kind::Bool => "true or false",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Value {
+    Float(f64),
+    Int(i64),
+    Bool(bool),
+}
+
+struct Setting {
+    section: &'static str,
+    key: &'static str,
+    kind: Kind,
+    get: fn(&Config) -> Value,
+    set: fn(&mut Config, Value) -> Result<(), String>,
+}
+
+fn float(v: Value) -> f64 {
+    match v {
+        Value::Float(f) => f,
+        Value::Int(i) => i as f64,
+        Value::Bool(_) => f64::NAN,
+    }
+}
+
+fn int(v: Value) -> i64 {
+    match v {
+        Value::Int(i) => i,
+        _ => -1,
+    }
+}
+
+fn positive(v: Value) -> Result<f64, String> {
+    let x = float(v);
+    if x.is_finite() && x > 0.0 {
+        Ok(x)
+    } else {
+        Err("must be a number above 0".into())
+    }
+}
+
+fn non_negative(v: Value) -> Result<f64, String> {
+    let x = float(v);
+    if x.is_finite() && x >= 0.0 {
+        Ok(x)
+    } else {
+        Err("must be a number >= 0".into())
+    }
+}
+
+fn count(v: Value, lo: i64, hi: i64) -> Result<usize, String> {
+    let i = int(v);
+    if (lo..=hi).contains(&i) {
+        Ok(i as usize)
+    } else {
+        Err(format!("must be a whole number from {lo} to {hi}"))
+    }
+}
+
+macro_rules! setting {
+    ($section:literal, $key:literal, $kind:ident, |$c:ident| $get:expr, |$m:ident, $v:ident| $set:expr) => {
+        Setting {
+            section: $section,
+            key: $key,
+            kind: Kind::$kind,
+            get: |$c| $get,
+            set: |$m, $v| {
+                $set;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// Every setting, in the order `load` stores them.
+static SETTINGS: &[Setting] = &[
+    setting!(
+        "source_extraction",
+        "detection_threshold",
+        Float,
+        |c| Value::Float(c.extraction.detection),
+        |c, v| c.extraction.detection = positive(v)?
+    ),
+    setting!(
+        "source_extraction",
+        "analysis_threshold",
+        Float,
+        |c| Value::Float(c.extraction.analysis),
+        |c, v| c.extraction.analysis = positive(v)?
+    ),
+    setting!(
+        "source_extraction",
+        "back_size",
+        Int,
+        |c| Value::Int(c.extraction.back_size as i64),
+        |c, v| c.extraction.back_size = count(v, 3, 65536)?
+    ),
+    setting!(
+        "source_extraction",
+        "margin",
+        Int,
+        |c| Value::Int(c.extraction.margin as i64),
+        |c, v| c.extraction.margin = count(v, 0, 65536)?
+    ),
+    setting!(
+        "source_extraction",
+        "extraction_radius_pix",
+        Float,
+        |c| Value::Float(c.extraction.radius),
+        |c, v| c.extraction.radius = non_negative(v)?
+    ),
+    setting!(
+        "source_extraction",
+        "connectivity",
+        Int,
+        |c| Value::Int(if c.extraction.eight_connected { 8 } else { 4 }),
+        |c, v| c.extraction.eight_connected = match int(v) {
+            8 => true,
+            4 => false,
+            _ => return Err("must be 4 or 8".into()),
+        }
+    ),
+    setting!(
+        "source_extraction",
+        "fdr_alpha",
+        Float,
+        |c| Value::Float(c.extraction.fdr_alpha.unwrap_or(0.0)),
+        |c, v| c.extraction.fdr_alpha = {
+            let a = float(v);
+            if a == 0.0 {
+                None
+            } else if a > 0.0 && a < 1.0 {
+                Some(a)
+            } else {
+                return Err("must be between 0 and 1 (0: no FDR)".into());
+            }
+        }
+    ),
+    setting!(
+        "source_extraction",
+        "deblend_nthresh",
+        Int,
+        |c| Value::Int(c.extraction.deblend_nthresh as i64),
+        |c, v| c.extraction.deblend_nthresh = count(v, 0, 300)?
+    ),
+    setting!(
+        "source_extraction",
+        "deblend_mincont",
+        Float,
+        |c| Value::Float(c.extraction.deblend_mincont),
+        |c, v| c.extraction.deblend_mincont = {
+            let x = non_negative(v)?;
+            if x > 1.0 {
+                return Err("must be from 0 to 1".into());
+            }
+            x
+        }
+    ),
+    setting!(
+        "source_extraction",
+        "force_beam",
+        Bool,
+        |c| Value::Bool(c.extraction.force_beam),
+        |c, v| c.extraction.force_beam = matches!(v, Value::Bool(true))
+    ),
+    setting!(
+        "source_extraction",
+        "box_in_beampix",
+        Float,
+        |c| Value::Float(c.extraction.box_in_beampix),
+        |c, v| c.extraction.box_in_beampix = positive(v)?
+    ),
+    setting!(
+        "source_extraction",
+        "ew_sys_err",
+        Float,
+        |c| Value::Float(c.extraction.ew_sys_err),
+        |c, v| c.extraction.ew_sys_err = non_negative(v)?
+    ),
+    setting!(
+        "source_extraction",
+        "ns_sys_err",
+        Float,
+        |c| Value::Float(c.extraction.ns_sys_err),
+        |c, v| c.extraction.ns_sys_err = non_negative(v)?
+    ),
+    setting!(
+        "persistence",
+        "rms_est_sigma",
+        Float,
+        |c| Value::Float(c.quality.rms_est_sigma),
+        |c, v| c.quality.rms_est_sigma = positive(v)?
+    ),
+    setting!(
+        "persistence",
+        "rms_est_fraction",
+        Int,
+        |c| Value::Int(c.quality.rms_est_fraction as i64),
+        |c, v| c.quality.rms_est_fraction = count(v, 2, 65536)?
+    ),
+    setting!(
+        "quality",
+        "rms_est_history",
+        Int,
+        |c| Value::Int(c.quality.rms_est_history as i64),
+        |c, v| c.quality.rms_est_history = count(v, 0, 1_000_000)?
+    ),
+    setting!(
+        "quality",
+        "rms_est_max",
+        Float,
+        |c| Value::Float(c.quality.rms_est_max),
+        |c, v| c.quality.rms_est_max = positive(v)?
+    ),
+    setting!(
+        "quality",
+        "rms_est_min",
+        Float,
+        |c| Value::Float(c.quality.rms_est_min),
+        |c, v| c.quality.rms_est_min = non_negative(v)?
+    ),
+    setting!(
+        "quality",
+        "rms_rej_sigma",
+        Float,
+        |c| Value::Float(c.quality.rms_rej_sigma),
+        |c, v| c.quality.rms_rej_sigma = positive(v)?
+    ),
+    setting!(
+        "quality",
+        "oversampled_x",
+        Float,
+        |c| Value::Float(c.quality.oversampled_x),
+        |c, v| c.quality.oversampled_x = positive(v)?
+    ),
+    setting!(
+        "quality",
+        "elliptical_x",
+        Float,
+        |c| Value::Float(c.quality.elliptical_x),
+        |c, v| c.quality.elliptical_x = {
+            let x = positive(v)?;
+            if x < 1.0 {
+                return Err("must be 1 or more (a ratio of the larger to the smaller axis)".into());
+            }
+            x
+        }
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_trap_job_params_and_pyse_cli_defaults() {
+        // TraP's job_params.cfg template (reference §2.1) and PySE's ImgConf (§7.11).
+        let trap = Config::preset(Preset::Trap);
+        let e = &trap.extraction;
+        assert_eq!((e.detection, e.analysis), (8.0, 3.0));
+        assert_eq!((e.back_size, e.margin), (50, 10));
+        assert_eq!((e.ew_sys_err, e.ns_sys_err), (10.0, 10.0));
+        assert_eq!((e.deblend_nthresh, e.box_in_beampix), (0, 10.0));
+        assert!(e.eight_connected && !e.force_beam && e.fdr_alpha.is_none());
+        let q = &trap.quality;
+        assert_eq!((q.rms_est_sigma, q.rms_est_fraction), (4.0, 8));
+        assert_eq!(
+            (q.rms_est_history, q.rms_est_max, q.rms_est_min),
+            (100, 100.0, 0.0)
+        );
+        assert_eq!(
+            (q.rms_rej_sigma, q.oversampled_x, q.elliptical_x),
+            (3.0, 30.0, 2.0)
+        );
+
+        let pyse = Config::preset(Preset::Pyse).extraction;
+        assert_eq!((pyse.detection, pyse.analysis), (10.0, 3.0));
+        assert_eq!((pyse.back_size, pyse.margin, pyse.radius), (64, 0, 0.0));
+        assert_eq!((pyse.ew_sys_err, pyse.ns_sys_err), (0.0, 0.0));
+        assert_eq!((pyse.deblend_mincont, pyse.box_in_beampix), (0.005, 3.0));
+    }
+
+    #[test]
+    fn the_file_overrides_its_preset_and_the_command_line_preset_overrides_the_files() {
+        let text = "preset = \"pyse\"\n[source_extraction]\ndetection_threshold = 12\n\
+                    connectivity = 4\nforce_beam = true\nfdr_alpha = 0.05\n\
+                    [quality]\nelliptical_x = 3.5\n";
+        let c = Config::from_toml(None, text).unwrap();
+        assert_eq!(c.extraction.detection, 12.0); // the file
+        assert_eq!(c.extraction.back_size, 64); // its preset
+        assert!(!c.extraction.eight_connected && c.extraction.force_beam);
+        assert_eq!(c.extraction.fdr_alpha, Some(0.05));
+        assert_eq!(c.quality.elliptical_x, 3.5);
+        let c = Config::from_toml(Some(Preset::Trap), text).unwrap();
+        assert_eq!(c.extraction.detection, 12.0);
+        assert_eq!(c.extraction.back_size, 50);
+    }
+
+    #[test]
+    fn bad_files_say_which_setting_and_why() {
+        let err = |text: &str| format!("{:#}", Config::from_toml(None, text).unwrap_err());
+        assert!(err("[source_extraction]\ndetection_treshold = 8")
+            .contains("unknown setting [source_extraction] detection_treshold"));
+        assert!(err("[source_extraction]\nmargin = 2.5").contains("expected a whole number"));
+        assert!(err("[source_extraction]\nconnectivity = 6").contains("must be 4 or 8"));
+        assert!(err("[quality]\nelliptical_x = 0.5").contains("[quality] elliptical_x = 0.5"));
+        assert!(err("preset = \"sextractor\"").contains("preset must be"));
+        assert!(err("[source_extraction\n").contains("not valid TOML"));
+        let missing = Config::from_file(None, Some(Path::new("/nonexistent/skytrap.toml")));
+        assert!(format!("{:#}", missing.unwrap_err())
+            .starts_with("/nonexistent/skytrap.toml: cannot read"));
+    }
+
+    #[test]
+    fn rows_read_back_and_differences_name_the_keys() {
+        let mut c = Config::preset(Preset::Trap);
+        c.extraction.detection = 0.1 + 0.2; // not a short decimal
+        let rows = c.rows();
+        assert_eq!(rows.len(), SETTINGS.len());
+        let det = &rows[0];
+        assert_eq!(
+            (det.section.as_str(), det.key.as_str(), det.kind.as_str()),
+            ("source_extraction", "detection_threshold", "float")
+        );
+        assert_eq!(det.value.parse::<f64>().unwrap(), 0.1 + 0.2);
+        let fb = rows.iter().find(|r| r.key == "force_beam").unwrap();
+        assert_eq!((fb.value.as_str(), fb.kind.as_str()), ("False", "bool"));
+        assert!(differences(&rows, &c.rows()).is_empty());
+
+        let mut other = c.clone();
+        other.extraction.detection = 10.0;
+        other.quality.oversampled_x = 12.0;
+        let d = differences(&rows, &other.rows());
+        assert_eq!(
+            d,
+            [
+                "source_extraction.detection_threshold (stored 0.30000000000000004, now 10.0)",
+                "quality.oversampled_x (stored 30.0, now 12.0)"
+            ]
+        );
+        assert_eq!(differences(&rows[1..], &rows).len(), 1);
+    }
+}
