@@ -40,6 +40,10 @@ enum Command {
         /// Number of transients (each appears after the first epoch)
         #[arg(long, default_value_t = 3)]
         transients: usize,
+        /// Number of steady sources, at least 4 beams apart (fewer if the field fills up)
+        /// [default: one per 5000 pixels]
+        #[arg(long, value_name = "N")]
+        steady: Option<usize>,
     },
     /// Find and measure the sources in FITS images; print them as CSV or JSON lines
     Extract {
@@ -405,8 +409,9 @@ fn run(cli: Cli) -> Result<()> {
             size,
             variables,
             transients,
+            steady,
         } => {
-            simulate::simulate(
+            simulate::simulate_with_steady(
                 outdir,
                 &simulate::Settings {
                     epochs: *epochs,
@@ -415,6 +420,7 @@ fn run(cli: Cli) -> Result<()> {
                     variables: *variables,
                     transients: *transients,
                 },
+                *steady,
             )?;
         }
         Command::Extract {

@@ -87,11 +87,21 @@ const BANDWIDTH: f64 = 2e6;
 /// Writes `epoch_NNN.fits` for each epoch and `truth.csv` into `outdir`; returns the image
 /// paths in time order.
 pub fn simulate(outdir: &Path, settings: &Settings) -> Result<Vec<PathBuf>> {
+    simulate_with_steady(outdir, settings, None)
+}
+
+/// `simulate` with `steady` steady sources instead of the default one per 5000 pixels
+/// (fewer if the field is full first); a crowded field for benchmarks.
+pub fn simulate_with_steady(
+    outdir: &Path,
+    settings: &Settings,
+    steady: Option<usize>,
+) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(outdir)
         .with_context(|| format!("cannot create {}", outdir.display()))?;
     let header = header_for(settings.size, 0);
     let wcs = Wcs::from_header(&header)?;
-    let sources = sky_model(settings, &wcs);
+    let sources = sky_model(settings, steady, &wcs);
     let beam = beam_in_pixels();
 
     let paths: Vec<PathBuf> = (0..settings.epochs)
@@ -278,10 +288,10 @@ fn beam_in_pixels() -> Beam {
 
 /// Steady sources, a few variables and a few transients, at least 4 beams apart, inside
 /// 42% of the image size from its centre.
-fn sky_model(settings: &Settings, wcs: &Wcs) -> Vec<TrueSource> {
+fn sky_model(settings: &Settings, steady: Option<usize>, wcs: &Wcs) -> Vec<TrueSource> {
     let mut rng = Rng::new(settings.seed);
     let size = settings.size as f64;
-    let n_steady = (settings.size * settings.size / 5000).max(6);
+    let n_steady = steady.unwrap_or((settings.size * settings.size / 5000).max(6));
     let (n_variable, n_transient) = (settings.variables, settings.transients);
     let min_separation = 4.0 * 2.0 * beam_in_pixels().smaj;
     let mut placed: Vec<(f64, f64)> = Vec::new();
@@ -475,8 +485,8 @@ mod tests {
             transients: 3,
         };
         let wcs = Wcs::from_header(&header_for(256, 0)).unwrap();
-        let a = sky_model(&s, &wcs);
-        let b = sky_model(&s, &wcs);
+        let a = sky_model(&s, None, &wcs);
+        let b = sky_model(&s, None, &wcs);
         assert_eq!(a.len(), b.len());
         assert!(a
             .iter()
