@@ -83,18 +83,20 @@ pub fn estimate(data: &Array2<f32>, mask: &Array2<bool>, box_size: (usize, usize
     }
     let filled = fill_masked_nodes(&nodes, gx);
     let (span_x, span_y) = (gx * bx, gy * by);
+    // Every row brackets its pixels by the same columns of nodes: work them out once.
+    let columns: Vec<(usize, usize, f64)> = (0..nx).map(|x| bracket(x, ox, span_x, gx)).collect();
     let interpolate = |pick: fn(&(f64, f64)) -> f64| {
+        let values: Vec<f64> = filled.iter().map(pick).collect();
         let mut out = Array2::<f32>::zeros((ny, nx));
         out.axis_iter_mut(ndarray::Axis(0))
             .into_par_iter()
             .enumerate()
             .for_each(|(y, mut row)| {
                 let (j0, j1, fy) = bracket(y, oy, span_y, gy);
-                for (x, out) in row.iter_mut().enumerate() {
-                    let (i0, i1, fx) = bracket(x, ox, span_x, gx);
-                    let v = |i: usize, j: usize| pick(&filled[j * gx + i]);
-                    let top = v(i0, j0) * (1.0 - fx) + v(i1, j0) * fx;
-                    let bottom = v(i0, j1) * (1.0 - fx) + v(i1, j1) * fx;
+                let (upper, lower) = (&values[j0 * gx..][..gx], &values[j1 * gx..][..gx]);
+                for (out, &(i0, i1, fx)) in row.iter_mut().zip(&columns) {
+                    let top = upper[i0] * (1.0 - fx) + upper[i1] * fx;
+                    let bottom = lower[i0] * (1.0 - fx) + lower[i1] * fx;
                     *out = (top * (1.0 - fy) + bottom * fy) as f32;
                 }
             });
@@ -256,6 +258,10 @@ pub fn unclipped_sigma(s: f64, c: f64) -> f64 {
     }
     for _ in 0..100 {
         let mid = 0.5 * (lo + hi);
+        if mid == lo || mid == hi {
+            // lo and hi are adjacent numbers: no further step changes them.
+            break;
+        }
         if truncated_var(mid) < s * s {
             lo = mid;
         } else {

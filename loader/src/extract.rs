@@ -180,24 +180,25 @@ pub fn field(image: &Image, params: &Params) -> Result<Field> {
     let beam = beam_in_pixels(image);
 
     let (cx, cy) = ((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0);
-    let mask = Array2::from_shape_fn((ny, nx), |(y, x)| {
-        let v = image.data[[y, x]];
-        !v.is_finite()
-            || x < params.margin
-            || y < params.margin
-            || x + params.margin >= nx
-            || y + params.margin >= ny
-            || (params.radius > 0.0
-                && ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt() >= params.radius)
-    });
-    let unmasked: Vec<f32> = image
+    let mut mask = Array2::from_elem((ny, nx), false);
+    ndarray::Zip::indexed(&mut mask)
+        .and(&image.data)
+        .for_each(|(y, x), m, &v| {
+            *m = !v.is_finite()
+                || x < params.margin
+                || y < params.margin
+                || x + params.margin >= nx
+                || y + params.margin >= ny
+                || (params.radius > 0.0
+                    && ((x as f64 - cx).powi(2) + (y as f64 - cy).powi(2)).sqrt() >= params.radius)
+        });
+    let mut unmasked = image
         .data
         .iter()
         .zip(mask.iter())
         .filter(|(_, &m)| !m)
-        .map(|(&v, _)| v)
-        .collect();
-    let Some(&first) = unmasked.first() else {
+        .map(|(&v, _)| v);
+    let Some(first) = unmasked.next() else {
         if nx <= 2 * params.margin || ny <= 2 * params.margin {
             bail!(
                 "the image ({nx}x{ny} pixels) is no larger than its margin of {} pixels",
@@ -215,7 +216,7 @@ pub fn field(image: &Image, params: &Params) -> Result<Field> {
             "no usable pixels: every pixel is infinite".into(),
         ));
     };
-    if unmasked.iter().all(|&v| v == first) {
+    if unmasked.all(|v| v == first) {
         return Err(unusable(
             RejectReason::Flat,
             format!("the image is flat: every usable pixel is {first}"),

@@ -23,12 +23,16 @@ pub fn find(
     eight_connected: bool,
 ) -> Vec<Island> {
     let (ny, nx) = signal.dim();
-    let above = |x: usize, y: usize| {
-        !mask[[y, x]]
-            && rms[[y, x]] > 0.0
-            && f64::from(signal[[y, x]]) > analysis * f64::from(rms[[y, x]])
-    };
-    let mut seen = Array2::from_elem((ny, nx), false);
+    // Pixels above the analysis threshold that no island has taken yet, row-major: one
+    // pass over the maps, then the scan and the growth read only this.
+    let mut open = vec![false; ny * nx];
+    ndarray::Zip::from(ndarray::ArrayViewMut2::from_shape((ny, nx), &mut open[..]).unwrap())
+        .and(signal)
+        .and(rms)
+        .and(mask)
+        .for_each(|open, &v, &r, &m| {
+            *open = !m && r > 0.0 && f64::from(v) > analysis * f64::from(r);
+        });
     let mut islands = Vec::new();
     let mut stack = Vec::new();
     let neighbours: &[(i64, i64)] = if eight_connected {
@@ -45,43 +49,41 @@ pub fn find(
     } else {
         &[(0, -1), (-1, 0), (1, 0), (0, 1)]
     };
-    for y0 in 0..ny {
-        for x0 in 0..nx {
-            if seen[[y0, x0]] || !above(x0, y0) {
-                continue;
+    let mut from = 0;
+    while let Some(offset) = open[from..].iter().position(|&o| o) {
+        let start = from + offset;
+        from = start + 1;
+        open[start] = false;
+        stack.push((start % nx, start / nx));
+        let mut pixels = Vec::new();
+        let (mut max_snr, mut peak, mut peak_rms) = (f64::MIN, f32::MIN, 0.0);
+        while let Some((x, y)) = stack.pop() {
+            let v = signal[[y, x]];
+            let r = f64::from(rms[[y, x]]);
+            max_snr = max_snr.max(f64::from(v) / r);
+            if v > peak {
+                peak = v;
+                peak_rms = r;
             }
-            seen[[y0, x0]] = true;
-            stack.push((x0, y0));
-            let mut pixels = Vec::new();
-            let (mut max_snr, mut peak, mut peak_rms) = (f64::MIN, f32::MIN, 0.0);
-            while let Some((x, y)) = stack.pop() {
-                let v = signal[[y, x]];
-                let r = f64::from(rms[[y, x]]);
-                max_snr = max_snr.max(f64::from(v) / r);
-                if v > peak {
-                    peak = v;
-                    peak_rms = r;
+            pixels.push((x, y, v));
+            for &(dx, dy) in neighbours {
+                let (xn, yn) = (x as i64 + dx, y as i64 + dy);
+                if xn < 0 || yn < 0 || xn >= nx as i64 || yn >= ny as i64 {
+                    continue;
                 }
-                pixels.push((x, y, v));
-                for &(dx, dy) in neighbours {
-                    let (xn, yn) = (x as i64 + dx, y as i64 + dy);
-                    if xn < 0 || yn < 0 || xn >= nx as i64 || yn >= ny as i64 {
-                        continue;
-                    }
-                    let (xn, yn) = (xn as usize, yn as usize);
-                    if !seen[[yn, xn]] && above(xn, yn) {
-                        seen[[yn, xn]] = true;
-                        stack.push((xn, yn));
-                    }
+                let (xn, yn) = (xn as usize, yn as usize);
+                if open[yn * nx + xn] {
+                    open[yn * nx + xn] = false;
+                    stack.push((xn, yn));
                 }
             }
-            if max_snr > detection {
-                islands.push(Island {
-                    pixels,
-                    max_snr,
-                    rms: peak_rms,
-                });
-            }
+        }
+        if max_snr > detection {
+            islands.push(Island {
+                pixels,
+                max_snr,
+                rms: peak_rms,
+            });
         }
     }
     islands
