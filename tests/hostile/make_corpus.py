@@ -251,8 +251,9 @@ def corpus():
             new_data=f32([3.5] * n))
     mutated("all_inf.fits", cards, "error", "infinite", "rejected:0", "every pixel +inf",
             new_data=f32([float("inf")] * n))
-    mutated("values_1e38.fits", cards, "ok", "", "ok",
-            "pixels scaled to 1e38 (noise 1.6e36 Jy/beam, float32 near overflow): still measured",
+    mutated("values_1e38.fits", cards, "ok", "", "rejected:0",
+            "pixels scaled to 1e38 (noise 1.6e36 Jy/beam, float32 near overflow): extract "
+            "still measures them; load rejects the image as TraP does (rms_qc over rms_est_max)",
             new_data=f32([v * 1.6e39 for v in pixels]))
     model = [v if v > 0.005 else 0.0 for v in base_pixels(noise=0.0)]
     mutated("noiseless.fits", cards, "error", "noise is zero", "rejected:0",
@@ -299,7 +300,14 @@ def corpus():
             "RA and DEC", "error", "axis 1 galactic longitude: no RA axis")
     mutated("swapped_axes.fits",
             set_card(set_card(cards, "CTYPE1", "DEC--SIN"), "CTYPE2", "RA---SIN"),
-            "error", "RA and DEC", "error", "DEC along NAXIS1 and RA along NAXIS2")
+            "error", "not a declination", "error",
+            "CTYPE1 and CTYPE2 swapped, nothing else: DEC's CRVAL is then 123.4")
+    renamed = {k + a: k + b for k in ("NAXIS", "CTYPE", "CRVAL", "CDELT", "CRPIX", "CUNIT")
+               for a, b in (("1", "2"), ("2", "1"))}
+    transposed = [renamed.get(key_of(c), key_of(c)).ljust(8) + c[8:] for c in cards]
+    mutated("transposed_axes.fits", transposed, "ok", "", "ok",
+            "DEC along NAXIS1 and RA along NAXIS2, pixels stored accordingly (valid)",
+            new_data=f32([pixels[y * NX + x] for x in range(NX) for y in range(NY)]))
     mutated("crval2_out_of_range.fits", set_card(cards, "CRVAL2", 95.0), "error",
             "CRVAL2 = 95", "error", "reference declination 95 degrees")
     mutated("crpix_absurd.fits", set_card(set_card(cards, "CRPIX1", 1e300), "CRPIX2", -1e300),
