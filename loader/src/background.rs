@@ -10,6 +10,8 @@ use rayon::prelude::*;
 pub struct Maps {
     pub background: Array2<f32>,
     pub rms: Array2<f32>,
+    /// The median noise of the grid's nodes (boxes that gave a value), Jy/beam.
+    pub node_rms_median: f64,
 }
 
 /// Computes the maps from the unmasked pixels (`mask` true = excluded) in boxes of
@@ -81,6 +83,8 @@ pub fn estimate(data: &Array2<f32>, mask: &Array2<bool>, box_size: (usize, usize
              the noise (at least half the box and 3 pixels)"
         );
     }
+    let mut node_rms: Vec<f64> = nodes.iter().flatten().map(|n| n.1).collect();
+    let node_rms_median = median(&mut node_rms);
     let filled = fill_masked_nodes(&nodes, gx);
     let (span_x, span_y) = (gx * bx, gy * by);
     // Every row brackets its pixels by the same columns of nodes: work them out once.
@@ -105,6 +109,7 @@ pub fn estimate(data: &Array2<f32>, mask: &Array2<bool>, box_size: (usize, usize
     Ok(Maps {
         background: interpolate(|n| n.0),
         rms: interpolate(|n| n.1),
+        node_rms_median,
     })
 }
 
@@ -329,6 +334,8 @@ mod tests {
         nodes[0] = Some((1.0, 1.0));
         nodes[200 * gx + 200] = Some((2.0, 2.0));
         let started = std::time::Instant::now();
+        let mut node_rms: Vec<f64> = nodes.iter().flatten().map(|n| n.1).collect();
+        let node_rms_median = median(&mut node_rms);
         let filled = fill_masked_nodes(&nodes, gx);
         assert!(started.elapsed().as_secs_f64() < 5.0);
         for (k, v) in filled.iter().enumerate() {

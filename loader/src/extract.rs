@@ -225,6 +225,13 @@ pub fn field(image: &Image, params: &Params) -> Result<Field> {
 
     let maps = background::estimate(&image.data, &mask, (params.back_size, params.back_size))
         .map_err(|e| unusable(RejectReason::RmsInvalid, format!("{e:#}")))?;
+    // PySE's rms_filter: pixels whose noise is below RMS_FILTER of the median node noise
+    // are not analysed (near-zero-noise regions such as AWImager's outer circle, where any
+    // ripple would be a "detection").
+    let floor = RMS_FILTER * maps.node_rms_median;
+    ndarray::Zip::from(&mut mask)
+        .and(&maps.rms)
+        .for_each(|m, &r| *m |= f64::from(r) < floor);
     let (mut rms_min, mut rms_max) = (f64::INFINITY, f64::NEG_INFINITY);
     for (&r, &m) in maps.rms.iter().zip(mask.iter()) {
         if !m {
@@ -246,6 +253,9 @@ pub fn field(image: &Image, params: &Params) -> Result<Field> {
         rms_max,
     })
 }
+
+/// PySE's `rms_filter` default.
+const RMS_FILTER: f64 = 0.001;
 
 /// The restoring beam in pixels (TraP's formula: north up, east along −x).
 pub fn beam_in_pixels(image: &Image) -> Beam {

@@ -236,3 +236,64 @@ fn simulated_askap_images_agree_with_selavy() {
         }
     }
 }
+
+/// PySE's rms_filter: where the noise is under a thousandth of the image's median (the
+/// near-empty outer circle AWImager leaves), nothing is analysed, although the sources
+/// there keep their signal-to-noise ratio.
+#[test]
+fn regions_of_near_zero_noise_are_not_analysed() {
+    let dir = scratch_dir("extract-rms-filter");
+    let settings = Settings {
+        epochs: 1,
+        seed: 7,
+        size: 512,
+        variables: 0,
+        transients: 0,
+    };
+    let paths = simulate::simulate(&dir, &settings).unwrap();
+    let mut image = fits::read(&paths[0]).unwrap();
+    // The left 160 columns scaled down a million times: noise and sources alike.
+    const EDGE: usize = 160;
+    for ((_, x), v) in image.data.indexed_iter_mut() {
+        if x < EDGE {
+            *v *= 1e-6;
+        }
+    }
+    let truth = read_truth(&dir);
+    let quiet: Vec<_> = truth
+        .iter()
+        .filter(|t| {
+            image
+                .wcs
+                .sky_to_pixel(t.ra, t.dec)
+                .is_some_and(|(x, _)| x < EDGE as f64 - 30.0)
+        })
+        .collect();
+    assert!(!quiet.is_empty(), "no injected source in the quiet region");
+    let found = extract::extract(&image, &Params::default())
+        .unwrap()
+        .sources;
+    assert!(
+        found.iter().all(|s| s.x >= EDGE as f64 - 30.0),
+        "a source found in the near-zero-noise region: {:?}",
+        found
+            .iter()
+            .filter(|s| s.x < EDGE as f64 - 30.0)
+            .collect::<Vec<_>>()
+    );
+    let loud = truth
+        .iter()
+        .filter(|t| {
+            image
+                .wcs
+                .sky_to_pixel(t.ra, t.dec)
+                .is_some_and(|(x, _)| x > EDGE as f64 + 60.0)
+        })
+        .count();
+    assert!(
+        found.len() >= loud,
+        "{} found, {loud} injected in the normal region",
+        found.len()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
