@@ -110,14 +110,31 @@ fn trap_params() -> Params {
 ///   why the errors are compared by median.
 #[test]
 fn real_images_agree_with_pyse() {
-    let reference = workspace().join("tests/reference/pyse");
+    agree_with_pyse(&workspace().join("tests/reference/pyse"), &trap_params());
+}
+
+/// The same with the shape fixed to the restoring beam (`force_beam = True`, as TraP's
+/// job_params run PySE), against PySE's catalogues made that way.
+#[test]
+fn real_images_agree_with_pyse_with_the_beam_fixed() {
+    let params = Params {
+        force_beam: true,
+        ..trap_params()
+    };
+    agree_with_pyse(
+        &workspace().join("tests/reference/pyse/force_beam"),
+        &params,
+    );
+}
+
+fn agree_with_pyse(reference: &Path, params: &Params) {
     let report = std::env::var_os("PYSE_PARITY_REPORT").is_some();
     let (mut compared_images, mut compared_sources) = (0, 0);
     for path in images() {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let pyse = read_pyse(&reference.join(format!("{name}.csv")));
         let image = fits::read(&path).unwrap();
-        let ours = extract::extract(&image, &trap_params()).unwrap().sources;
+        let ours = extract::extract(&image, params).unwrap().sources;
         let beam_arcsec = image.meta.bmaj * 3600.0;
 
         let mut offsets = Vec::new();
