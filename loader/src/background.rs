@@ -334,8 +334,6 @@ mod tests {
         nodes[0] = Some((1.0, 1.0));
         nodes[200 * gx + 200] = Some((2.0, 2.0));
         let started = std::time::Instant::now();
-        let mut node_rms: Vec<f64> = nodes.iter().flatten().map(|n| n.1).collect();
-        let node_rms_median = median(&mut node_rms);
         let filled = fill_masked_nodes(&nodes, gx);
         assert!(started.elapsed().as_secs_f64() < 5.0);
         for (k, v) in filled.iter().enumerate() {
