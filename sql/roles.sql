@@ -65,7 +65,7 @@ GRANT USAGE ON SCHEMA skytrap TO skytrap_loader, skytrap_analyst, skytrap_listen
 -- What `skytrap load`, skytrap.associate_image and the triggers behind them read: the
 -- pipeline tables, the alert rules and the outbox (an alert cites earlier alerts).
 GRANT SELECT ON
-    skytrap.dataset, skytrap.frequencyband, skytrap.skyregion, skytrap.image,
+    skytrap.dataset, skytrap.config, skytrap.frequencyband, skytrap.skyregion, skytrap.image,
     skytrap.rejectreason, skytrap.rejection, skytrap.monitor, skytrap.extractedsource,
     skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
     skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric, skytrap.alert_rule,
@@ -75,7 +75,7 @@ TO skytrap_loader;
 -- images, rejections, monitor positions, measurements (COPY), lightcurves and their
 -- links, flux sums, new sources, variability and, by trigger, alerts.
 GRANT INSERT ON
-    skytrap.dataset, skytrap.alert_rule, skytrap.frequencyband, skytrap.skyregion,
+    skytrap.dataset, skytrap.config, skytrap.alert_rule, skytrap.frequencyband, skytrap.skyregion,
     skytrap.image, skytrap.rejection, skytrap.monitor, skytrap.extractedsource,
     skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
     skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric, skytrap.alert
@@ -93,7 +93,7 @@ GRANT UPDATE (enabled, min_newsource_type, min_det_sigma, eta_min, v_min, band, 
     ON skytrap.alert_rule TO skytrap_loader;
 -- The ids of the rows it adds.
 GRANT USAGE ON SEQUENCE
-    skytrap.dataset_id_seq, skytrap.frequencyband_id_seq, skytrap.skyregion_id_seq,
+    skytrap.dataset_id_seq, skytrap.config_id_seq, skytrap.frequencyband_id_seq, skytrap.skyregion_id_seq,
     skytrap.image_id_seq, skytrap.rejection_id_seq, skytrap.monitor_id_seq,
     skytrap.extractedsource_id_seq, skytrap.runningcatalog_id_seq,
     skytrap.runningcatalog_flux_id_seq, skytrap.assocxtrsource_id_seq,

@@ -1,5 +1,6 @@
-//! Every setting of source extraction and image quality control in one place: presets
-//! (`trap`, TraP's job_params; `pyse`, PySE's command-line defaults), a TOML file that
+//! Every setting of source extraction and image quality control in one place: skytrap's
+//! defaults, presets (`trap`, TraP's job_params; `pyse`, PySE's command-line defaults), a
+//! TOML file that
 //! overrides the preset, and command-line flags that override the file. `load` stores the
 //! effective settings with the dataset in `skytrap.config`, one (section, key, value, type)
 //! row per setting, under TraP's job_params section and key names where TraP has the
@@ -26,7 +27,8 @@ use std::path::Path;
 /// A named set of defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
-    /// TraP's job_params defaults (skytrap's defaults).
+    /// TraP's job_params.cfg defaults: skytrap's defaults with the shape fixed to the
+    /// restoring beam (`force_beam = True`) and a 250-pixel extraction radius.
     Trap,
     /// PySE's command-line defaults (`pyse` with no options).
     Pyse,
@@ -50,14 +52,20 @@ pub struct Config {
 }
 
 impl Config {
-    /// The settings of a preset.
-    pub fn preset(preset: Preset) -> Config {
+    /// The settings of a preset; None: skytrap's defaults, which are TraP's job_params
+    /// but for fitting each source's shape and searching the whole image.
+    pub fn preset(preset: Option<Preset>) -> Config {
         let extraction = match preset {
-            Preset::Trap => Params::default(),
+            None => Params::default(),
+            Some(Preset::Trap) => Params {
+                force_beam: true,
+                radius: 250.0,
+                ..Params::default()
+            },
             // PySE's ImgConf: --detection-thr 10, --analysis-thr 3, --grid 64, --margin 0,
             // --radius 0, 8-connected, --deblend-mincont 0.005, --ffbox 3, no systematic
             // errors.
-            Preset::Pyse => Params {
+            Some(Preset::Pyse) => Params {
                 detection: 10.0,
                 analysis: 3.0,
                 back_size: 64,
@@ -84,7 +92,7 @@ impl Config {
     /// `preset` given on the command line overrides).
     pub fn from_file(preset: Option<Preset>, file: Option<&Path>) -> Result<Config> {
         let Some(path) = file else {
-            return Ok(Config::preset(preset.unwrap_or(Preset::Trap)));
+            return Ok(Config::preset(preset));
         };
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot read the configuration", path.display()))?;
@@ -107,7 +115,7 @@ impl Config {
                 bail!("'{name}' is neither a section nor 'preset'");
             }
         }
-        let mut config = Config::preset(preset.or(file_preset).unwrap_or(Preset::Trap));
+        let mut config = Config::preset(preset.or(file_preset));
         for (section, value) in &table {
             let Some(entries) = value.as_table() else {
                 continue;
@@ -479,13 +487,24 @@ mod tests {
     #[test]
     fn presets_are_trap_job_params_and_pyse_cli_defaults() {
         // TraP's job_params.cfg template (reference §2.1) and PySE's ImgConf (§7.11).
-        let trap = Config::preset(Preset::Trap);
+        let trap = Config::preset(Some(Preset::Trap));
         let e = &trap.extraction;
         assert_eq!((e.detection, e.analysis), (8.0, 3.0));
-        assert_eq!((e.back_size, e.margin), (50, 10));
+        assert_eq!((e.back_size, e.margin, e.radius), (50, 10, 250.0));
         assert_eq!((e.ew_sys_err, e.ns_sys_err), (10.0, 10.0));
         assert_eq!((e.deblend_nthresh, e.box_in_beampix), (0, 10.0));
-        assert!(e.eight_connected && !e.force_beam && e.fdr_alpha.is_none());
+        assert!(e.eight_connected && e.force_beam && e.fdr_alpha.is_none());
+        // skytrap's defaults differ from TraP's in exactly these two.
+        let own = Config::preset(None);
+        assert_eq!(
+            own.extraction,
+            Params {
+                force_beam: false,
+                radius: 0.0,
+                ..e.clone()
+            }
+        );
+        assert_eq!(own.quality, trap.quality);
         let q = &trap.quality;
         assert_eq!((q.rms_est_sigma, q.rms_est_fraction), (4.0, 8));
         assert_eq!(
@@ -497,7 +516,7 @@ mod tests {
             (3.0, 30.0, 2.0)
         );
 
-        let pyse = Config::preset(Preset::Pyse).extraction;
+        let pyse = Config::preset(Some(Preset::Pyse)).extraction;
         assert_eq!((pyse.detection, pyse.analysis), (10.0, 3.0));
         assert_eq!((pyse.back_size, pyse.margin, pyse.radius), (64, 0, 0.0));
         assert_eq!((pyse.ew_sys_err, pyse.ns_sys_err), (0.0, 0.0));
@@ -537,7 +556,7 @@ mod tests {
 
     #[test]
     fn rows_read_back_and_differences_name_the_keys() {
-        let mut c = Config::preset(Preset::Trap);
+        let mut c = Config::preset(None);
         c.extraction.detection = 0.1 + 0.2; // not a short decimal
         let rows = c.rows();
         assert_eq!(rows.len(), SETTINGS.len());

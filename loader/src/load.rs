@@ -296,29 +296,12 @@ async fn stored_config(
         .collect())
 }
 
-/// Whether this role may read and may write `skytrap.config`. The role skytrap_loader of
-/// extension version 0.2.0 may not: its loads then neither check nor store the settings.
-async fn config_access(client: &impl tokio_postgres::GenericClient) -> Result<(bool, bool)> {
-    let row = client
-        .query_one(
-            "SELECT has_table_privilege('skytrap.config', 'SELECT'),
-                    has_table_privilege('skytrap.config', 'INSERT')
-                    AND has_sequence_privilege('skytrap.config_id_seq', 'USAGE')",
-            &[],
-        )
-        .await?;
-    Ok((row.get(0), row.get(1)))
-}
-
 /// Refuses settings that differ from those the dataset was made with.
 async fn check_config(
     client: &impl tokio_postgres::GenericClient,
     dataset: &str,
     config: &Config,
 ) -> Result<()> {
-    if !config_access(client).await?.0 {
-        return Ok(());
-    }
     let stored = stored_config(client, dataset).await?;
     if stored.is_empty() {
         return Ok(());
@@ -326,7 +309,9 @@ async fn check_config(
     let differences = config::differences(&stored, &config.rows());
     if !differences.is_empty() {
         bail!(
-            "dataset '{dataset}' was made with other settings: {}; give the same settings              (its configuration is in skytrap.config), or --allow-config-change to load with              these anyway",
+            "dataset '{dataset}' was made with other settings: {}; give the same settings \
+             (its configuration is in skytrap.config), or --allow-config-change to load with \
+             these anyway",
             differences.join(", ")
         );
     }
@@ -364,15 +349,6 @@ async fn dataset_id(
         )
         .await?;
     let id: i32 = row.get(0);
-    let (_, can_write) = config_access(client).await?;
-    if !can_write {
-        eprintln!(
-            "skytrap: dataset '{name}': settings not stored: this role may not write \
-             skytrap.config (GRANT SELECT, INSERT ON skytrap.config and USAGE ON SEQUENCE \
-             skytrap.config_id_seq to store and check them)"
-        );
-        return Ok(id);
-    }
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock(7291, $1)", &[&id])
         .await?;

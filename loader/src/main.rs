@@ -196,7 +196,8 @@ enum Connectivity {
 /// Source-finding settings. Each defaults to the file of --config, else the preset.
 #[derive(Args)]
 struct ExtractOptions {
-    /// Defaults: trap (TraP's job_params) or pyse (PySE's command-line defaults)
+    /// Defaults: trap (TraP's job_params: shape fixed to the beam, 250-pixel radius) or
+    /// pyse (PySE's command-line defaults) [skytrap's: TraP's, fitting shapes, whole image]
     #[arg(long, value_enum, value_name = "NAME")]
     preset: Option<PresetName>,
     /// TOML file of settings (sections source_extraction, quality, persistence, as in

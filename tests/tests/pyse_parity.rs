@@ -12,6 +12,7 @@
 //! --nocapture` prints every source side by side.
 
 use skytrap_core::sky;
+use skytrap_loader::config::{Config, Preset};
 use skytrap_loader::extract::{self, Params, Source};
 use skytrap_loader::fits;
 use skytrap_loader::simulate::{self, Population, NOISE};
@@ -113,14 +114,18 @@ fn real_images_agree_with_pyse() {
     agree_with_pyse(&workspace().join("tests/reference/pyse"), &trap_params());
 }
 
-/// The same with the shape fixed to the restoring beam (`force_beam = True`, as TraP's
-/// job_params run PySE), against PySE's catalogues made that way.
+/// The same with `--preset trap`, TraP's job_params: the shape fixed to the beam
+/// (`force_beam = True`), against PySE's catalogues made that way.
 #[test]
-fn real_images_agree_with_pyse_with_the_beam_fixed() {
-    let params = Params {
-        force_beam: true,
-        ..trap_params()
-    };
+fn real_images_agree_with_pyse_under_the_trap_preset() {
+    let params = Config::preset(Some(Preset::Trap)).extraction;
+    assert_eq!(
+        params,
+        Params {
+            force_beam: true,
+            ..trap_params()
+        }
+    );
     agree_with_pyse(
         &workspace().join("tests/reference/pyse/force_beam"),
         &params,
