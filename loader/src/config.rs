@@ -78,6 +78,7 @@ impl Config {
                 deblend_nthresh: 0,
                 deblend_mincont: 0.005,
                 force_beam: false,
+                moments_only: false,
                 box_in_beampix: 3.0,
             },
         };
@@ -394,6 +395,13 @@ static SETTINGS: &[Setting] = &[
         Bool,
         |c| Value::Bool(c.extraction.force_beam),
         |c, v| c.extraction.force_beam = matches!(v, Value::Bool(true))
+    ),
+    setting!(
+        "source_extraction",
+        "vectorized",
+        Bool,
+        |c| Value::Bool(c.extraction.moments_only),
+        |c, v| c.extraction.moments_only = matches!(v, Value::Bool(true))
     ),
     setting!(
         "source_extraction",

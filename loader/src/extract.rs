@@ -42,6 +42,9 @@ pub struct Params {
     pub deblend_mincont: f64,
     /// Fit only peak and position, the shape held at the restoring beam.
     pub force_beam: bool,
+    /// No least-squares fit: every source measured by its (tweaked) moments, with the
+    /// moments' errors, as PySE's vectorised mode does.
+    pub moments_only: bool,
     /// Forced fits: the box's side in units of the larger beam semi-axis (pixels).
     pub box_in_beampix: f64,
 }
@@ -61,6 +64,7 @@ impl Default for Params {
             deblend_nthresh: 0,
             deblend_mincont: 0.005,
             force_beam: false,
+            moments_only: false,
             box_in_beampix: crate::forced::BOX_IN_BEAMPIX,
         }
     }
@@ -364,6 +368,8 @@ pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Extraction {
         .filter_map(|(pixels, rms, snr, threshold)| {
             let m = if params.force_beam {
                 forcebeam::measure(&pixels, rms, beam)
+            } else if params.moments_only {
+                measure::measure_moments(&pixels, rms, threshold, beam)
             } else {
                 measure::measure(&pixels, rms, threshold, beam)
             };

@@ -235,6 +235,10 @@ struct ExtractOptions {
     /// Fit only peak and position, with the shape held at the restoring beam [false]
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     force_beam: Option<bool>,
+    /// Measure sources by their moments, without a least-squares fit (PySE's vectorised
+    /// mode; the config key is `vectorized`) [false]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    moments: Option<bool>,
     /// Forced fits: box side in units of the larger beam semi-axis [trap: 10, pyse: 3]
     #[arg(long, value_name = "BEAMS", value_parser = positive)]
     box_in_beampix: Option<f64>,
@@ -319,6 +323,9 @@ impl ExtractOptions {
         }
         if let Some(v) = self.force_beam {
             e.force_beam = v;
+        }
+        if let Some(v) = self.moments {
+            e.moments_only = v;
         }
         if let Some(o) = quality {
             let q = &mut c.quality;

@@ -297,3 +297,61 @@ fn regions_of_near_zero_noise_are_not_analysed() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--moments` (PySE's vectorised mode): no least-squares fit, the tweaked moments and
+/// their errors. On the simulator's sky every bright source is found where it is, fluxes
+/// are unbiased, and the errors describe the scatter (the pulls against the truth have a
+/// spread near 1).
+#[test]
+fn moments_mode_measures_without_fitting() {
+    let dir = scratch_dir("extract-moments");
+    let settings = Settings {
+        epochs: 1,
+        seed: 2024,
+        size: 768,
+        variables: 4,
+        transients: 3,
+    };
+    let paths = simulate::simulate(&dir, &settings).unwrap();
+    let image = fits::read(&paths[0]).unwrap();
+    let params = Params {
+        moments_only: true,
+        ..Params::default()
+    };
+    let found = extract::extract(&image, &params).unwrap().sources;
+    assert!(found.iter().all(|s| !s.fitted));
+    let truth: Vec<_> = read_truth(&dir)
+        .into_iter()
+        .filter(|t| t.flux > 0.0)
+        .collect();
+    let (mut pulls, mut ratios) = (Vec::new(), Vec::new());
+    for t in &truth {
+        let (offset, s) = found
+            .iter()
+            .map(|s| (sky::distance(s.ra, s.dec, t.ra, t.dec) * 3600.0, s))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap();
+        assert!(offset < 0.1 * BEAM_ARCSEC, "{t:?}: {offset} arcsec off");
+        pulls.push((s.peak - t.flux) / s.peak_err);
+        ratios.push(s.flux / t.flux);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median_ratio = ratios[ratios.len() / 2];
+    let mean = pulls.iter().sum::<f64>() / pulls.len() as f64;
+    let spread =
+        (pulls.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / pulls.len() as f64).sqrt();
+    eprintln!(
+        "moments mode: {} sources, median flux ratio {median_ratio:.4}, peak pulls \
+         {mean:.2} ± {spread:.2}",
+        truth.len()
+    );
+    assert!(
+        (median_ratio - 1.0).abs() < 0.02,
+        "median flux ratio {median_ratio}"
+    );
+    assert!(
+        mean.abs() < 1.0 && (0.5..2.0).contains(&spread),
+        "peak pulls {mean} ± {spread}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
