@@ -79,6 +79,9 @@ impl Config {
                 deblend_mincont: 0.005,
                 force_beam: false,
                 moments_only: false,
+                clean_bias: 0.0,
+                clean_bias_error: 0.0,
+                frac_flux_cal_error: 0.0,
                 box_in_beampix: 3.0,
             },
         };
@@ -281,6 +284,15 @@ fn non_negative(v: Value) -> Result<f64, String> {
     }
 }
 
+fn finite(v: Value) -> Result<f64, String> {
+    let x = float(v);
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err("must be a finite number".into())
+    }
+}
+
 fn count(v: Value, lo: i64, hi: i64) -> Result<usize, String> {
     let i = int(v);
     if (lo..=hi).contains(&i) {
@@ -395,6 +407,27 @@ static SETTINGS: &[Setting] = &[
         Bool,
         |c| Value::Bool(c.extraction.force_beam),
         |c, v| c.extraction.force_beam = matches!(v, Value::Bool(true))
+    ),
+    setting!(
+        "source_extraction",
+        "clean_bias",
+        Float,
+        |c| Value::Float(c.extraction.clean_bias),
+        |c, v| c.extraction.clean_bias = finite(v)?
+    ),
+    setting!(
+        "source_extraction",
+        "clean_bias_error",
+        Float,
+        |c| Value::Float(c.extraction.clean_bias_error),
+        |c, v| c.extraction.clean_bias_error = non_negative(v)?
+    ),
+    setting!(
+        "source_extraction",
+        "frac_flux_cal_error",
+        Float,
+        |c| Value::Float(c.extraction.frac_flux_cal_error),
+        |c, v| c.extraction.frac_flux_cal_error = non_negative(v)?
     ),
     setting!(
         "source_extraction",

@@ -45,6 +45,11 @@ pub struct Params {
     /// No least-squares fit: every source measured by its (tweaked) moments, with the
     /// moments' errors, as PySE's vectorised mode does.
     pub moments_only: bool,
+    /// PySE's CLEAN bias (Jy/beam, added to every peak) and its error, and the fractional
+    /// flux-calibration error; all 0 by default, as in PySE.
+    pub clean_bias: f64,
+    pub clean_bias_error: f64,
+    pub frac_flux_cal_error: f64,
     /// Forced fits: the box's side in units of the larger beam semi-axis (pixels).
     pub box_in_beampix: f64,
 }
@@ -65,6 +70,9 @@ impl Default for Params {
             deblend_mincont: 0.005,
             force_beam: false,
             moments_only: false,
+            clean_bias: 0.0,
+            clean_bias_error: 0.0,
+            frac_flux_cal_error: 0.0,
             box_in_beampix: crate::forced::BOX_IN_BEAMPIX,
         }
     }
@@ -373,6 +381,12 @@ pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Extraction {
             } else {
                 measure::measure(&pixels, rms, threshold, beam)
             };
+            let m = measure::calibrated(
+                m,
+                params.clean_bias,
+                params.clean_bias_error,
+                params.frac_flux_cal_error,
+            );
             to_sky(image, &m, snr)
         })
         .collect();

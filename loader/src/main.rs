@@ -239,6 +239,15 @@ struct ExtractOptions {
     /// mode; the config key is `vectorized`) [false]
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     moments: Option<bool>,
+    /// CLEAN bias added to every peak, Jy/beam (PySE's clean_bias) [0]
+    #[arg(long, value_name = "JY", allow_negative_numbers = true, value_parser = finite)]
+    clean_bias: Option<f64>,
+    /// Error of the CLEAN bias, Jy/beam [0]
+    #[arg(long, value_name = "JY", value_parser = non_negative)]
+    clean_bias_error: Option<f64>,
+    /// Fractional flux-calibration error, added to every peak error [0]
+    #[arg(long, value_name = "FRACTION", value_parser = non_negative)]
+    frac_flux_cal_error: Option<f64>,
     /// Forced fits: box side in units of the larger beam semi-axis [trap: 10, pyse: 3]
     #[arg(long, value_name = "BEAMS", value_parser = positive)]
     box_in_beampix: Option<f64>,
@@ -327,6 +336,9 @@ impl ExtractOptions {
         if let Some(v) = self.moments {
             e.moments_only = v;
         }
+        set(&mut e.clean_bias, self.clean_bias);
+        set(&mut e.clean_bias_error, self.clean_bias_error);
+        set(&mut e.frac_flux_cal_error, self.frac_flux_cal_error);
         if let Some(o) = quality {
             let q = &mut c.quality;
             set(&mut q.rms_est_max, o.rms_est_max);
@@ -537,6 +549,14 @@ fn fraction(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
         _ => Err(format!("'{text}' is not a number between 0 and 1")),
+    }
+}
+
+/// A finite number.
+fn finite(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(format!("'{text}' is not a finite number")),
     }
 }
 

@@ -199,6 +199,23 @@ pub fn measure_moments(
     m
 }
 
+/// PySE's CLEAN bias and calibration errors (reference §7.7): the peak becomes
+/// A′ = A + `clean_bias` and the flux is scaled with it; σ_A′² = (f_cal·A′)² + σ_cb² +
+/// (σ_A·A′/A)², and the flux error keeps its shape terms. Unchanged when all are 0.
+pub fn calibrated(mut m: Measurement, clean_bias: f64, bias_err: f64, f_cal: f64) -> Measurement {
+    if clean_bias == 0.0 && bias_err == 0.0 && f_cal == 0.0 {
+        return m;
+    }
+    let a = m.gaussian.peak;
+    let a2 = a + clean_bias;
+    let shape = ((m.flux_err / m.flux).powi(2) - (m.peak_err / a).powi(2)).max(0.0);
+    m.peak_err = ((f_cal * a2).powi(2) + bias_err.powi(2) + (m.peak_err * a2 / a).powi(2)).sqrt();
+    m.gaussian.peak = a2;
+    m.flux *= a2 / a;
+    m.flux_err = m.flux.abs() * ((m.peak_err / a2).powi(2) + shape).sqrt();
+    m
+}
+
 fn bounds(pixels: &[(usize, usize, f32)]) -> ((f64, f64), (f64, f64)) {
     let mut b = ((f64::MAX, f64::MIN), (f64::MAX, f64::MIN));
     for &(x, y, _) in pixels {
@@ -556,6 +573,38 @@ mod tests {
             (g.smaj - 4.0).abs() < 0.2 && (g.smin - 2.0).abs() < 0.2,
             "{g:?}"
         );
+    }
+
+    #[test]
+    fn clean_bias_and_calibration_errors_as_pyse_applies_them() {
+        let g = Gaussian {
+            peak: 0.5,
+            x: 30.0,
+            y: 30.0,
+            smaj: 3.0,
+            smin: 2.0,
+            theta: 0.0,
+        };
+        let m = condon_errors(g, 0.01, &BEAM);
+        let same = calibrated(m, 0.0, 0.0, 0.0);
+        assert_eq!(same.peak_err.to_bits(), m.peak_err.to_bits());
+        // By hand: A′ = 0.5 + 0.02 = 0.52; the point source's Condon peak error is the
+        // noise, 0.01, scaled to 0.0104; σ_A′² = (0.1·0.52)² + 0.005² + 0.0104²
+        // = 0.002704 + 0.000025 + 0.00010816 = 0.00283716.
+        let c = calibrated(m, 0.02, 0.005, 0.1);
+        assert!((c.gaussian.peak - 0.52).abs() < 1e-15);
+        assert!(
+            (c.peak_err - 0.00283716f64.sqrt()).abs() < 1e-12,
+            "{}",
+            c.peak_err
+        );
+        // The flux scales with the peak; its relative error is the new peak's, plus the
+        // shape terms as they were.
+        assert!((c.flux - m.flux * 0.52 / 0.5).abs() < 1e-12);
+        let shape = (m.flux_err / m.flux).powi(2) - (m.peak_err / 0.5).powi(2);
+        let want = c.flux * ((c.peak_err / 0.52).powi(2) + shape).sqrt();
+        assert!((c.flux_err - want).abs() < 1e-12);
+        assert!(c.flux_err > m.flux_err);
     }
 
     #[test]

@@ -355,3 +355,48 @@ fn moments_mode_measures_without_fitting() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--clean-bias` adds PySE's CLEAN bias to every peak (and scales the flux with it);
+/// `--frac-flux-cal-error` widens every peak error.
+#[test]
+fn clean_bias_and_calibration_error_reach_the_output() {
+    let dir = scratch_dir("extract-clean-bias");
+    let settings = Settings {
+        epochs: 1,
+        seed: 5,
+        size: 256,
+        variables: 0,
+        transients: 0,
+    };
+    let paths = simulate::simulate(&dir, &settings).unwrap();
+    let run = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let out = skytrap()
+            .arg("extract")
+            .arg(&paths[0])
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let plain = run(&[]);
+    let biased = run(&["--clean-bias", "0.01", "--frac-flux-cal-error", "0.05"]);
+    assert!(!plain.is_empty());
+    assert_eq!(plain.len(), biased.len());
+    for (a, b) in plain.iter().zip(&biased) {
+        let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+        assert!((f(b, "peak") - f(a, "peak") - 0.01).abs() < 1e-9);
+        let scale = f(b, "peak") / f(a, "peak");
+        assert!((f(b, "flux") / f(a, "flux") - scale).abs() < 1e-9);
+        assert!(f(b, "peak_err") >= 0.05 * f(b, "peak"));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
