@@ -474,7 +474,9 @@ async fn kill_at(url: &str, images: &[PathBuf], watch: &Client, point: Point) ->
 async fn killed_and_restarted_loads_end_as_an_uninterrupted_one() {
     let (dir, images) = series("crash");
     let (reference_url, reference) = scratch_database("crash_reference").await;
+    let started = Instant::now();
     succeed(&mut load(&reference_url, "crash", &images));
+    let uninterrupted = started.elapsed();
     let want = dump(&reference).await;
     assert_eq!(
         want[4].1.len(),
@@ -487,9 +489,9 @@ async fn killed_and_restarted_loads_end_as_an_uninterrupted_one() {
     let (url, watch) = scratch_database("crash_killed").await;
     let mut points = vec![
         Point::Extracting(0),
+        Point::Extracting(15),
         Point::Extracting(30),
-        Point::Extracting(60),
-        Point::Extracting(90),
+        Point::Extracting(45),
     ];
     // The first six tables are written for every image, the last two only for images
     // with new sources or alerts; each `Writing(_, 1)` lets one more image through.
@@ -498,13 +500,35 @@ async fn killed_and_restarted_loads_end_as_an_uninterrupted_one() {
     points.extend(every_image.iter().map(|t| Point::Writing(t, 1)));
     points.extend(some_images.iter().map(|t| Point::Writing(t, 0)));
     points.extend(some_images.iter().map(|t| Point::Writing(t, 1)));
-    points.extend([150, 250, 350, 450].map(Point::After));
     let mut hits = Vec::new();
     for point in points {
         if let Some(hit) = kill_at(&url, &images, &watch, point).await {
             hits.push(hit);
         }
     }
+    let out = succeed(&mut load(&url, "crash", &images));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already loaded"), "{stderr}");
+    assert_same("after 20 kills", &dump(&watch).await, &want);
+
+    // Kills at a fifth, two fifths... of an uninterrupted load's time, wherever the loader
+    // is then, each in a database of its own (so that there is work left to interrupt),
+    // each followed by a re-run.
+    for fifth in 1..=4 {
+        let (url, watch) = scratch_database(&format!("crash_timed_{fifth}")).await;
+        let at = uninterrupted * fifth / 5;
+        if let Some(hit) = kill_at(&url, &images, &watch, Point::After(at.as_millis() as u64)).await
+        {
+            hits.push(hit);
+        }
+        succeed(&mut load(&url, "crash", &images));
+        assert_same(
+            &format!("after a kill at {at:?}"),
+            &dump(&watch).await,
+            &want,
+        );
+    }
+    println!("killed at: {hits:?}");
     assert!(
         hits.len() >= 20,
         "only {} kills hit the loader mid-run: {hits:?}",
@@ -524,10 +548,6 @@ async fn killed_and_restarted_loads_end_as_an_uninterrupted_one() {
             "no kill at {stage}: {hits:?}"
         );
     }
-    let out = succeed(&mut load(&url, "crash", &images));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("already loaded"), "{stderr}");
-    assert_same("after 24 kills", &dump(&watch).await, &want);
 
     // The server restarted under a running loader, twice each way: it reconnects and
     // finishes the job in the same run.
