@@ -146,25 +146,7 @@ fn solve3(a: [[f64; 3]; 3], b: [f64; 3]) -> Option<[f64; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const BEAM: Beam = Beam {
-        smaj: 3.0,
-        smin: 2.0,
-        theta: 0.5,
-    };
-
-    fn island(g: &Gaussian, threshold: f64) -> Vec<(usize, usize, f32)> {
-        let mut pixels = Vec::new();
-        for y in 0..64 {
-            for x in 0..64 {
-                let v = g.value(x as f64, y as f64);
-                if v > threshold {
-                    pixels.push((x, y, v as f32));
-                }
-            }
-        }
-        pixels
-    }
+    use crate::measure::tests::{island, BEAM};
 
     #[test]
     fn a_point_source_is_recovered_exactly() {

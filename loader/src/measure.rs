@@ -514,10 +514,11 @@ pub fn condon_errors(g: Gaussian, rms: f64, beam: &Beam) -> Measurement {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn island(g: &Gaussian, threshold: f64) -> Vec<(usize, usize, f32)> {
+    /// The pixels of a noiseless Gaussian above a threshold, on a 64 × 64 grid.
+    pub(crate) fn island(g: &Gaussian, threshold: f64) -> Vec<(usize, usize, f32)> {
         let mut pixels = Vec::new();
         for y in 0..64 {
             for x in 0..64 {
@@ -530,7 +531,7 @@ mod tests {
         pixels
     }
 
-    const BEAM: Beam = Beam {
+    pub(crate) const BEAM: Beam = Beam {
         smaj: 3.0,
         smin: 2.0,
         theta: 0.5,
