@@ -64,7 +64,8 @@ impl Config {
             },
             // PySE's ImgConf: --detection-thr 10, --analysis-thr 3, --grid 64, --margin 0,
             // --radius 0, 8-connected, --deblend-mincont 0.005, --ffbox 3, no systematic
-            // errors.
+            // errors, vectorized = True (moments, no fit). Every field is spelled out so a
+            // new setting has to be decided for PySE too.
             Some(Preset::Pyse) => Params {
                 detection: 10.0,
                 analysis: 3.0,
@@ -78,7 +79,7 @@ impl Config {
                 deblend_nthresh: 0,
                 deblend_mincont: 0.005,
                 force_beam: false,
-                moments_only: false,
+                moments_only: true,
                 clean_bias: 0.0,
                 clean_bias_error: 0.0,
                 frac_flux_cal_error: 0.0,
@@ -562,6 +563,7 @@ mod tests {
         assert_eq!((pyse.back_size, pyse.margin, pyse.radius), (64, 0, 0.0));
         assert_eq!((pyse.ew_sys_err, pyse.ns_sys_err), (0.0, 0.0));
         assert_eq!((pyse.deblend_mincont, pyse.box_in_beampix), (0.005, 3.0));
+        assert!(pyse.moments_only, "PySE's ImgConf has vectorized = True");
     }
 
     #[test]
