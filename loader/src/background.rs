@@ -148,16 +148,7 @@ fn fill_masked_nodes(nodes: &[Option<(f64, f64)>], gx: usize) -> Vec<(f64, f64)>
     while let Some(k) = queue.pop_front() {
         let Some(seed) = nearest[k] else { continue };
         let (x, y) = at(k);
-        for (dx, dy) in [
-            (-1, -1),
-            (0, -1),
-            (1, -1),
-            (-1, 0),
-            (1, 0),
-            (-1, 1),
-            (0, 1),
-            (1, 1),
-        ] {
+        for (dx, dy) in crate::islands::EIGHT_NEIGHBOURS {
             let (xn, yn) = (x + dx, y + dy);
             if xn < 0 || yn < 0 || xn >= gx as i64 || yn >= gy as i64 {
                 continue;

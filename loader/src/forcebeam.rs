@@ -2,8 +2,8 @@
 //! position fitted (PySE's `force_beam`, TraP's job_params default). Used for surveys of
 //! point sources, where a free shape only adds noise to the peak.
 
-use crate::measure::{condon_errors, Beam, Gaussian, Measurement};
-use std::f64::consts::{LN_2, PI};
+use crate::measure::{condon_errors, goodness_of_fit, Beam, Gaussian, Measurement};
+use std::f64::consts::LN_2;
 
 /// Measures an island of (x, y, value) pixels with the beam's shape: peak and position by
 /// least squares (Levenberg–Marquardt) from the brightest pixel and the barycentre, with
@@ -30,16 +30,11 @@ pub fn measure(pixels: &[(usize, usize, f32)], rms: f64, beam: &Beam) -> Measure
         smin: beam.smin,
         theta: beam.theta,
     };
-    let chisq: f64 = pixels
-        .iter()
-        .map(|&(px, py, v)| ((f64::from(v) - g.value(px as f64, py as f64)) / rms).powi(2))
-        .sum();
     let mut m = condon_errors(g, rms, beam);
     m.smaj_err = 0.0;
     m.smin_err = 0.0;
     m.theta_err = 0.0;
-    m.chisq = chisq;
-    m.reduced_chisq = chisq / (pixels.len() as f64 / (PI * beam.smaj * beam.smin)).max(1e-9);
+    (m.chisq, m.reduced_chisq) = goodness_of_fit(pixels, &g, rms, beam);
     m.fitted = fitted.is_some();
     m
 }

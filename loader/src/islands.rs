@@ -13,6 +13,18 @@ pub struct Island {
     pub rms: f64,
 }
 
+/// The offsets of a cell's eight neighbours on a grid.
+pub const EIGHT_NEIGHBOURS: [(i64, i64); 8] = [
+    (-1, -1),
+    (0, -1),
+    (1, -1),
+    (-1, 0),
+    (1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+];
+
 /// Labels the islands of `signal` (background-subtracted) against `rms`.
 pub fn find(
     signal: &Array2<f32>,
@@ -36,16 +48,7 @@ pub fn find(
     let mut islands = Vec::new();
     let mut stack = Vec::new();
     let neighbours: &[(i64, i64)] = if eight_connected {
-        &[
-            (-1, -1),
-            (0, -1),
-            (1, -1),
-            (-1, 0),
-            (1, 0),
-            (-1, 1),
-            (0, 1),
-            (1, 1),
-        ]
+        &EIGHT_NEIGHBOURS
     } else {
         &[(0, -1), (-1, 0), (1, 0), (0, 1)]
     };

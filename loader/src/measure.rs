@@ -138,17 +138,26 @@ pub fn measure(
         Some(g) => (g, true),
         None => (moments, false),
     };
-    let chisq: f64 = pixels
-        .iter()
-        .map(|&(x, y, v)| ((f64::from(v) - gaussian.value(x as f64, y as f64)) / rms).powi(2))
-        .sum();
-    // PySE normalises by the number of independent beams, not degrees of freedom.
-    let beams = pixels.len() as f64 / (PI * beam.smaj * beam.smin);
     let mut m = condon_errors(gaussian, rms, beam);
-    m.chisq = chisq;
-    m.reduced_chisq = chisq / beams.max(1e-9);
+    (m.chisq, m.reduced_chisq) = goodness_of_fit(pixels, &gaussian, rms, beam);
     m.fitted = fitted;
     m
+}
+
+/// χ² of a model over an island's pixels, and PySE's reduced χ², which is per
+/// independent beam rather than per degree of freedom.
+pub fn goodness_of_fit(
+    pixels: &[(usize, usize, f32)],
+    g: &Gaussian,
+    rms: f64,
+    beam: &Beam,
+) -> (f64, f64) {
+    let chisq: f64 = pixels
+        .iter()
+        .map(|&(x, y, v)| ((f64::from(v) - g.value(x as f64, y as f64)) / rms).powi(2))
+        .sum();
+    let beams = pixels.len() as f64 / (PI * beam.smaj * beam.smin);
+    (chisq, chisq / beams.max(1e-9))
 }
 
 /// Measures an island by its moments alone, with the moments' errors (PySE's vectorised
@@ -160,7 +169,6 @@ pub fn measure_moments(
     beam: &Beam,
 ) -> Measurement {
     let g = moments(pixels, threshold, beam);
-    let mut m = condon_errors(g, rms, beam);
     // One ρ for every parameter, from the moments' sampling of the island between the
     // threshold T and the peak A.
     let (a, t) = (g.peak, threshold);
@@ -170,31 +178,9 @@ pub fn measure_moments(
     } else {
         f64::NAN
     };
-    let err_par_maj = 2.0 * g.smaj / ((2.0 * LN_2).sqrt() * rho);
-    let err_par_min = 2.0 * g.smin / ((2.0 * LN_2).sqrt() * rho);
-    let (s, c) = g.theta.sin_cos();
-    m.x_err = ((err_par_maj * s).powi(2) + (err_par_min * c).powi(2)).sqrt();
-    m.y_err = ((err_par_maj * c).powi(2) + (err_par_min * s).powi(2)).sqrt();
-    m.smaj_err = 2f64.sqrt() * g.smaj / rho;
-    m.smin_err = 2f64.sqrt() * g.smin / rho;
-    m.theta_err = if g.smaj > g.smin {
-        (2.0 * g.smaj * g.smin / ((g.smaj * g.smaj - g.smin * g.smin) * rho)).min(PI / 2.0)
-    } else {
-        PI / 2.0
-    };
     // The peak is one pixel's worth of information: its error is the noise.
-    m.peak_err = rms;
-    m.flux_err = m.flux.abs()
-        * ((m.peak_err / g.peak).powi(2)
-            + (4.0 * beam.smaj * beam.smin / (4.0 * g.smaj * g.smin))
-                * ((m.smaj_err / g.smaj).powi(2) + (m.smin_err / g.smin).powi(2)))
-        .sqrt();
-    m.chisq = pixels
-        .iter()
-        .map(|&(x, y, v)| ((f64::from(v) - g.value(x as f64, y as f64)) / rms).powi(2))
-        .sum();
-    let beams = pixels.len() as f64 / (PI * beam.smaj * beam.smin);
-    m.reduced_chisq = m.chisq / beams.max(1e-9);
+    let mut m = errors_from_rho(g, beam, rho, rho, rms);
+    (m.chisq, m.reduced_chisq) = goodness_of_fit(pixels, &g, rms, beam);
     m.fitted = false;
     m
 }
@@ -478,19 +464,32 @@ pub fn condon_errors(g: Gaussian, rms: f64, beam: &Beam) -> Measurement {
     let rho1 = rho_sq(2.5, 0.5).sqrt();
     let rho2 = rho_sq(0.5, 2.5).sqrt();
     let rho3 = rho_sq(1.5, 1.5).sqrt();
-    let err_par_maj = 2.0 * g.smaj / ((2.0 * LN_2).sqrt() * rho1);
-    let err_par_min = 2.0 * g.smin / ((2.0 * LN_2).sqrt() * rho2);
+    errors_from_rho(g, beam, rho1, rho2, 2f64.sqrt() * g.peak.abs() / rho3)
+}
+
+/// The errors of a Gaussian's position, axes and angle from the signal-to-noise ratios ρ
+/// that govern its major and minor axes (NVSS: variances doubled relative to Condon
+/// 1997), and its flux error from those and the peak's.
+fn errors_from_rho(
+    g: Gaussian,
+    beam: &Beam,
+    rho_maj: f64,
+    rho_min: f64,
+    peak_err: f64,
+) -> Measurement {
+    let err_par_maj = 2.0 * g.smaj / ((2.0 * LN_2).sqrt() * rho_maj);
+    let err_par_min = 2.0 * g.smin / ((2.0 * LN_2).sqrt() * rho_min);
     let (s, c) = g.theta.sin_cos();
     let x_err = ((err_par_maj * s).powi(2) + (err_par_min * c).powi(2)).sqrt();
     let y_err = ((err_par_maj * c).powi(2) + (err_par_min * s).powi(2)).sqrt();
-    let smaj_err = 2f64.sqrt() * g.smaj / rho1;
-    let smin_err = 2f64.sqrt() * g.smin / rho2;
+    let smaj_err = 2f64.sqrt() * g.smaj / rho_maj;
+    let smin_err = 2f64.sqrt() * g.smin / rho_min;
     let theta_err = if g.smaj > g.smin {
-        (2.0 * g.smaj * g.smin / ((g.smaj * g.smaj - g.smin * g.smin) * rho2)).min(PI / 2.0)
+        (2.0 * g.smaj * g.smin / ((g.smaj * g.smaj - g.smin * g.smin) * rho_min)).min(PI / 2.0)
     } else {
         PI / 2.0
     };
-    let peak_err = 2f64.sqrt() * g.peak.abs() / rho3;
+    let (big_theta_maj, big_theta_min) = (2.0 * beam.smaj, 2.0 * beam.smin); // beam FWHM
     let flux = g.flux(beam);
     let flux_err = flux.abs()
         * ((peak_err / g.peak).powi(2)
