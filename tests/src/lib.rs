@@ -316,3 +316,15 @@ pub fn succeed(command: &mut Command) -> std::process::Output {
     );
     out
 }
+
+/// The rows of `skytrap extract`'s CSV output, after checking its header.
+pub fn extract_csv_rows(text: &str) -> Vec<Vec<f64>> {
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y")
+    );
+    lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect()
+}

@@ -4,7 +4,7 @@ use skytrap_core::sky;
 use skytrap_loader::extract::{self, Params};
 use skytrap_loader::fits;
 use skytrap_loader::simulate::{self, Settings, NOISE};
-use skytrap_tests::{read_truth, scratch_dir, skytrap};
+use skytrap_tests::{extract_csv_rows, read_truth, scratch_dir, skytrap};
 
 /// Beam FWHM of the simulator, arcsec (major axis).
 const BEAM_ARCSEC: f64 = 25.0;
@@ -91,14 +91,7 @@ fn extract_prints_the_documented_csv_columns() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y")
-    );
-    let rows: Vec<Vec<f64>> = lines
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
+    let rows = extract_csv_rows(&text);
     let injected = read_truth(&dir).iter().filter(|t| t.flux > 0.0).count();
     assert_eq!(rows.len(), injected);
     for r in &rows {

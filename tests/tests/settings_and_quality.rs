@@ -6,7 +6,7 @@
 //! passes is worked out by hand from the factors alone (see each step).
 
 use skytrap_loader::simulate::{self, Settings, NOISE};
-use skytrap_tests::{read_truth, scratch_database, scratch_dir, skytrap};
+use skytrap_tests::{extract_csv_rows, read_truth, scratch_database, scratch_dir, skytrap};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -426,14 +426,7 @@ fn extract_at_force_fits_the_given_positions() {
         .unwrap();
     ok(&out);
     let text = String::from_utf8(out.stdout).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y")
-    );
-    let rows: Vec<Vec<f64>> = lines
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
+    let rows = extract_csv_rows(&text);
     // One fit per position on the image, in the given order, at exactly that position,
     // with the beam's shape (25" x 20" FWHM: 12.5" x 10" semi-axes), and the simulator's
     // flux within 5 sigma.
