@@ -14,6 +14,17 @@
 -- #= meaning "inside"), and "key #~ circle" drops, from the keys read, those whose position
 -- cannot be inside the cone, before their rows are fetched. Their functions are plain C
 -- (extension/src/xmatch.rs): the btree calls them for every key.
+-- The indexable key of a position: HEALPix nested index at depth 29 (0.4 mas); NULL for a
+-- NaN or infinite coordinate or |decl| > 90.
+CREATE FUNCTION skytrap.pixel(ra double precision, decl double precision) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'pixel_wrapper' LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE COST 100;
+-- The exact test at the end of every predicate below, carrying both positions' keys.
+CREATE FUNCTION skytrap.xmatch_keys(key1 bigint, key2 bigint,
+                                    ra1 double precision, decl1 double precision,
+                                    ra2 double precision, decl2 double precision,
+                                    radius double precision) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'xmatch_keys_wrapper' LANGUAGE c IMMUTABLE PARALLEL SAFE COST 50
+    SUPPORT skytrap.xmatch_keys_support;
 -- The key ranges that hold every position within radius degrees of (ra, decl).
 CREATE FUNCTION skytrap.cone_pixels(ra double precision, decl double precision,
                                     radius double precision) RETURNS int8range[]

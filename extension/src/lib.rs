@@ -46,8 +46,7 @@ extension_sql_file!(
     requires = [
         "schema",
         sky::distance,
-        xmatch::pixel,
-        xmatch::xmatch_keys,
+        xmatch::xmatch_keys_support,
         xmatch::de_ruiter,
         xmatch::in_ellipse_exact,
         xmatch::in_polygon_exact,

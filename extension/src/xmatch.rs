@@ -17,14 +17,6 @@ use skytrap_core::sky::{self, Position};
 use std::cell::{Cell, RefCell};
 use std::ffi::CStr;
 
-/// The indexable pixel key of a position (HEALPix nested, depth 29); NULL for a NaN or a
-/// declination outside [-90, 90]. Costs are declared honestly (a HEALPix hash is not free),
-/// so the planner prefers probing the index to evaluating the key for every pair.
-#[pg_extern(immutable, strict, parallel_safe, cost = 100)]
-fn pixel(ra: f64, decl: f64) -> Option<i64> {
-    pixel::key(ra, decl)
-}
-
 thread_local! {
     /// The last cone asked about (the bits of ra, decl, radius): a scan asks `cone_pixels`
     /// for its ranges, then `#~` about every key it reads in them.
@@ -55,30 +47,13 @@ fn with_cone<T>(ra: f64, decl: f64, radius: f64, f: impl FnOnce(&mut Cone) -> T)
     })
 }
 
-/// Are the two positions within `radius` degrees? The keys are the positions' pixel keys:
-/// they are not read here, they are what lets an index on either side answer the call.
-/// Not STRICT: a position without a key (NaN, infinite, |decl| > 90, whose `pixel` is
-/// NULL) is false, like every other position that is not on the sky; NULL only for a NULL
-/// coordinate or radius.
-#[pg_extern(immutable, parallel_safe, cost = 50, support = xmatch_keys_support)]
-#[allow(clippy::too_many_arguments)]
-fn xmatch_keys(
-    key1: Option<i64>,
-    key2: Option<i64>,
-    ra1: Option<f64>,
-    decl1: Option<f64>,
-    ra2: Option<f64>,
-    decl2: Option<f64>,
-    radius: Option<f64>,
-) -> Option<bool> {
-    let _ = (key1, key2);
-    Some(sky::distance(ra1?, decl1?, ra2?, decl2?) <= radius?)
-}
-
-// The operators and comparisons a btree calls for every key it reads while answering a
-// cone. They are plain version-1 C functions, declared in sql/xmatch.sql: they read their
+// The key, the exact test, and the operators and comparisons a btree calls for every key it
+// reads while answering a cone. A cross-match calls them for every pair or key it reads, so
+// they are plain version-1 C functions, declared in sql/xmatch.sql: they read their
 // arguments' bytes, call nothing in PostgreSQL and cannot fail, and pgrx's wrapper (memory
-// context switch, error guard) would cost more than their work.
+// context switch, error guard) would cost more than their work. (`pixel_wrapper` and
+// `xmatch_keys_wrapper` keep the symbol names pgrx gave them in 0.1.0, whose install script
+// still names them.)
 
 /// Declares PostgreSQL's version-1 calling convention for C functions (`pg_finfo_<symbol>`).
 macro_rules! version_1 {
@@ -92,6 +67,8 @@ macro_rules! version_1 {
 }
 
 version_1!(
+    pg_finfo_pixel_wrapper,
+    pg_finfo_xmatch_keys_wrapper,
     pg_finfo_skytrap_cone_pixels,
     pg_finfo_skytrap_pixel_in,
     pg_finfo_skytrap_pixel_range_cmp,
@@ -103,6 +80,63 @@ version_1!(
 /// The n-th argument's datum (the functions are STRICT: never NULL).
 unsafe fn arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> pg_sys::Datum {
     unsafe { (*fcinfo).args.as_slice(n + 1)[n].value }
+}
+
+/// The n-th argument, None if NULL.
+unsafe fn nullable_arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Option<pg_sys::Datum> {
+    let arg = unsafe { (*fcinfo).args.as_slice(n + 1)[n] };
+    (!arg.isnull).then_some(arg.value)
+}
+
+fn float8(datum: pg_sys::Datum) -> f64 {
+    f64::from_bits(datum.value() as u64)
+}
+
+/// The SQL NULL result.
+unsafe fn null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    unsafe { (*fcinfo).isnull = true };
+    pg_sys::Datum::from(0usize)
+}
+
+/// `pixel(ra, decl)`: the indexable pixel key of a position (HEALPix nested, depth 29); NULL
+/// for a NaN or a declination outside [-90, 90]. Its cost is declared honestly (a HEALPix
+/// hash is not free), so the planner prefers probing the index to evaluating the key for
+/// every pair.
+///
+/// # Safety
+/// Called by PostgreSQL with two float8, neither NULL (STRICT).
+#[no_mangle]
+pub unsafe extern "C" fn pixel_wrapper(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    unsafe {
+        match pixel::key(float8(arg(fcinfo, 0)), float8(arg(fcinfo, 1))) {
+            Some(key) => pg_sys::Datum::from(key),
+            None => null(fcinfo),
+        }
+    }
+}
+
+/// `xmatch_keys(key1, key2, ra1, decl1, ra2, decl2, radius)`: are the two positions within
+/// `radius` degrees? The keys are the positions' pixel keys: they are not read here, they
+/// are what lets an index on either side answer the call (`xmatch_keys_support`). Not
+/// STRICT: a position without a key (NaN, infinite, |decl| > 90, whose `pixel` is NULL) is
+/// false, like every other position that is not on the sky; NULL only for a NULL coordinate
+/// or radius.
+///
+/// # Safety
+/// Called by PostgreSQL with two bigint and five float8, any of them NULL.
+#[no_mangle]
+pub unsafe extern "C" fn xmatch_keys_wrapper(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    unsafe {
+        let mut v = [0.0; 5];
+        for (n, value) in v.iter_mut().enumerate() {
+            match nullable_arg(fcinfo, n + 2) {
+                Some(datum) => *value = float8(datum),
+                None => return null(fcinfo),
+            }
+        }
+        let [ra1, decl1, ra2, decl2, radius] = v;
+        pg_sys::Datum::from(sky::distance(ra1, decl1, ra2, decl2) <= radius)
+    }
 }
 
 /// Inclusive bounds of an int8range datum, None if empty. In memory an int8range is a
@@ -164,7 +198,7 @@ pub unsafe extern "C-unwind" fn skytrap_cone_pixels(
     const RANGE: usize = 25; // header, oid, two bounds, flags
     const STRIDE: usize = 32; // RANGE aligned to 8 (int8range's typalign is 'd')
     unsafe {
-        let [ra, decl, radius] = [0, 1, 2].map(|n| f64::from_bits(arg(fcinfo, n).value() as u64));
+        let [ra, decl, radius] = [0, 1, 2].map(|n| float8(arg(fcinfo, n)));
         // Written straight from the cached cone: no copy of its ranges per probe. (An error
         // in palloc0 unwinds through the borrow, which #[pg_guard] allows.)
         let array = with_cone(ra, decl, radius, |cone| {

@@ -19,9 +19,10 @@ const KEY_AREA: f64 = 4.0 * std::f64::consts::PI / KEYS as f64;
 
 /// Keys worth reading to save one descent.
 const DESCENT_KEYS: f64 = 50.0;
-/// At most this many keys expected in the one pixel that holds the whole cone: reading them
-/// all, each tested against the cone, is then cheaper than computing the cone's cover.
-const SINGLE_PIXEL_KEYS: f64 = 8.0;
+/// At most this many keys expected in each of the (at most four) pixels read for a small
+/// cone: reading them all, each tested against the cone, is then cheaper than computing the
+/// cone's cover.
+const NEAR_PIXEL_KEYS: f64 = 32.0;
 /// With at least this many keys expected inside the cone, the cover is computed one level
 /// finer (1 µs more, about half the keys read).
 const FINE_COVER_KEYS: f64 = 2.0;
@@ -46,9 +47,14 @@ const BELT_EDGE: f64 = 0.729_727_656_226_966_4;
 /// Side of a base pixel in the projection plane (a square of diagonal pi / 2).
 const BASE_SIDE: f64 = std::f64::consts::PI / (2.0 * std::f64::consts::SQRT_2);
 
+/// Is (ra, dec) a position on the sky (finite, |dec| <= 90)?
+fn on_sky(ra: f64, dec: f64) -> bool {
+    ra.is_finite() && dec.is_finite() && dec.abs() <= 90.0
+}
+
 /// The pixel key of a position; None for a NaN or |dec| > 90. RA is taken modulo 360.
 pub fn key(ra: f64, dec: f64) -> Option<i64> {
-    if !ra.is_finite() || !dec.is_finite() || dec.abs() > 90.0 {
+    if !on_sky(ra, dec) {
         return None;
     }
     let lon = sky::normalise_ra(ra).to_radians();
@@ -71,55 +77,177 @@ fn cover(lon: f64, lat: f64, r: f64, step: u8) -> (Vec<(i64, i64)>, u8) {
 
 /// Sorted ranges, with neighbours that share a pixel at `depth` merged into one when the
 /// keys expected between them (at `density` keys per steradian) cost less than a descent.
-fn merged(ranges: &[(i64, i64)], depth: u8, density: f64) -> Vec<(i64, i64)> {
+fn merged(ranges: &[(i64, i64)], depth: u8, density: f64) -> impl Iterator<Item = (i64, i64)> + '_ {
     let shift = 2 * u32::from(DEPTH - depth);
-    let mut out: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
-    for &(lo, hi) in ranges {
-        match out.last_mut() {
-            Some(last)
-                if last.0 >> shift == hi >> shift
-                    && (lo == last.1 + 1
-                        || density * (lo - last.1 - 1) as f64 * KEY_AREA <= DESCENT_KEYS) =>
-            {
-                last.1 = hi
+    let mut rest = ranges.iter().copied().peekable();
+    std::iter::from_fn(move || {
+        let (lo, mut hi) = rest.next()?;
+        while let Some(&(next_lo, next_hi)) = rest.peek() {
+            let cheap_gap =
+                next_lo == hi + 1 || density * (next_lo - hi - 1) as f64 * KEY_AREA <= DESCENT_KEYS;
+            if lo >> shift != next_hi >> shift || !cheap_gap {
+                break;
             }
-            _ => out.push((lo, hi)),
+            hi = next_hi;
+            rest.next();
         }
-    }
-    out
+        Some((lo, hi))
+    })
 }
 
-/// The one pixel that holds the whole cone, as a key range, when a pixel of at most
-/// `SINGLE_PIXEL_KEYS` expected keys does. The cone is inside the pixel when its centre's
-/// projection is farther from the pixel's sides than the projected cone can reach: a path
-/// from the centre leaving the pixel would cross a side, and the projection is continuous
-/// inside a base pixel.
-fn single_pixel(lon: f64, lat: f64, r: f64, density: f64) -> Option<(i64, i64)> {
+/// The pixels a small cone touches, as sorted key ranges with the depth of the pixels, when
+/// a few float operations can tell: the cone's projection stays inside one base pixel, and
+/// at the depth chosen a pixel is expected to hold at most `NEAR_PIXEL_KEYS` keys. They
+/// are the pixel of the centre and those across the sides (and the corner) the projected
+/// cone reaches, at most four, at the depth (of those at which it reaches at most a quarter
+/// of a pixel's side) whose ranges cost least to read. No cover is computed (about 1 µs,
+/// most of a probe's own cost in a sparse catalogue).
+fn near_pixels(lon: f64, lat: f64, r: f64, density: f64) -> Option<NearPixels> {
     let stretch = if lat.abs() + r < BELT_EDGE {
         BELT_STRETCH
     } else {
         PROJECTION_STRETCH
     };
-    // How far the projected cone reaches, in base-pixel sides.
+    // How far the projected cone reaches, in base-pixel sides, from the centre's projection
+    // at (x, y) in its base pixel (x along the pixel's south-east side, y along the
+    // south-west one). Inside a base pixel the projection is continuous and the pixels of
+    // every depth are a square grid, so a path from the centre leaving a pixel crosses a side.
     let reach = stretch * r / BASE_SIDE;
-    // The finest depth at which the cone reaches at most a quarter side, then two coarser.
+    let (base, x, y) = cdshealpix::nested::hash_with_dxdy(0, lon, lat);
+    if x.min(1.0 - x).min(y).min(1.0 - y) <= reach {
+        return None;
+    }
     let finest = (0.25 / reach).log2().floor();
     if !(0.0..=f64::from(DEPTH)).contains(&finest) {
         return None;
     }
     let finest = finest as u8;
-    (finest.saturating_sub(2)..=finest).rev().find_map(|depth| {
-        let keys = density * KEY_AREA * 4f64.powi(i32::from(DEPTH - depth));
-        if keys > SINGLE_PIXEL_KEYS {
-            return None;
+    let slack = 2.0 / f64::from(1u32 << DEPTH);
+    let disk = Disk {
+        base: base as i64,
+        x,
+        y,
+        reach2: (reach + slack).powi(2),
+    };
+    // The coarsest depth whose pixels hold at most NEAR_PIXEL_KEYS keys (the fewest pixels
+    // and ranges), or one level finer if that costs less to read; chosen without allocating,
+    // for this runs once per probe of a join.
+    let coarser_levels = ((NEAR_PIXEL_KEYS / (density * KEY_AREA)).log2() / 2.0).floor();
+    let coarsest = (f64::from(DEPTH) - coarser_levels).max(f64::from(finest.saturating_sub(3)));
+    // (At an unknown, infinite density no depth qualifies.)
+    if coarsest > f64::from(finest) {
+        return None;
+    }
+    let coarsest = coarsest as u8;
+    // (cost, pixels, how many, depth)
+    type Choice = (f64, [(i64, i64); 4], usize, u8);
+    let mut best: Option<Choice> = None;
+    for depth in coarsest..=(coarsest + 1).min(finest) {
+        let side = f64::from(1u32 << depth);
+        let margin = reach * side;
+        let (gx, gy) = (x * side, y * side);
+        let (i, j) = (gx.floor(), gy.floor());
+        let (dx, dy) = (gx - i, gy - j);
+        // The grid steps the cone reaches across: the centre's pixel's, and one side's.
+        let di: &[i64] = if dx < margin {
+            &[0, -1]
+        } else if dx > 1.0 - margin {
+            &[0, 1]
+        } else {
+            &[0]
+        };
+        let dj: &[i64] = if dy < margin {
+            &[0, -1]
+        } else if dy > 1.0 - margin {
+            &[0, 1]
+        } else {
+            &[0]
+        };
+        let shift = 2 * u32::from(DEPTH - depth);
+        let mut pixels = [(0, 0); 4];
+        let mut n = 0;
+        for &a in di {
+            for &b in dj {
+                let pixel = (base << (2 * u32::from(depth)))
+                    | interleave((i as i64 + a) as u32, (j as i64 + b) as u32);
+                pixels[n] = ((pixel << shift) as i64, (((pixel + 1) << shift) - 1) as i64);
+                n += 1;
+            }
         }
-        let (pixel, dx, dy) = cdshealpix::nested::hash_with_dxdy(depth, lon, lat);
-        let margin = reach * f64::from(1u32 << depth);
-        (dx.min(1.0 - dx).min(dy).min(1.0 - dy) > margin).then(|| {
-            let shift = 2 * u32::from(DEPTH - depth);
-            ((pixel << shift) as i64, (((pixel + 1) << shift) - 1) as i64)
-        })
+        pixels[..n].sort_unstable();
+        let cost: f64 = merged(&pixels[..n], depth.saturating_sub(MERGE_LEVELS), density)
+            .map(|(lo, hi)| DESCENT_KEYS + density * KEY_AREA * (hi - lo + 1) as f64)
+            .sum();
+        if best.is_none_or(|b| cost < b.0) {
+            best = Some((cost, pixels, n, depth));
+        }
+    }
+    best.map(|(_, pixels, n, depth)| NearPixels {
+        scan: merged(&pixels[..n], depth.saturating_sub(MERGE_LEVELS), density).collect(),
+        pixels: pixels[..n].to_vec(),
+        disk,
     })
+}
+
+/// What `near_pixels` found: the ranges to read, the pixels they were made of, and the
+/// disk in the projection plane that holds the cone.
+struct NearPixels {
+    scan: Vec<(i64, i64)>,
+    pixels: Vec<(i64, i64)>,
+    disk: Disk,
+}
+
+/// A disk in one base pixel's projection plane (coordinates in base-pixel sides) that holds
+/// the projection of a cone: the cheap first test of a key read for the cone.
+#[derive(Clone, Debug, PartialEq)]
+struct Disk {
+    base: i64,
+    x: f64,
+    y: f64,
+    /// The squared radius, with a key's pixel's half-diagonal and room for rounding.
+    reach2: f64,
+}
+
+impl Disk {
+    /// May the key's position be in the disk? Its pixel's centre is, within the slack.
+    fn may_hold(&self, key: i64) -> bool {
+        if key >> (2 * u32::from(DEPTH)) != self.base {
+            return false;
+        }
+        let (i, j) = deinterleave(key as u64);
+        let scale = 1.0 / f64::from(1u32 << DEPTH);
+        let dx = (f64::from(i) + 0.5) * scale - self.x;
+        let dy = (f64::from(j) + 0.5) * scale - self.y;
+        dx * dx + dy * dy <= self.reach2
+    }
+}
+
+/// The nested index of grid cell (i, j) inside its base pixel: i's bits at the even
+/// positions, j's at the odd ones.
+fn interleave(i: u32, j: u32) -> u64 {
+    fn spread(v: u32) -> u64 {
+        let mut v = u64::from(v);
+        v = (v | (v << 16)) & 0x0000_ffff_0000_ffff;
+        v = (v | (v << 8)) & 0x00ff_00ff_00ff_00ff;
+        v = (v | (v << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+        v = (v | (v << 2)) & 0x3333_3333_3333_3333;
+        (v | (v << 1)) & 0x5555_5555_5555_5555
+    }
+    spread(i) | (spread(j) << 1)
+}
+
+/// The grid cell (i, j) of a key inside its base pixel (the inverse of `interleave`).
+fn deinterleave(key: u64) -> (u32, u32) {
+    fn compact(v: u64) -> u32 {
+        let mut v = v & 0x5555_5555_5555_5555;
+        v = (v | (v >> 1)) & 0x3333_3333_3333_3333;
+        v = (v | (v >> 2)) & 0x0f0f_0f0f_0f0f_0f0f;
+        v = (v | (v >> 4)) & 0x00ff_00ff_00ff_00ff;
+        v = (v | (v >> 8)) & 0x0000_ffff_0000_ffff;
+        ((v | (v >> 16)) & 0x0000_0000_ffff_ffff) as u32
+    }
+    let cell = key & ((1u64 << (2 * u32::from(DEPTH))) - 1);
+    (compact(cell), compact(cell >> 1))
 }
 
 /// Is the key inside one of the sorted, disjoint ranges?
@@ -139,6 +267,9 @@ pub struct Cone {
     /// The finer cover, once computed (see `REFINE_AFTER`); from the start when there is
     /// nothing finer worth computing.
     fine: Option<Vec<(i64, i64)>>,
+    /// For a small cone inside one base pixel, the disk in the projection plane that holds
+    /// it, which tests a key with a few multiplications (no finer cover needed).
+    disk: Option<Disk>,
     /// Keys read in the scan ranges, and those of them in the cover that needed the exact
     /// test.
     read: u32,
@@ -171,6 +302,7 @@ impl Cone {
             scan: Vec::new(),
             cover: Vec::new(),
             fine: Some(Vec::new()),
+            disk: None,
             read: 0,
             tested: 0,
             ra,
@@ -179,31 +311,29 @@ impl Cone {
             centre: sky::unit_vector(ra, dec),
             max_chord2,
         };
-        let Some(centre) = key(ra, dec) else {
-            return cone;
-        };
-        if radius.is_nan() || radius < 0.0 {
+        if !on_sky(ra, dec) || radius.is_nan() || radius < 0.0 {
             return cone;
         }
         let r = radius.to_radians();
         let (lon, lat) = (sky::normalise_ra(ra).to_radians(), dec.to_radians());
         if radius == 0.0 {
-            cone.scan = vec![(centre, centre)];
+            cone.scan = key(ra, dec).map(|k| vec![(k, k)]).unwrap_or_default();
             cone.cover = cone.scan.clone();
             cone.fine = Some(cone.scan.clone());
         } else if !cdshealpix::has_best_starting_depth(r) {
             cone.scan = vec![(0, KEYS - 1)];
             cone.cover = cone.scan.clone();
             cone.fine = Some(cone.scan.clone());
-        } else if let Some(pixel) = single_pixel(lon, lat, r, density) {
-            cone.scan = vec![pixel];
-            cone.cover = cone.scan.clone();
+        } else if let Some(near) = near_pixels(lon, lat, r, density) {
+            cone.scan = near.scan;
+            cone.cover = near.pixels;
             cone.fine = None;
+            cone.disk = Some(near.disk);
         } else {
             let keys_inside = density * std::f64::consts::PI * r * r;
             let step = u8::from(keys_inside >= FINE_COVER_KEYS);
             let (cover, depth) = cover(lon, lat, r, step);
-            cone.scan = merged(&cover, depth.saturating_sub(MERGE_LEVELS), density);
+            cone.scan = merged(&cover, depth.saturating_sub(MERGE_LEVELS), density).collect();
             cone.cover = cover;
             cone.fine = None;
         }
@@ -236,7 +366,11 @@ impl Cone {
         if !within(&self.cover, key) {
             return false;
         }
-        if self.fine.is_none() {
+        if let Some(disk) = &self.disk {
+            if !disk.may_hold(key) {
+                return false;
+            }
+        } else if self.fine.is_none() {
             self.tested += 1;
             if self.tested > REFINE_AFTER {
                 let r = self.radius.to_radians();
@@ -327,11 +461,33 @@ mod tests {
     }
 
     #[test]
-    fn a_single_pixel_holds_the_whole_cone() {
-        // Random cones all over the sky, the poles and the base pixels' edges included:
-        // whenever one pixel is said to hold a cone, every point on its rim is in it.
+    fn grid_cells_are_healpix_pixels() {
+        // The cell of a position found from its place in the base pixel is cdshealpix's.
         let mut uniform = uniform_source();
-        let mut held = 0;
+        for _ in 0..20_000 {
+            let (lon, lat) = (
+                std::f64::consts::TAU * uniform(),
+                (2.0 * uniform() - 1.0).asin(),
+            );
+            let depth = (uniform() * 20.0) as u8;
+            let (base, x, y) = cdshealpix::nested::hash_with_dxdy(0, lon, lat);
+            let side = f64::from(1u32 << depth);
+            let (i, j) = ((x * side).floor() as u32, (y * side).floor() as u32);
+            assert_eq!(
+                (base << (2 * u32::from(depth))) | interleave(i, j),
+                cdshealpix::nested::hash(depth, lon, lat),
+                "depth {depth}"
+            );
+        }
+    }
+
+    #[test]
+    fn near_pixels_hold_the_whole_cone() {
+        // Random cones all over the sky, the poles and the base pixels' edges included:
+        // whenever near_pixels answers, every point on the cone's rim and inside it is in
+        // its pixels, and the ranges read hold the pixels.
+        let mut uniform = uniform_source();
+        let (mut held, mut several) = (0, 0);
         for i in 0..20_000 {
             let (ra, dec) = (
                 360.0 * uniform(),
@@ -339,19 +495,25 @@ mod tests {
             );
             let radius = 10f64.powf(-3.5 + 4.0 * uniform());
             let (lon, lat, r) = (ra.to_radians(), dec.to_radians(), radius.to_radians());
-            let Some(pixel) = single_pixel(lon, lat, r, f64::from(i % 3) * SPARSE) else {
+            let Some(near) = near_pixels(lon, lat, r, f64::from(i % 3) * SPARSE) else {
                 continue;
             };
             held += 1;
+            several += usize::from(near.pixels.len() > 1);
             for k in 0..90 {
-                let (ra, dec) = offset(ra, dec, radius, f64::from(k) * 4.0);
-                assert!(
-                    covered(key(ra, dec).unwrap(), &[pixel]),
-                    "({ra}, {dec}) r={radius}"
-                );
+                let d = if k % 2 == 0 {
+                    radius
+                } else {
+                    radius * uniform()
+                };
+                let (ra, dec) = offset(ra, dec, d, f64::from(k) * 4.0);
+                let k = key(ra, dec).unwrap();
+                assert!(covered(k, &near.pixels), "({ra}, {dec}) r={radius}");
+                assert!(covered(k, &near.scan), "({ra}, {dec}) r={radius}");
+                assert!(near.disk.may_hold(k), "({ra}, {dec}) r={radius}");
             }
         }
-        assert!(held > 5_000, "{held}");
+        assert!(held > 10_000 && several > 1_000, "{held} {several}");
     }
 
     #[test]
@@ -417,7 +579,7 @@ mod tests {
     fn cone_keeps_every_key_inside_and_drops_keys_read_well_outside() {
         for (ra0, dec0) in [(10.0, 0.0), (359.9999, -30.0), (77.0, 89.99)] {
             for radius in [1.0 / 3.6e6, 10.0 / 3600.0, 1.0] {
-                for density in [0.0, DENSE] {
+                for density in [0.0, SPARSE, DENSE] {
                     let mut cone = Cone::new(ra0, dec0, radius, density);
                     let (mut dropped, mut outside) = (0, 0);
                     for k in 0..72 {
