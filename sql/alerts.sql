@@ -101,8 +101,9 @@ CREATE POLICY analysts_read ON skytrap.alert_parked FOR SELECT
 -- The alert body, schema version 1, shaped like an LSST/ZTF packet: the triggering
 -- measurement (`source`), the lightcurve object with its variability (`object`), every
 -- point of the lightcurve before it (`history`, blind and forced), the earlier images of the
--- field that saw nothing there (`upper_limits`), why it alerts (`classification`), and
--- the earlier alerts on the same object (`citations`).
+-- field that saw nothing there (`upper_limits`: the images of the sky regions linked to the
+-- lightcurve in assocskyrgn, which TraP's new-source test reads too), why it alerts
+-- (`classification`), and the earlier alerts on the same object (`citations`).
 CREATE FUNCTION skytrap.alert_body(kind text, runcat bigint, xtrsrc bigint, classification jsonb)
 RETURNS jsonb
 LANGUAGE sql STABLE
@@ -141,12 +142,11 @@ AS $$
             SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'image', ui.id, 'taustart_ts', ui.taustart_ts, 'band', ui.band,
                        'f_peak_limit', ui.rms_min * ui.detection_thresh)
-                     ORDER BY ui.taustart_ts), '[]'::jsonb)
-            FROM skytrap.image ui
-            JOIN skytrap.skyregion us ON us.id = ui.skyrgn
-            WHERE ui.dataset = d.id AND ui.taustart_ts < i.taustart_ts
+                     ORDER BY ui.taustart_ts, ui.id), '[]'::jsonb)
+            FROM skytrap.assocskyrgn us
+            JOIN skytrap.image ui ON ui.skyrgn = us.skyrgn
+            WHERE us.runcat = r.id AND ui.taustart_ts < i.taustart_ts
               AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
-              AND skytrap.distance(us.centre_ra, us.centre_decl, r.wm_ra, r.wm_decl) < us.xtr_radius
               AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
               AND NOT EXISTS (SELECT 1 FROM skytrap.assocxtrsource ua
                               JOIN skytrap.extractedsource ux ON ux.id = ua.xtrsrc

@@ -108,6 +108,8 @@ CREATE TABLE skytrap.image (
     UNIQUE (dataset, sha256)
 );
 CREATE INDEX ON skytrap.image (dataset, band, taustart_ts);
+-- The images of a sky region (an alert's upper limits).
+CREATE INDEX ON skytrap.image (skyrgn);
 
 -- TraP's fixed list of reasons to reject an image.
 CREATE TABLE skytrap.rejectreason (
