@@ -147,22 +147,7 @@ fn near_pixels(lon: f64, lat: f64, r: f64, density: f64) -> Option<NearPixels> {
         let margin = reach * side;
         let (gx, gy) = (x * side, y * side);
         let (i, j) = (gx.floor(), gy.floor());
-        let (dx, dy) = (gx - i, gy - j);
-        // The grid steps the cone reaches across: the centre's pixel's, and one side's.
-        let di: &[i64] = if dx < margin {
-            &[0, -1]
-        } else if dx > 1.0 - margin {
-            &[0, 1]
-        } else {
-            &[0]
-        };
-        let dj: &[i64] = if dy < margin {
-            &[0, -1]
-        } else if dy > 1.0 - margin {
-            &[0, 1]
-        } else {
-            &[0]
-        };
+        let (di, dj) = (steps(gx - i, margin), steps(gy - j, margin));
         let shift = 2 * u32::from(DEPTH - depth);
         let mut pixels = [(0, 0); 4];
         let mut n = 0;
@@ -187,6 +172,18 @@ fn near_pixels(lon: f64, lat: f64, r: f64, density: f64) -> Option<NearPixels> {
         pixels: pixels[..n].to_vec(),
         disk,
     })
+}
+
+/// The grid steps along one axis that a cone reaching `margin` (in pixel sides) from a
+/// centre at `offset` in its pixel (0 to 1) crosses: none, or the one to the near side.
+fn steps(offset: f64, margin: f64) -> &'static [i64] {
+    if offset < margin {
+        &[0, -1]
+    } else if offset > 1.0 - margin {
+        &[0, 1]
+    } else {
+        &[0]
+    }
 }
 
 /// What `near_pixels` found: the ranges to read, the pixels they were made of, and the
