@@ -112,7 +112,8 @@ fn near_pixels(lon: f64, lat: f64, r: f64, density: f64) -> Option<NearPixels> {
     // at (x, y) in its base pixel (x along the pixel's south-east side, y along the
     // south-west one). Inside a base pixel the projection is continuous and the pixels of
     // every depth are a square grid, so a path from the centre leaving a pixel crosses a side.
-    let reach = stretch * r / BASE_SIDE;
+    // Two key pixels more cover a key's pixel centre and any rounding of a hash near a side.
+    let reach = stretch * r / BASE_SIDE + 2.0 / f64::from(1u32 << DEPTH);
     let (base, x, y) = cdshealpix::nested::hash_with_dxdy(0, lon, lat);
     if x.min(1.0 - x).min(y).min(1.0 - y) <= reach {
         return None;
@@ -122,12 +123,11 @@ fn near_pixels(lon: f64, lat: f64, r: f64, density: f64) -> Option<NearPixels> {
         return None;
     }
     let finest = finest as u8;
-    let slack = 2.0 / f64::from(1u32 << DEPTH);
     let disk = Disk {
         base: base as i64,
         x,
         y,
-        reach2: (reach + slack).powi(2),
+        reach2: reach * reach,
     };
     // The coarsest depth whose pixels hold at most NEAR_PIXEL_KEYS keys (the fewest pixels
     // and ranges), or one level finer if that costs less to read; chosen without allocating,
@@ -201,12 +201,12 @@ struct Disk {
     base: i64,
     x: f64,
     y: f64,
-    /// The squared radius, with a key's pixel's half-diagonal and room for rounding.
+    /// The squared radius, with room for a key's pixel and for rounding.
     reach2: f64,
 }
 
 impl Disk {
-    /// May the key's position be in the disk? Its pixel's centre is, within the slack.
+    /// May the key's position be in the disk? Its pixel's centre is, within the room left.
     fn may_hold(&self, key: i64) -> bool {
         if key >> (2 * u32::from(DEPTH)) != self.base {
             return false;
