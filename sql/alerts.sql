@@ -98,19 +98,25 @@ CREATE POLICY analysts_read ON skytrap.alert_consumer FOR SELECT
 CREATE POLICY analysts_read ON skytrap.alert_parked FOR SELECT
     USING (pg_has_role('skytrap_analyst', 'USAGE'));
 
--- The alert body, schema version 1, shaped like an LSST/ZTF packet: the triggering
--- measurement (`source`), the lightcurve object with its variability (`object`), every
--- point of the lightcurve before it (`history`, blind and forced), the earlier images of the
--- field that saw nothing there (`upper_limits`: the images of the sky regions linked to the
--- lightcurve in assocskyrgn, which TraP's new-source test reads too), why it alerts
--- (`classification`), and the earlier alerts on the same object (`citations`).
-CREATE FUNCTION skytrap.alert_body(kind text, runcat bigint, xtrsrc bigint, classification jsonb)
-RETURNS jsonb
+-- A reason to alert found in one image, before it becomes an outbox row.
+CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint, classification jsonb);
+
+-- The alert bodies of a list of candidates (n: the candidate's position in the list; one
+-- whose source or lightcurve does not exist gets none), schema version 1, shaped like an
+-- LSST/ZTF packet: the triggering measurement (`source`), the lightcurve object with its
+-- variability (`object`), every point of the lightcurve before it (`history`, blind and
+-- forced), the earlier images of the field that saw nothing there (`upper_limits`: the
+-- images of the sky regions linked to the lightcurve in assocskyrgn, which TraP's
+-- new-source test reads too), why it alerts (`classification`), and the earlier alerts on
+-- the same object (`citations`). One query for the whole list: an image's thousand alerts
+-- are one plan, not a thousand calls.
+CREATE FUNCTION skytrap.alert_bodies(candidates skytrap.alert_candidate[])
+RETURNS TABLE (n bigint, body jsonb)
 LANGUAGE sql STABLE
 AS $$
-    SELECT jsonb_build_object(
+    SELECT c.n, jsonb_build_object(
         'schema_version', 1,
-        'kind', kind,
+        'kind', c.kind,
         'dataset', jsonb_build_object('id', d.id, 'description', d.description),
         'source', jsonb_build_object(
             'id', x.id, 'ra', x.ra, 'dec', x.decl, 'ra_err', x.ra_err, 'dec_err', x.decl_err,
@@ -151,19 +157,25 @@ AS $$
               AND NOT EXISTS (SELECT 1 FROM skytrap.assocxtrsource ua
                               JOIN skytrap.extractedsource ux ON ux.id = ua.xtrsrc
                               WHERE ua.runcat = r.id AND ux.image = ui.id)),
-        'classification', classification,
-        'citations', (SELECT coalesce(jsonb_agg(c.alert_id ORDER BY c.alert_id), '[]'::jsonb)
-                      FROM skytrap.alert c WHERE c.runcat = r.id))
-    FROM skytrap.extractedsource x
+        'classification', c.classification,
+        'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
+                      FROM skytrap.alert a WHERE a.runcat = r.id))
+    FROM unnest(candidates) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
+    JOIN skytrap.extractedsource x ON x.id = c.xtrsrc
     JOIN skytrap.image i ON i.id = x.image
     JOIN skytrap.dataset d ON d.id = i.dataset
-    JOIN skytrap.runningcatalog r ON r.id = alert_body.runcat
+    JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
-    WHERE x.id = alert_body.xtrsrc
 $$;
 
--- A reason to alert found in one image, before it becomes an outbox row.
-CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint, classification jsonb);
+-- The body of one alert; NULL when the source or the lightcurve does not exist.
+CREATE FUNCTION skytrap.alert_body(kind text, runcat bigint, xtrsrc bigint, classification jsonb)
+RETURNS jsonb
+LANGUAGE sql STABLE
+AS $$
+    SELECT body
+    FROM skytrap.alert_bodies(ARRAY[ROW(kind, runcat, xtrsrc, classification)::skytrap.alert_candidate])
+$$;
 
 -- What one associated image sets off, under the dataset's rules.
 CREATE FUNCTION skytrap.alert_candidates(image integer)
@@ -172,23 +184,30 @@ LANGUAGE sql STABLE
 AS $$
     WITH img AS (SELECT * FROM skytrap.image WHERE id = alert_candidates.image),
     rule AS (SELECT r.* FROM skytrap.alert_rule r, img WHERE r.dataset = img.dataset AND r.enabled),
-    point AS (
-        -- This image's lightcurve points, with the previous point of the same lightcurve in
-        -- the same band.
+    cur AS (
+        -- This image's lightcurve points.
         SELECT a.runcat, a.xtrsrc, a.v_int, a.eta_int, a.f_datapoints, x.f_int, x.f_int_err,
-               x.det_sigma, x.extract_type, prev.*
+               x.det_sigma, x.extract_type
         FROM img
         JOIN skytrap.extractedsource x ON x.image = img.id
         JOIN skytrap.assocxtrsource a ON a.xtrsrc = x.id
-        LEFT JOIN LATERAL (
-            SELECT pa.xtrsrc AS prev_xtrsrc, pa.v_int AS prev_v_int, pa.eta_int AS prev_eta_int,
-                   px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
-            FROM skytrap.assocxtrsource pa
-            JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
-            JOIN skytrap.image pi ON pi.id = px.image
-            WHERE pa.runcat = a.runcat AND pi.band = img.band AND pi.taustart_ts < img.taustart_ts
-            ORDER BY pi.taustart_ts DESC, px.id DESC
-            LIMIT 1) prev ON true
+    ),
+    prev AS (
+        -- The latest earlier point of each of their lightcurves in the same band, all in one
+        -- join and one sort.
+        SELECT DISTINCT ON (c.runcat) c.runcat, pa.xtrsrc AS prev_xtrsrc,
+               pa.v_int AS prev_v_int, pa.eta_int AS prev_eta_int,
+               px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
+        FROM img, cur c
+        JOIN skytrap.assocxtrsource pa ON pa.runcat = c.runcat
+        JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
+        JOIN skytrap.image pi ON pi.id = px.image
+        WHERE pi.band = img.band AND pi.taustart_ts < img.taustart_ts
+        ORDER BY c.runcat, pi.taustart_ts DESC, px.id DESC
+    ),
+    point AS (
+        SELECT c.*, p.prev_xtrsrc, p.prev_v_int, p.prev_eta_int, p.prev_f_int, p.prev_f_int_err
+        FROM cur c LEFT JOIN prev p ON p.runcat = c.runcat
     )
     SELECT 'new_source', n.runcat, n.trigger_xtrsrc,
            jsonb_build_object('newsource_type', n.newsource_type, 'det_sigma', x.det_sigma,
@@ -250,9 +269,9 @@ BEGIN
     -- commit order and a consumer reading "alert_id > last seen" can never skip one.
     PERFORM pg_advisory_xact_lock(7292, 0);
     INSERT INTO skytrap.alert (kind, dataset, runcat, xtrsrc, image, body)
-    SELECT c.kind, NEW.dataset, c.runcat, c.xtrsrc, NEW.id,
-           skytrap.alert_body(c.kind, c.runcat, c.xtrsrc, c.classification)
+    SELECT c.kind, NEW.dataset, c.runcat, c.xtrsrc, NEW.id, b.body
     FROM unnest(found) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
+    LEFT JOIN skytrap.alert_bodies(found) b ON b.n = c.n
     ORDER BY c.n
     ON CONFLICT (kind, runcat, xtrsrc) DO NOTHING;
     RETURN NULL;

@@ -282,13 +282,15 @@ GRANT SELECT, INSERT (consumer, alert_id, attempts, error), UPDATE (attempts, er
 -- Alert upper limits come from the sky regions linked to the lightcurve (assocskyrgn), found
 -- through an index on the images' sky region, not from every image of the dataset.
 CREATE INDEX ON skytrap.image (skyrgn);
-CREATE OR REPLACE FUNCTION skytrap.alert_body(kind text, runcat bigint, xtrsrc bigint, classification jsonb)
-RETURNS jsonb
+-- Alert bodies for a whole image in one query; the previous points of an image's lightcurves
+-- in one join.
+CREATE FUNCTION skytrap.alert_bodies(candidates skytrap.alert_candidate[])
+RETURNS TABLE (n bigint, body jsonb)
 LANGUAGE sql STABLE
 AS $$
-    SELECT jsonb_build_object(
+    SELECT c.n, jsonb_build_object(
         'schema_version', 1,
-        'kind', kind,
+        'kind', c.kind,
         'dataset', jsonb_build_object('id', d.id, 'description', d.description),
         'source', jsonb_build_object(
             'id', x.id, 'ra', x.ra, 'dec', x.decl, 'ra_err', x.ra_err, 'dec_err', x.decl_err,
@@ -329,13 +331,117 @@ AS $$
               AND NOT EXISTS (SELECT 1 FROM skytrap.assocxtrsource ua
                               JOIN skytrap.extractedsource ux ON ux.id = ua.xtrsrc
                               WHERE ua.runcat = r.id AND ux.image = ui.id)),
-        'classification', classification,
-        'citations', (SELECT coalesce(jsonb_agg(c.alert_id ORDER BY c.alert_id), '[]'::jsonb)
-                      FROM skytrap.alert c WHERE c.runcat = r.id))
-    FROM skytrap.extractedsource x
+        'classification', c.classification,
+        'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
+                      FROM skytrap.alert a WHERE a.runcat = r.id))
+    FROM unnest(candidates) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
+    JOIN skytrap.extractedsource x ON x.id = c.xtrsrc
     JOIN skytrap.image i ON i.id = x.image
     JOIN skytrap.dataset d ON d.id = i.dataset
-    JOIN skytrap.runningcatalog r ON r.id = alert_body.runcat
+    JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
-    WHERE x.id = alert_body.xtrsrc
+$$;
+CREATE OR REPLACE FUNCTION skytrap.alert_body(kind text, runcat bigint, xtrsrc bigint, classification jsonb)
+RETURNS jsonb
+LANGUAGE sql STABLE
+AS $$
+    SELECT body
+    FROM skytrap.alert_bodies(ARRAY[ROW(kind, runcat, xtrsrc, classification)::skytrap.alert_candidate])
+$$;
+CREATE OR REPLACE FUNCTION skytrap.alert_candidates(image integer)
+RETURNS SETOF skytrap.alert_candidate
+LANGUAGE sql STABLE
+AS $$
+    WITH img AS (SELECT * FROM skytrap.image WHERE id = alert_candidates.image),
+    rule AS (SELECT r.* FROM skytrap.alert_rule r, img WHERE r.dataset = img.dataset AND r.enabled),
+    cur AS (
+        -- This image's lightcurve points.
+        SELECT a.runcat, a.xtrsrc, a.v_int, a.eta_int, a.f_datapoints, x.f_int, x.f_int_err,
+               x.det_sigma, x.extract_type
+        FROM img
+        JOIN skytrap.extractedsource x ON x.image = img.id
+        JOIN skytrap.assocxtrsource a ON a.xtrsrc = x.id
+    ),
+    prev AS (
+        -- The latest earlier point of each of their lightcurves in the same band, all in one
+        -- join and one sort.
+        SELECT DISTINCT ON (c.runcat) c.runcat, pa.xtrsrc AS prev_xtrsrc,
+               pa.v_int AS prev_v_int, pa.eta_int AS prev_eta_int,
+               px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
+        FROM img, cur c
+        JOIN skytrap.assocxtrsource pa ON pa.runcat = c.runcat
+        JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
+        JOIN skytrap.image pi ON pi.id = px.image
+        WHERE pi.band = img.band AND pi.taustart_ts < img.taustart_ts
+        ORDER BY c.runcat, pi.taustart_ts DESC, px.id DESC
+    ),
+    point AS (
+        SELECT c.*, p.prev_xtrsrc, p.prev_v_int, p.prev_eta_int, p.prev_f_int, p.prev_f_int_err
+        FROM cur c LEFT JOIN prev p ON p.runcat = c.runcat
+    )
+    SELECT 'new_source', n.runcat, n.trigger_xtrsrc,
+           jsonb_build_object('newsource_type', n.newsource_type, 'det_sigma', x.det_sigma,
+                              'previous_limits_image', p.id, 'previous_rms_min', p.rms_min,
+                              'previous_rms_max', p.rms_max,
+                              'previous_detection_thresh', p.detection_thresh)
+    FROM img
+    JOIN skytrap.extractedsource x ON x.image = img.id
+    JOIN skytrap.newsource n ON n.trigger_xtrsrc = x.id
+    JOIN skytrap.image p ON p.id = n.previous_limits_image
+    JOIN rule r ON r.kind = 'new_source'
+    WHERE n.newsource_type >= r.min_newsource_type AND x.det_sigma >= r.min_det_sigma
+    UNION ALL
+    SELECT 'variable', p.runcat, p.xtrsrc,
+           jsonb_build_object('eta_int', p.eta_int, 'v_int', p.v_int, 'datapoints', p.f_datapoints,
+                              'eta_min', r.eta_min, 'v_min', r.v_min, 'band', img.band)
+    FROM img, point p
+    JOIN rule r ON r.kind = 'variable'
+    WHERE (r.band IS NULL OR r.band = img.band)
+      AND p.eta_int >= r.eta_min AND p.v_int >= r.v_min
+      AND NOT (coalesce(p.prev_eta_int, 0) >= r.eta_min AND coalesce(p.prev_v_int, 0) >= r.v_min)
+    UNION ALL
+    SELECT 'flux_jump', p.runcat, p.xtrsrc,
+           jsonb_build_object('vs', j.vs, 'm', j.m, 'vs_min', r.vs_min, 'm_min', r.m_min,
+                              'previous_xtrsrc', p.prev_xtrsrc, 'previous_f_int', p.prev_f_int,
+                              'previous_f_int_err', p.prev_f_int_err)
+    FROM point p
+    CROSS JOIN LATERAL (SELECT skytrap.two_epoch_vs(p.f_int, p.f_int_err, p.prev_f_int, p.prev_f_int_err) AS vs,
+                               skytrap.two_epoch_m(p.f_int, p.prev_f_int) AS m) j
+    JOIN rule r ON r.kind = 'flux_jump'
+    WHERE p.prev_xtrsrc IS NOT NULL AND abs(j.vs) >= r.vs_min AND abs(j.m) >= r.m_min
+    UNION ALL
+    SELECT 'monitor_detection', p.runcat, p.xtrsrc,
+           jsonb_build_object('monitor', m.id, 'name', m.name,
+                              'distance_arcsec', skytrap.distance(m.ra, m.decl, x.ra, x.decl) * 3600,
+                              'radius_arcsec', r.radius_arcsec)
+    FROM img, point p
+    JOIN skytrap.extractedsource x ON x.id = p.xtrsrc
+    JOIN skytrap.monitor m ON true
+    JOIN rule r ON r.kind = 'monitor_detection'
+    WHERE m.dataset = img.dataset AND x.extract_type = 0
+      AND skytrap.distance(m.ra, m.decl, x.ra, x.decl) * 3600 < r.radius_arcsec
+$$;
+CREATE OR REPLACE FUNCTION skytrap.raise_alerts()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    found skytrap.alert_candidate[];
+BEGIN
+    SELECT array_agg(c ORDER BY c.kind, c.xtrsrc, c.runcat) INTO found
+    FROM skytrap.alert_candidates(NEW.id) c;
+    IF found IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- Writers of alerts queue here until they commit, so alert ids are handed out in
+    -- commit order and a consumer reading "alert_id > last seen" can never skip one.
+    PERFORM pg_advisory_xact_lock(7292, 0);
+    INSERT INTO skytrap.alert (kind, dataset, runcat, xtrsrc, image, body)
+    SELECT c.kind, NEW.dataset, c.runcat, c.xtrsrc, NEW.id, b.body
+    FROM unnest(found) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
+    LEFT JOIN skytrap.alert_bodies(found) b ON b.n = c.n
+    ORDER BY c.n
+    ON CONFLICT (kind, runcat, xtrsrc) DO NOTHING;
+    RETURN NULL;
+END
 $$;

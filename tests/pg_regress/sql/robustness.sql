@@ -16,7 +16,8 @@ CREATE EXTENSION skytrap;
 --     STRICT so that PostgreSQL can inline them into the query, which is what lets an index
 --     answer them; xmatch_keys is not STRICT so that a position without a pixel key is false;
 --     lightcurve_stats_add is not STRICT because it skips NULL measurements itself;
---   * forced_fit_targets, alert_candidates and alert_body only read tables: STABLE;
+--   * forced_fit_targets, alert_candidates, alert_bodies and alert_body only read tables:
+--     STABLE;
 --   * associate_image, frequencyband_for, skyregion_for and the trigger functions write:
 --     VOLATILE, PARALLEL UNSAFE.
 SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments, p.prokind,
@@ -320,3 +321,9 @@ SELECT (SELECT count(*) FROM skytrap.runningcatalog) AS lightcurves, (SELECT cou
 -- alert_body of nothing is NULL: NULL or unknown ids.
 SELECT skytrap.alert_body(NULL, NULL, NULL, NULL) IS NULL AS all_null,
        skytrap.alert_body('new_source', 9223372036854775807, 9223372036854775807, '{}') IS NULL AS unknown;
+-- alert_bodies of nothing is no rows: a NULL or empty list, a NULL candidate, unknown ids.
+SELECT (SELECT count(*) FROM skytrap.alert_bodies(NULL)) AS null_list,
+       (SELECT count(*) FROM skytrap.alert_bodies('{}')) AS empty_list,
+       (SELECT count(*) FROM skytrap.alert_bodies(ARRAY[NULL::skytrap.alert_candidate])) AS null_candidate,
+       (SELECT count(*) FROM skytrap.alert_bodies(ARRAY[ROW('new_source', 9223372036854775807,
+                                                            9223372036854775807, '{}')::skytrap.alert_candidate])) AS unknown;
