@@ -147,3 +147,5 @@ $$;
 -- skytrap's own tables carry the index.
 CREATE INDEX runningcatalog_pixel ON skytrap.runningcatalog (skytrap.pixel(wm_ra, wm_decl) skytrap.pixel_ops);
 CREATE INDEX extractedsource_pixel ON skytrap.extractedsource (skytrap.pixel(ra, decl) skytrap.pixel_ops);
+-- The fields a new lightcurve falls in are found by cone, however many the survey has.
+CREATE INDEX skyregion_pixel ON skytrap.skyregion (skytrap.pixel(centre_ra, centre_decl) skytrap.pixel_ops);

@@ -139,7 +139,7 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
     for (s, &rc) in fresh.iter().zip(&fresh_ids) {
         links.push(rc, s, link::NEW_SOURCE, 0.0, 0.0);
     }
-    link_sky_regions(client, &fresh_ids)?;
+    link_sky_regions(client, image.dataset, &fresh_ids)?;
 
     let forced = associate_forced(client, &image, &sources, &detected, &mut links)?;
 
@@ -554,7 +554,7 @@ fn associate_forced(
         for (s, &rc) in first.iter().zip(&new_ids) {
             links.push(rc, s, link::FIRST_MONITOR, 0.0, 0.0);
         }
-        link_sky_regions(client, &new_ids)?;
+        link_sky_regions(client, image.dataset, &new_ids)?;
         let monitors: Vec<i32> = first.iter().filter_map(|s| s.ff_monitor).collect();
         client.update(
             "UPDATE skytrap.monitor m SET runcat = u.runcat
@@ -566,20 +566,43 @@ fn associate_forced(
     Ok((links.runcat.len() - before) as i32)
 }
 
-/// Records which sky regions of the dataset each new lightcurve falls in.
-fn link_sky_regions(client: &mut SpiClient<'_>, runcats: &[i64]) -> Result<(), spi::Error> {
+/// Records which sky regions of the dataset each new lightcurve falls in. The regions are
+/// found through their pixel index within the dataset's largest extraction radius, so the
+/// cost follows the new lightcurves, not the number of fields the survey has covered.
+fn link_sky_regions(
+    client: &mut SpiClient<'_>,
+    dataset: i32,
+    runcats: &[i64],
+) -> Result<(), spi::Error> {
     if runcats.is_empty() {
         return Ok(());
     }
+    let reach: Option<f64> = client
+        .select(
+            "SELECT max(xtr_radius) FROM skytrap.skyregion WHERE dataset = $1",
+            None,
+            &[dataset.into()],
+        )?
+        .first()
+        .get_one()?;
+    let Some(reach) = reach else {
+        return Ok(());
+    };
     client.update(
-        "INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+        // Materialized, so that the cones are read from the regions' index, never from
+        // the catalogue's around each region.
+        "WITH r AS MATERIALIZED (
+             SELECT id, dataset, wm_ra, wm_decl FROM skytrap.runningcatalog WHERE id = ANY($1))
+         INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
          SELECT r.id, s.id, skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl)
-         FROM skytrap.runningcatalog r JOIN skytrap.skyregion s ON s.dataset = r.dataset
-         WHERE r.id = ANY($1)
+         FROM r
+         JOIN skytrap.skyregion s
+              ON skytrap.xmatch(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl, $2)
+         WHERE s.dataset = r.dataset
            AND skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl) < s.xtr_radius
          ORDER BY r.id, s.id",
         None,
-        &[runcats.to_vec().into()],
+        &[runcats.to_vec().into(), reach.into()],
     )?;
     Ok(())
 }

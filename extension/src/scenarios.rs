@@ -142,6 +142,53 @@ mod tests {
     }
 
     #[pg_test]
+    fn a_new_lightcurve_is_linked_to_every_sky_region_that_holds_it() {
+        let d = dataset();
+        // The image's own region, (10, 0) with radius 1°, and four more of the dataset, on
+        // the equator, where a distance is the difference in RA.
+        let i1 = image(d, 1);
+        let region = |ra: f64, radius: f64| {
+            Spi::get_one::<i32>(&format!(
+                "SELECT skytrap.skyregion_for({d}, {ra}, 0, {radius})"
+            ))
+            .unwrap()
+            .unwrap()
+        };
+        let own = one_i64(&format!(
+            "SELECT skyrgn::bigint FROM skytrap.image WHERE id = {i1}"
+        ));
+        let overlapping = region(10.5, 1.0); // 0.3° from the source: holds it
+        let beside = region(12.0, 1.0); // 1.8°: within the widest radius, not its own
+        let across_zero = region(359.9, 11.0); // 10.3° across RA 0/360: holds it
+        let far = region(190.0, 1.0);
+        source(i1, 10.2, 0.0, 1.0);
+        associate(i1);
+        let linked: Vec<(i64, f64)> = Spi::connect(|c| {
+            c.select(
+                "SELECT skyrgn::bigint, distance_deg FROM skytrap.assocskyrgn ORDER BY skyrgn",
+                None,
+                &[],
+            )?
+            .map(|row| Ok((row.get(1)?.unwrap(), row.get(2)?.unwrap())))
+            .collect::<Result<_, spi::Error>>()
+        })
+        .unwrap();
+        let expected = [
+            (own, 0.2),
+            (overlapping as i64, 0.3),
+            (across_zero as i64, 10.3),
+        ];
+        assert_eq!(linked.len(), expected.len(), "{linked:?}");
+        for ((got, dist), (want, want_dist)) in linked.iter().zip(expected) {
+            assert_eq!(*got, want);
+            assert!((dist - want_dist).abs() < 1e-9, "{dist} vs {want_dist}");
+        }
+        assert!(![beside, far]
+            .iter()
+            .any(|r| linked.iter().any(|l| l.0 == *r as i64)));
+    }
+
+    #[pg_test]
     fn one_to_many_forks_with_the_history() {
         let d = dataset();
         let (i1, i2) = (image(d, 1), image(d, 2));

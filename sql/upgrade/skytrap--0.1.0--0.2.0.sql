@@ -445,3 +445,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- A new lightcurve's sky regions are found by cone through an index, not by a scan of every
+-- region of the dataset.
+CREATE INDEX skyregion_pixel ON skytrap.skyregion (skytrap.pixel(centre_ra, centre_decl) skytrap.pixel_ops);
