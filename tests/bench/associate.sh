@@ -30,7 +30,9 @@
 #   trap_idx     one btree on (zone, wm_ra, wm_decl), the zones named (`zone = ANY`), so each
 #                source reads one short RA range per zone; (zone, wm_decl, wm_ra) reads the
 #                whole declination strip of the zone and is slower; plus a partial index on
-#                runningcatalog (id) WHERE inactive for TraP's clean-up statements
+#                runningcatalog (id) WHERE inactive for TraP's clean-up statements; the
+#                candidates' flux rows looked up by key (TraP's join hashes the whole flux
+#                table once the planner misjudges the number of candidates, as at 1e7)
 # JIT and parallel query are off for every method; random_page_cost is 1.1 (all in memory:
 # with the default 4 the planner reads whole tables by hash joins in some of the statements
 # of both skytrap and TraP). pg_stat_statements is loaded for the breakdown at the end.

@@ -10,7 +10,8 @@
 --     false the zone test is TraP's `zone BETWEEN floor(decl - R) AND floor(decl + R)`;
 --     with indexed = true it names the (at most two, R < 1 degree) zones, `zone = ANY
 --     (ARRAY[...])`, the same rows, so that a btree on (zone, wm_ra, ...) reads one RA
---     range per zone instead of whole zones;
+--     range per zone instead of whole zones, and it looks each pair's flux row up by key,
+--     where TraP's join lets a misestimating planner hash the whole flux table;
 --   * many-to-many pruning (3.4.3), TraP's query;
 --   * one-to-many forks (3.4.4): new runningcatalog, flux, base-point (type 2) and copied
 --     (type 6) links, sky regions, newsource and varmetric rows moved to the forks;
@@ -194,19 +195,31 @@ INSERT INTO trap.temprunningcatalog
                       / (x0.uncertainty_ns * x0.uncertainty_ns + rc0.wm_uncertainty_ns * rc0.wm_uncertainty_ns))
                  < $3
          ) t0
-         LEFT OUTER JOIN skytrap.runningcatalog_flux rf0
-         ON t0.runcat = rf0.runcat AND t0.band = rf0.band AND t0.stokes = rf0.stokes
+         %s
 $q$;
+    -- TraP's join of the candidates to their flux rows. The planner cannot estimate how
+    -- many pairs the zone query gives (at 1e7 catalogue sources it expects 1.3e6 for 900)
+    -- and then reads the whole flux table into a hash; the well-indexed version looks
+    -- each pair's row up in the (runcat, band, stokes) key instead, as a DBA would make it.
+    flux_join constant text := $q$
+         LEFT OUTER JOIN skytrap.runningcatalog_flux rf0
+         ON t0.runcat = rf0.runcat AND t0.band = rf0.band AND t0.stokes = rf0.stokes$q$;
+    flux_lookup constant text := $q$
+         LEFT JOIN LATERAL (SELECT * FROM skytrap.runningcatalog_flux f
+                            WHERE f.runcat = t0.runcat AND f.band = t0.band AND f.stokes = t0.stokes
+                            OFFSET 0) rf0 ON true$q$;
 BEGIN
     IF indexed THEN
         EXECUTE format(select_list,
             'rc0.zone = ANY (ARRAY[CAST(FLOOR(x0.decl - $2 * i0.rb_smaj) AS INTEGER),
-                                   CAST(FLOOR(x0.decl + $2 * i0.rb_smaj) AS INTEGER)])')
+                                   CAST(FLOOR(x0.decl + $2 * i0.rb_smaj) AS INTEGER)])',
+            flux_lookup)
         USING image, beamwidths_limit, deruiter_radius;
     ELSE
         EXECUTE format(select_list,
             'rc0.zone BETWEEN CAST(FLOOR(x0.decl - $2 * i0.rb_smaj) AS INTEGER)
-                          AND CAST(FLOOR(x0.decl + $2 * i0.rb_smaj) AS INTEGER)')
+                          AND CAST(FLOOR(x0.decl + $2 * i0.rb_smaj) AS INTEGER)',
+            flux_join)
         USING image, beamwidths_limit, deruiter_radius;
     END IF;
 END
