@@ -142,6 +142,41 @@ mod tests {
     }
 
     #[pg_test]
+    fn average_position_errors_are_the_mean_over_the_points() {
+        let d = dataset();
+        let (i1, i2, i3) = (image(d, 1), image(d, 2), image(d, 3));
+        // At the equator with no fit error, ra_err = decl_err = the systematic error:
+        // 1″, then 3″, then (a fork) 2″ and 5″.
+        measurement(i1, 10.0, 0.0, 1.0, 0.1, 1.0, "NULL", "NULL");
+        associate(i1);
+        measurement(i2, 10.0, 0.5 * ARCSEC, 1.0, 0.1, 3.0, "NULL", "NULL");
+        assert_eq!(associate(i2), (1, 0, 0, 0, 0));
+        let avg =
+            |col: &str| one_f64(&format!("SELECT {col} FROM skytrap.runningcatalog")) * 3600.0;
+        assert!((avg("avg_ra_err") - 2.0).abs() < 1e-9);
+        assert!((avg("avg_decl_err") - 2.0).abs() < 1e-9);
+        measurement(i3, 10.0, 2.0 * ARCSEC, 1.0, 0.1, 2.0, "NULL", "NULL");
+        measurement(i3, 10.0, -2.0 * ARCSEC, 1.0, 0.1, 5.0, "NULL", "NULL");
+        assert_eq!(associate(i3), (0, 0, 0, 1, 0));
+        // Each fork: (1 + 3 + 2) / 3 = 2″ and (1 + 3 + 5) / 3 = 3″.
+        let forks: Vec<f64> = Spi::connect(|c| {
+            c.select(
+                "SELECT avg_ra_err * 3600 FROM skytrap.runningcatalog ORDER BY avg_ra_err",
+                None,
+                &[],
+            )?
+            .map(|row| Ok(row.get(1)?.unwrap()))
+            .collect::<Result<_, spi::Error>>()
+        })
+        .unwrap();
+        assert_eq!(forks.len(), 2);
+        assert!(
+            (forks[0] - 2.0).abs() < 1e-9 && (forks[1] - 3.0).abs() < 1e-9,
+            "{forks:?}"
+        );
+    }
+
+    #[pg_test]
     fn a_new_lightcurve_is_linked_to_every_sky_region_that_holds_it() {
         let d = dataset();
         // The image's own region, (10, 0) with radius 1°, and four more of the dataset, on
