@@ -28,6 +28,9 @@
 --     favours TraP);
 --   * the image marked associated, which raises skytrap's alerts by trigger, as skytrap's
 --     call does; then TraP's clean-up (3.4.8).
+-- trap.timestep(image) is a whole TraP 4 timestep: the well-indexed association, then
+-- TraP's varmetric step (trap.store_varmetric, at the end of this file), which deleted and
+-- recomputed the varmetric rows of the whole dataset.
 -- skytrap stores running sums where TraP stored running averages; the temp table keeps
 -- TraP's averages and the writes multiply them back by the count. TraP's UPDATEs with one
 -- correlated subquery per column are written as UPDATE ... FROM (kinder to TraP), and its
@@ -525,5 +528,79 @@ BEGIN
     DELETE FROM skytrap.runningcatalog WHERE inactive = TRUE;
 
     RETURN QUERY SELECT n3, n4, nnew;
+END
+$fn$;
+
+-- TraP 4's varmetric step (reference 3.8; tkp/steps/varmetric.py and
+-- tkp/db/alchemy/varmetric.py), which TraP ran after every timestep: every varmetric row of
+-- the dataset deleted, then recomputed from the whole lightcurve table.
+--   1. per (lightcurve, band), the time of its latest point;
+--   2. of the points at those times, per lightcurve the one with the largest f_int over
+--      the bands (the "match"; ties go to the lowest link id, where TraP wrote two rows and
+--      failed on varmetric.runcat, issue #566): its band, v_int and eta_int;
+--   3. the new-source significance of the lightcurve's newsource row;
+--   4. max, mean and median of f_int over every point in the match band.
+-- Columns TraP did not have are filled so that the rows meet skytrap's NOT NULLs: V and
+-- eta of the peak flux from the match band's flux sums, the number of points and the first
+-- and last times from step 4's aggregate; VAST's pair metrics are left at 0 (which
+-- favours TraP).
+CREATE FUNCTION trap.store_varmetric(dataset integer) RETURNS void
+LANGUAGE sql AS $fn$
+    DELETE FROM skytrap.varmetric v
+     USING skytrap.runningcatalog r
+     WHERE r.id = v.runcat AND r.dataset = store_varmetric.dataset;
+
+    -- Subqueries, each read once, as TraP's own query is built: the planner estimates them
+    -- from the tables (a CTE read twice is estimated at a few rows and nested-looped).
+    INSERT INTO skytrap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band, newsource,
+         sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg, lightcurve_median,
+         datapoints, first_ts, last_ts)
+    SELECT lc.runcat, lc.v_int, lc.eta_int,
+           trap.v(f.f_datapoints, f.avg_f_peak, f.avg_f_peak_sq),
+           greatest(0, trap.eta(f.f_datapoints, f.avg_f_peak_weight, f.avg_weighted_f_peak,
+                                f.avg_weighted_f_peak_sq)),
+           lc.band, n.id, t.f_int / p.rms_max, t.f_int / p.rms_min,
+           lc.max, lc.avg, lc.median, lc.n, lc.first_ts, lc.last_ts
+      FROM (-- 4. over every point in the match band
+            SELECT m.runcat, m.v_int, m.eta_int, m.band, m.stokes,
+                   max(x.f_int) AS max, avg(x.f_int) AS avg,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY x.f_int) AS median,
+                   count(*)::int AS n, min(i.taustart_ts) AS first_ts,
+                   max(i.taustart_ts) AS last_ts
+              FROM (-- 2. the match
+                    SELECT DISTINCT ON (a.runcat) a.runcat, a.v_int, a.eta_int, i.band, i.stokes
+                      FROM (-- 1. the latest time per lightcurve and band
+                            SELECT a.runcat, i.band, max(i.taustart_ts) AS ts
+                              FROM skytrap.runningcatalog r
+                              JOIN skytrap.assocxtrsource a ON a.runcat = r.id
+                              JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+                              JOIN skytrap.image i ON i.id = x.image
+                             WHERE r.dataset = store_varmetric.dataset
+                             GROUP BY a.runcat, i.band) l
+                      JOIN skytrap.assocxtrsource a ON a.runcat = l.runcat
+                      JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+                      JOIN skytrap.image i
+                           ON i.id = x.image AND i.band = l.band AND i.taustart_ts = l.ts
+                     ORDER BY a.runcat, x.f_int DESC, a.id) m
+              JOIN skytrap.assocxtrsource a ON a.runcat = m.runcat
+              JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+              JOIN skytrap.image i ON i.id = x.image AND i.band = m.band
+             GROUP BY m.runcat, m.v_int, m.eta_int, m.band, m.stokes) lc
+      JOIN skytrap.runningcatalog_flux f
+           ON f.runcat = lc.runcat AND f.band = lc.band AND f.stokes = lc.stokes
+      -- 3. the new-source significance
+      LEFT JOIN skytrap.newsource n ON n.runcat = lc.runcat
+      LEFT JOIN skytrap.extractedsource t ON t.id = n.trigger_xtrsrc
+      LEFT JOIN skytrap.image p ON p.id = n.previous_limits_image
+     ORDER BY lc.runcat;
+$fn$;
+
+-- A TraP 4 timestep of one image: the well-indexed association, then the varmetric step.
+CREATE FUNCTION trap.timestep(image integer)
+RETURNS TABLE (matched integer, new_runcat integer, new_sources integer)
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM trap.associate_image(image, true);
+    PERFORM trap.store_varmetric((SELECT i.dataset FROM skytrap.image i WHERE i.id = image));
 END
 $fn$;
