@@ -328,9 +328,11 @@ AS $$
             WHERE us.runcat = r.id AND ui.taustart_ts < i.taustart_ts
               AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
-              AND NOT EXISTS (SELECT 1 FROM skytrap.assocxtrsource ua
-                              JOIN skytrap.extractedsource ux ON ux.id = ua.xtrsrc
-                              WHERE ua.runcat = r.id AND ux.image = ui.id)),
+              -- The lightcurve's images, read once per alert into a hash (NOT EXISTS
+              -- would read them again for every image of the field).
+              AND ui.id NOT IN (SELECT ux.image FROM skytrap.assocxtrsource ua
+                                JOIN skytrap.extractedsource ux ON ux.id = ua.xtrsrc
+                                WHERE ua.runcat = r.id)),
         'classification', c.classification,
         'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
                       FROM skytrap.alert a WHERE a.runcat = r.id))

@@ -5,6 +5,12 @@
 # it and with a good btree, on the same data in the same run.
 # Usage: tests/bench/associate.sh [MAX_CATALOGUE]   (default 1000000; a multiple of 10000;
 #        set SKYTRAP_BENCH_NO_BUILD=1 to use the installed extension and built CLI as they are)
+#        tests/bench/associate.sh --epochs N [CATALOGUE]   (default CATALOGUE 100000)
+#
+# With --epochs the catalogue stays at CATALOGUE and its lightcurves grow instead: epoch k
+# is a visit of the first tile on day k, associated by skytrap and committed, so before it
+# the image's lightcurves have k points. At epochs 1, 2, 5, 10, 20, 30 (and N) each method
+# is timed on that epoch's image as below, before the commit.
 #
 # The survey (tests/bench/associate_catalogue.sql): tiles of 25 square degrees with 1e4
 # sources each (400 per square degree, none closer than 2.25 arcmin) around (180, 30), one
@@ -44,9 +50,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 start=$(date +%s)
-max=${1:-1000000}
+epochs=""
+if [ "${1:-}" = --epochs ]; then
+    epochs=${2:-}
+    max=${3:-100000}
+    if ! [[ $epochs =~ ^[0-9]+$ ]] || [ "$epochs" -lt 1 ]; then
+        echo "usage: $0 --epochs N [CATALOGUE]   (N at least 1)" >&2
+        exit 2
+    fi
+else
+    max=${1:-1000000}
+fi
 if ! [[ $max =~ ^[0-9]+$ ]] || [ "$max" -lt 10000 ] || [ $((max % 10000)) -ne 0 ]; then
-    echo "usage: $0 [MAX_CATALOGUE]   (a multiple of 10000, at least 10000)" >&2
+    echo "usage: $0 [MAX_CATALOGUE] | --epochs N [CATALOGUE]   (a multiple of 10000, at least 10000)" >&2
     exit 2
 fi
 port=54371
@@ -83,9 +99,11 @@ q -f tests/bench/associate_catalogue.sql >/dev/null
 q -f tests/bench/trap_associate.sql >/dev/null
 q -c "SELECT bench.grow(1)" >/dev/null
 declare -A img
-for n in $images; do
-    img[$n]=$(q -c "SELECT bench.make_image($n, 'bench-$n')")
-done
+if [ -z "$epochs" ]; then
+    for n in $images; do
+        img[$n]=$(q -c "SELECT bench.make_image($n, 'bench-$n')")
+    done
+fi
 
 # skytrap's own indexes on runningcatalog, to drop while TraP runs and to put back.
 skytrap_indexes=$(q -c "SELECT string_agg(pg_get_indexdef(indexrelid), ';') FROM pg_index
@@ -172,7 +190,7 @@ SQL
 }
 
 declare -A ms rows calls
-declare -A skip
+declare -A skip seen
 printf 'machine: %s cores, %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 # Which build of the extension the cluster loads: a debug build makes skytrap's Rust slow.
 so="$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/skytrap.so"
@@ -183,7 +201,79 @@ elif cmp -s "$so" target/debug/libskytrap.so; then
 else
     echo "extension: $so is neither target/release's nor target/debug's build"
 fi
-printf 'catalogue sizes: %s; images of %s sources\n\n' "${sizes[*]}" "$images"
+if [ -z "$epochs" ]; then
+    printf 'catalogue sizes: %s; images of %s sources\n\n' "${sizes[*]}" "$images"
+fi
+# Times method $2 on image $3 into ms, calls and rows [$1,$2]: median of 3, once above 10 s.
+time_method() {
+    local key=$1 m=$2 image=$3 out rest times=()
+    if [ -n "${skip[$m,${key#*,}]:-}" ]; then
+        ms[$key,$m]=">${timeout}s"
+        return
+    fi
+    for _ in 1 2 3; do
+        out=$(run_once "$m" "$image")
+        if [ "$out" = timeout ] || [ "$out" = error ]; then
+            times=("$out")
+            break
+        fi
+        times+=("${out%%|*}")
+        rest=${out#*|}
+        calls[$key,$m]=$(cut -d'|' -f1-3 <<<"$rest")
+        rows[$key,$m]=$(cut -d'|' -f4- <<<"$rest")
+        # A slow method is timed once.
+        awk -v t="${times[0]}" 'BEGIN { exit !(t > 10000) }' && break
+    done
+    if [ "${times[0]}" = timeout ]; then
+        ms[$key,$m]=timeout
+        skip[$m,${key#*,}]=1
+    elif [ "${times[0]}" = error ]; then
+        ms[$key,$m]=error
+    else
+        ms[$key,$m]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+    fi
+    printf '%s ms (runs: %s)\n' "${ms[$key,$m]}" "${times[*]}"
+}
+
+if [ -n "$epochs" ]; then
+    t=$(secs q -c "SELECT bench.grow($((max / 10000)))")
+    echo "catalogue $max: built in ${t} s; $epochs epochs of a 10000-source image of its first tile"
+    sampled=" 1 2 5 10 20 30 $epochs "
+    for ((k = 1; k <= epochs; k++)); do
+        image=$(q -c "SELECT bench.make_image(10000, 'epoch-$k')")
+        q -c "UPDATE skytrap.image SET taustart_ts = timestamp '2025-06-01' + $k * interval '1 day'
+              WHERE id = $image" -c "VACUUM ANALYZE"
+        if [[ $sampled == *" $k "* ]]; then
+            echo "epoch $k (the image's lightcurves have $k points before it):"
+            for m in skytrap trap_idx trap_step; do
+                indexes_up "$m"
+                printf '  %-9s ' "$m"
+                time_method "e$k,10000" "$m" "$image"
+                indexes_down "$m"
+            done
+        fi
+        q -c "SELECT * FROM skytrap.associate_image($image)" >/dev/null
+    done
+    echo
+    echo "Time of one association call as lightcurves grow (ms; catalogue $max, image of 10000 sources):"
+    printf '%6s %9s %10s %10s %7s %7s  %s\n' epoch skytrap trap_idx trap_step "idx/" "step/" "rows (all methods must agree)"
+    for k in $sampled; do
+        [ "$k" -gt "$epochs" ] && continue
+        [ -n "${seen[$k]:-}" ] && continue
+        seen[$k]=1
+        s=${ms[e$k,10000,skytrap]}; b=${ms[e$k,10000,trap_idx]}; c=${ms[e$k,10000,trap_step]}
+        agree=same
+        for m in trap_idx trap_step; do
+            if [ "${rows[e$k,10000,$m]:-}" != "${rows[e$k,10000,skytrap]:-}" ]; then agree="$m DIFFERS"; fi
+        done
+        printf '%6s %9s %10s %10s %7s %7s  %s\n' "$k" "$s" "$b" "$c" "$(awk -v a="$b" -v b="$s" 'BEGIN { printf "%.1fx", a / b }')" \
+            "$(awk -v a="$c" -v b="$s" 'BEGIN { printf "%.1fx", a / b }')" "$agree"
+    done
+    elapsed=$(($(date +%s) - start))
+    printf '\ntotal run time: %d min %02d s\n' $((elapsed / 60)) $((elapsed % 60))
+    exit 0
+fi
+
 for size in "${sizes[@]}"; do
     t=$(secs q -c "SELECT bench.grow($((size / 10000)))")
     v=$(secs q -c "VACUUM ANALYZE")
@@ -192,33 +282,8 @@ for size in "${sizes[@]}"; do
     for m in $methods; do
         indexes_up "$m"
         for n in $images; do
-            if [ -n "${skip[$m,$n]:-}" ]; then
-                ms[$size,$n,$m]=">${timeout}s"
-                continue
-            fi
-            times=()
-            for _ in 1 2 3; do
-                out=$(run_once "$m" "${img[$n]}")
-                if [ "$out" = timeout ] || [ "$out" = error ]; then
-                    times=("$out")
-                    break
-                fi
-                times+=("${out%%|*}")
-                rest=${out#*|}
-                calls[$size,$n,$m]=$(cut -d'|' -f1-3 <<<"$rest")
-                rows[$size,$n,$m]=$(cut -d'|' -f4- <<<"$rest")
-                # A slow method is timed once.
-                awk -v t="${times[0]}" 'BEGIN { exit !(t > 10000) }' && break
-            done
-            if [ "${times[0]}" = timeout ]; then
-                ms[$size,$n,$m]=timeout
-                skip[$m,$n]=1
-            elif [ "${times[0]}" = error ]; then
-                ms[$size,$n,$m]=error
-            else
-                ms[$size,$n,$m]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
-            fi
-            printf '  %-8s image %5s: %s ms (runs: %s)\n' "$m" "$n" "${ms[$size,$n,$m]}" "${times[*]}"
+            printf '  %-9s image %5s: ' "$m" "$n"
+            time_method "$size,$n" "$m" "${img[$n]}"
         done
         indexes_down "$m"
     done

@@ -63,11 +63,13 @@ FROM skytrap.alert a JOIN skytrap.image i ON i.id = a.image
 ORDER BY a.alert_id;
 
 -- The jump's alert carries the lightcurve before it, the object's variability after it,
--- and cites the monitor-free earlier alerts on the same object (none for A).
+-- and cites the monitor-free earlier alerts on the same object (none for A). A was seen
+-- in both earlier images of the field, so neither is an upper limit.
 SELECT jsonb_array_length(body->'history') AS earlier_points,
        body->'history'->0->>'f_int' AS first_f_int,
        round((body->'object'->>'v_int')::numeric, 3) AS object_v_int,
-       body->'citations' AS citations
+       body->'citations' AS citations,
+       jsonb_array_length(body->'upper_limits') AS upper_limits
 FROM skytrap.alert WHERE kind = 'flux_jump';
 
 -- B's later alerts cite its earlier ones.
