@@ -1029,22 +1029,19 @@ fn lightcurve_points(
         epoch.insert(id, row.get::<f64>(2)?.unwrap_or_default());
     }
 
-    let mut in_band: HashMap<i64, Vec<(f64, i64, Point)>> = HashMap::new();
+    let mut in_band: HashMap<i64, Vec<(i64, Point)>> = HashMap::new();
     for m in measured {
         if let Some(&t) = epoch.get(&m.image) {
             let (int, peak) = m.point;
-            in_band.entry(m.runcat).or_default().push((
-                t,
-                m.id,
-                (int, peak, t, m.image == image_id),
-            ));
+            let point = (int, peak, t, m.image == image_id);
+            in_band.entry(m.runcat).or_default().push((m.id, point));
         }
     }
     Ok(in_band
         .into_iter()
         .map(|(rc, mut lc)| {
-            lc.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            (rc, lc.into_iter().map(|(_, _, p)| p).collect())
+            lc.sort_by(|(a_id, a), (b_id, b)| a.2.total_cmp(&b.2).then(a_id.cmp(b_id)));
+            (rc, lc.into_iter().map(|(_, p)| p).collect())
         })
         .collect())
 }
