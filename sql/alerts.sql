@@ -10,7 +10,8 @@
 --   variable           a lightcurve whose η and V (integrated flux, per band) both reach
 --                      eta_min and v_min with this image's point, having been below before
 --                      (TraP R2's transient search: η 8, V 0.4); `band` limits it to one band
---   flux_jump          this image's point against the previous one in the same band:
+--   flux_jump          this image's point against the previous one in the same band and
+--                      Stokes parameter:
 --                      |Vs| >= vs_min and |m| >= m_min (Mooley et al. 2016: 4.3 and 0.26)
 --   monitor_detection  a blind detection within radius_arcsec of a monitor position
 CREATE TABLE skytrap.alert_rule (
@@ -186,30 +187,18 @@ LANGUAGE sql STABLE
 AS $$
     WITH img AS (SELECT * FROM skytrap.image WHERE id = alert_candidates.image),
     rule AS (SELECT r.* FROM skytrap.alert_rule r, img WHERE r.dataset = img.dataset AND r.enabled),
-    cur AS (
-        -- This image's lightcurve points.
+    point AS (
+        -- This image's lightcurve points, each beside the previous point of its lightcurve
+        -- (found by key: the link names it).
         SELECT a.runcat, a.xtrsrc, a.v_int, a.eta_int, a.f_datapoints, x.f_int, x.f_int_err,
-               x.det_sigma, x.extract_type
+               x.det_sigma, x.extract_type, pa.xtrsrc AS prev_xtrsrc,
+               pa.v_int AS prev_v_int, pa.eta_int AS prev_eta_int,
+               px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
         FROM img
         JOIN skytrap.extractedsource x ON x.image = img.id
         JOIN skytrap.assocxtrsource a ON a.xtrsrc = x.id
-    ),
-    prev AS (
-        -- The latest earlier point of each of their lightcurves in the same band, all in one
-        -- join and one sort.
-        SELECT DISTINCT ON (c.runcat) c.runcat, pa.xtrsrc AS prev_xtrsrc,
-               pa.v_int AS prev_v_int, pa.eta_int AS prev_eta_int,
-               px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
-        FROM img, cur c
-        JOIN skytrap.assocxtrsource pa ON pa.runcat = c.runcat
-        JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
-        JOIN skytrap.image pi ON pi.id = px.image
-        WHERE pi.band = img.band AND pi.taustart_ts < img.taustart_ts
-        ORDER BY c.runcat, pi.taustart_ts DESC, px.id DESC
-    ),
-    point AS (
-        SELECT c.*, p.prev_xtrsrc, p.prev_v_int, p.prev_eta_int, p.prev_f_int, p.prev_f_int_err
-        FROM cur c LEFT JOIN prev p ON p.runcat = c.runcat
+        LEFT JOIN skytrap.assocxtrsource pa ON pa.runcat = a.runcat AND pa.xtrsrc = a.prev_xtrsrc
+        LEFT JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
     )
     SELECT 'new_source', n.runcat, n.trigger_xtrsrc,
            jsonb_build_object('newsource_type', n.newsource_type, 'det_sigma', x.det_sigma,

@@ -273,6 +273,11 @@ CREATE TABLE skytrap.assocxtrsource (
     v_int           double precision NOT NULL,   -- V of the integrated flux after this point
     eta_int         double precision NOT NULL,   -- η of the integrated flux after this point
     f_datapoints    integer NOT NULL,
+    -- The lightcurve's previous point in the same band and Stokes parameter: the last one
+    -- of the latest earlier time; NULL for the first. associate_image keeps it, so that
+    -- comparing a point with the one before (alerts) reads two rows, not the lightcurve.
+    -- Not a foreign key: its check would cost as much as the link's own.
+    prev_xtrsrc     bigint,
     UNIQUE (runcat, xtrsrc)
 );
 CREATE INDEX ON skytrap.assocxtrsource (xtrsrc);

@@ -5,6 +5,7 @@ use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{self, SpiClient};
 use skytrap_core::associate::{candidate_pairs, plan, RunningPosition};
+use skytrap_core::lightcurve;
 use skytrap_core::newsource::{self, PreviousImage};
 use skytrap_core::sky::{self, Position};
 use skytrap_core::variability::{self, FluxSums, SignificantPair};
@@ -32,6 +33,12 @@ struct Image {
     r_max: f64,
     margin: f64,
     min_abs_vs: f64,
+    /// `taustart_ts` in seconds since 1970.
+    epoch: f64,
+    /// Whether links name their previous point (`assocxtrsource.prev_xtrsrc`, from 0.2.0).
+    /// A 0.1.0 database that has this library but not yet `ALTER EXTENSION skytrap
+    /// UPDATE` is associated as 0.1.0 did, without it.
+    previous_stored: bool,
 }
 
 /// One measurement of the image: blind (`extract_type` 0), or forced at a lightcurve's
@@ -120,7 +127,7 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
             detected.insert(runcat_ids[*c]);
         }
         forks = plan.forks.len() as i32;
-        let fork_ids = insert_forks(client, &fork)?;
+        let fork_ids = insert_forks(client, &fork, image.previous_stored)?;
         for (p, &rc) in fork_pairs.iter().zip(&fork_ids) {
             links.push(
                 rc,
@@ -144,9 +151,16 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
     let forced = associate_forced(client, &image, &sources, &detected, &mut links)?;
 
     let flux = update_flux_sums(client, &image, &links)?;
-    insert_links(client, &links, &flux)?;
+    let lightcurves = lightcurves(client, &image, &links)?;
+    if image.previous_stored {
+        let order = PointOrder::of(&links, &lightcurves);
+        insert_links(client, &links, &flux, Some(&order.previous))?;
+        reorder_later_points(client, &order)?;
+    } else {
+        insert_links(client, &links, &flux, None)?;
+    }
     let new_sources = insert_new_sources(client, image_id, &image, &fresh, &fresh_ids)?;
-    upsert_varmetric(client, image_id, &image, &links, &flux)?;
+    upsert_varmetric(client, &image, &links, &flux, &lightcurves)?;
     mark_associated(client, image_id)?;
 
     Ok((
@@ -178,7 +192,10 @@ fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::E
             "SELECT i.band, i.stokes, d.beamwidths_limit * i.rb_smaj, d.assoc_radius,
                     d.new_source_sigma_margin, i.associated_at IS NOT NULL,
                     EXISTS (SELECT 1 FROM skytrap.rejection j WHERE j.image = i.id),
-                    d.pair_metrics_min_abs_vs
+                    d.pair_metrics_min_abs_vs, extract(epoch FROM i.taustart_ts)::float8,
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+                            WHERE attrelid = 'skytrap.assocxtrsource'::regclass
+                              AND attname = 'prev_xtrsrc' AND NOT attisdropped)
              FROM skytrap.image i JOIN skytrap.dataset d ON d.id = i.dataset
              WHERE i.id = $1 FOR UPDATE OF i",
             None,
@@ -199,6 +216,8 @@ fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::E
         r_max: row.get(4)?.unwrap_or_default(),
         margin: row.get(5)?.unwrap_or_default(),
         min_abs_vs: row.get(8)?.unwrap_or_default(),
+        epoch: row.get(9)?.unwrap_or_default(),
+        previous_stored: row.get(10)?.unwrap_or_default(),
     })
 }
 
@@ -382,7 +401,11 @@ fn ids_by_source(rows: spi::SpiTupleTable<'_>, xtrsrc: &[i64]) -> Result<Vec<i64
 /// updated position that carries the old one's whole history (links copied as type 6,
 /// flux sums, sky regions, new-source record and variability summary); the old
 /// lightcurve is then deleted, as TraP does. Returns the new ids in input order.
-fn insert_forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>, spi::Error> {
+fn insert_forks(
+    client: &mut SpiClient<'_>,
+    fork: &Moved,
+    previous_stored: bool,
+) -> Result<Vec<i64>, spi::Error> {
     if fork.runcat.is_empty() {
         return Ok(Vec::new());
     }
@@ -403,14 +426,15 @@ fn insert_forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>, sp
         &fork.args(),
     )?;
     let ids = ids_by_source(rows, &fork.xtrsrc)?;
+    let previous = if previous_stored { ", prev_xtrsrc" } else { "" };
     client.update(
         // Every copy in a fixed order, so ids come out the same on a re-run.
-        "WITH f AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS f(old, new, n)),
+        &format!("WITH f AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS f(old, new, n)),
          links AS (
              INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, loglr,
-                 v_int, eta_int, f_datapoints)
+                 v_int, eta_int, f_datapoints{previous})
              SELECT f.new, a.xtrsrc, $3, a.distance_arcsec, a.r, a.loglr, a.v_int, a.eta_int,
-                    a.f_datapoints
+                    a.f_datapoints{previous}
              FROM f JOIN skytrap.assocxtrsource a ON a.runcat = f.old
              ORDER BY f.n, a.id),
          flux AS (
@@ -446,7 +470,7 @@ fn insert_forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>, sp
                 v.vs_abs_significant_max_peak, v.m_abs_significant_max_peak,
                 v.datapoints, v.first_ts, v.last_ts
          FROM f JOIN skytrap.varmetric v ON v.runcat = f.old
-         ORDER BY f.n",
+         ORDER BY f.n"),
         None,
         &[
             fork.runcat.clone().into(),
@@ -736,26 +760,91 @@ fn insert_links(
     client: &mut SpiClient<'_>,
     links: &Links,
     flux: &[(FluxSums, FluxSums)],
+    previous: Option<&[Option<i64>]>,
 ) -> Result<(), spi::Error> {
     let v: Vec<f64> = flux.iter().map(|(_, int)| int.v()).collect();
     let eta: Vec<f64> = flux.iter().map(|(_, int)| int.eta()).collect();
     let n: Vec<i32> = flux.iter().map(|(_, int)| int.n).collect();
+    let mut args: Vec<DatumWithOid> = vec![
+        links.runcat.clone().into(),
+        links.xtrsrc.clone().into(),
+        links.kind.clone().into(),
+        links.distance_arcsec.clone().into(),
+        links.r.clone().into(),
+        v.into(),
+        eta.into(),
+        n.into(),
+    ];
+    let (column, array) = match previous {
+        Some(previous) => {
+            args.push(previous.to_vec().into());
+            (", prev_xtrsrc", ", $9::bigint[]")
+        }
+        None => ("", ""),
+    };
     client.update(
-        "INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int,
-             eta_int, f_datapoints)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::float8[],
-                              $5::float8[], $6::float8[], $7::float8[], $8::int[])",
+        &format!(
+            "INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int,
+                 eta_int, f_datapoints{column})
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::float8[],
+                                  $5::float8[], $6::float8[], $7::float8[], $8::int[]{array})"
+        ),
         None,
-        &[
-            links.runcat.clone().into(),
-            links.xtrsrc.clone().into(),
-            links.kind.clone().into(),
-            links.distance_arcsec.clone().into(),
-            links.r.clone().into(),
-            v.into(),
-            eta.into(),
-            n.into(),
-        ],
+        &args,
+    )?;
+    Ok(())
+}
+
+/// Where this image's points fall in their lightcurves: each new link's previous point,
+/// and the stored points whose previous point is now one of this image's (an image
+/// associated after a later one; none when images come in time order).
+struct PointOrder {
+    /// In link order.
+    previous: Vec<Option<i64>>,
+    /// Stored points whose previous point changed: (runcat, xtrsrc, new previous point).
+    later: Vec<(i64, i64, Option<i64>)>,
+}
+
+impl PointOrder {
+    fn of(links: &Links, lightcurves: &HashMap<i64, Vec<Point>>) -> PointOrder {
+        let mut previous_of_new = HashMap::new();
+        let mut later = Vec::new();
+        for (&rc, lc) in lightcurves {
+            let times: Vec<f64> = lc.iter().map(|p| p.epoch).collect();
+            for (p, before) in lc.iter().zip(lightcurve::previous_points(&times)) {
+                let before = before.map(|j| lc[j].xtrsrc);
+                if p.current {
+                    previous_of_new.insert((rc, p.xtrsrc), before);
+                } else if p.previous != before {
+                    later.push((rc, p.xtrsrc, before));
+                }
+            }
+        }
+        later.sort_unstable();
+        let previous = links
+            .runcat
+            .iter()
+            .zip(&links.xtrsrc)
+            .map(|(&rc, &x)| previous_of_new.get(&(rc, x)).copied().flatten())
+            .collect();
+        PointOrder { previous, later }
+    }
+}
+
+/// Stored points that a point of this image now precedes name their new previous point.
+fn reorder_later_points(client: &mut SpiClient<'_>, order: &PointOrder) -> Result<(), spi::Error> {
+    if order.later.is_empty() {
+        return Ok(());
+    }
+    let runcat: Vec<i64> = order.later.iter().map(|l| l.0).collect();
+    let xtrsrc: Vec<i64> = order.later.iter().map(|l| l.1).collect();
+    let previous: Vec<Option<i64>> = order.later.iter().map(|l| l.2).collect();
+    client.update(
+        "UPDATE skytrap.assocxtrsource a SET prev_xtrsrc = u.prev
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(runcat, xtrsrc, prev)
+         WHERE a.runcat = u.runcat AND a.xtrsrc = u.xtrsrc",
+        None,
+        &[runcat.into(), xtrsrc.into(), previous.into()],
     )?;
     Ok(())
 }
@@ -853,9 +942,19 @@ struct Summaries {
     last: Vec<f64>,
 }
 
-/// A measurement on a lightcurve in the image's band: (int, int_err), (peak, peak_err),
-/// epoch seconds, and whether it is from this image.
-type Point = ((f64, f64), (f64, f64), f64, bool);
+/// A measurement on a lightcurve in the image's band and Stokes parameter.
+struct Point {
+    xtrsrc: i64,
+    /// The previous point as stored (None for this image's points, not stored yet).
+    previous: Option<i64>,
+    /// (flux, error)
+    int: (f64, f64),
+    peak: (f64, f64),
+    /// Seconds since 1970.
+    epoch: f64,
+    /// Whether it is this image's.
+    current: bool,
+}
 
 /// Brings the variability summary of every lightcurve this image touched up to date, in
 /// the image's band: TraP's V and η from the updated sums, the lightcurve's max, mean and
@@ -863,10 +962,10 @@ type Point = ((f64, f64), (f64, f64), f64, bool);
 /// image's points with the earlier ones (no lightcurve is recomputed from scratch).
 fn upsert_varmetric(
     client: &mut SpiClient<'_>,
-    image_id: i32,
     image: &Image,
     links: &Links,
     flux: &[(FluxSums, FluxSums)],
+    lightcurves: &HashMap<i64, Vec<Point>>,
 ) -> Result<(), spi::Error> {
     let mut pairs: HashMap<i64, (SignificantPair, SignificantPair)> = HashMap::new();
     for row in client.select(
@@ -887,19 +986,16 @@ fn upsert_varmetric(
         };
         pairs.insert(row.get(1)?.unwrap_or_default(), (int, peak));
     }
-    let points = lightcurve_points(client, image_id, image, &links.runcat)?;
     let mut u = Summaries::default();
     for (rc, (peak, int)) in links.runcat.iter().zip(flux) {
-        let lc = points.get(rc).map(Vec::as_slice).unwrap_or_default();
+        let lc = lightcurves.get(rc).map(Vec::as_slice).unwrap_or_default();
         let (mut pair_int, mut pair_peak) = pairs.get(rc).copied().unwrap_or_default();
-        for &(i, p, _, current) in lc {
-            if current {
-                let earlier = lc.iter().filter(|q| !q.3);
-                pair_int = pair_int.with_pairs(i, earlier.clone().map(|q| q.0), image.min_abs_vs);
-                pair_peak = pair_peak.with_pairs(p, earlier.map(|q| q.1), image.min_abs_vs);
-            }
+        for p in lc.iter().filter(|p| p.current) {
+            let earlier = lc.iter().filter(|q| !q.current);
+            pair_int = pair_int.with_pairs(p.int, earlier.clone().map(|q| q.int), image.min_abs_vs);
+            pair_peak = pair_peak.with_pairs(p.peak, earlier.map(|q| q.peak), image.min_abs_vs);
         }
-        let mut fluxes: Vec<f64> = lc.iter().map(|q| q.0 .0).collect();
+        let mut fluxes: Vec<f64> = lc.iter().map(|q| q.int.0).collect();
         u.runcat.push(*rc);
         u.v_int.push(int.v());
         u.eta_int.push(int.eta());
@@ -913,9 +1009,9 @@ fn upsert_varmetric(
         u.pair_peak.push(pair_peak);
         u.n.push(lc.len() as i32);
         u.first
-            .push(lc.iter().map(|q| q.2).fold(f64::INFINITY, f64::min));
+            .push(lc.iter().map(|q| q.epoch).fold(f64::INFINITY, f64::min));
         u.last
-            .push(lc.iter().map(|q| q.2).fold(f64::NEG_INFINITY, f64::max));
+            .push(lc.iter().map(|q| q.epoch).fold(f64::NEG_INFINITY, f64::max));
     }
     let vs = |p: &[SignificantPair]| p.iter().map(|p| p.vs_abs).collect::<Vec<f64>>();
     let m = |p: &[SignificantPair]| p.iter().map(|p| p.m_abs).collect::<Vec<f64>>();
@@ -973,48 +1069,61 @@ fn upsert_varmetric(
     Ok(())
 }
 
-/// The points of each lightcurve in the image's band and Stokes parameter, in time order
-/// (ties by measurement id, so sums come out the same bits whatever order rows are stored
-/// in). A lightcurve's links and measurements are read by index per lightcurve, so the
-/// cost follows the lightcurves touched and their lengths, never the size of the tables;
-/// the images are looked up once each rather than once per point, which is a third of
-/// the read on long lightcurves.
-fn lightcurve_points(
+/// The points of each lightcurve this image extends, in its band and Stokes parameter:
+/// the stored ones and this image's, in time order (ties by measurement id, so sums come
+/// out the same bits whatever order rows are stored in). A lightcurve's links and
+/// measurements are read by index per lightcurve, so the cost follows the lightcurves
+/// touched and their lengths, never the size of the tables; the images are looked up once
+/// each rather than once per point, which is a third of the read on long lightcurves.
+fn lightcurves(
     client: &SpiClient<'_>,
-    image_id: i32,
     image: &Image,
-    runcat: &[i64],
+    links: &Links,
 ) -> Result<HashMap<i64, Vec<Point>>, spi::Error> {
-    struct Measured {
+    struct Stored {
         runcat: i64,
-        id: i64,
         image: i32,
-        point: ((f64, f64), (f64, f64)),
+        point: Point,
     }
-    let mut measured = Vec::new();
+    let mut stored = Vec::new();
+    let previous = if image.previous_stored {
+        "a.prev_xtrsrc"
+    } else {
+        "NULL::bigint"
+    };
     for row in client.select(
         // LATERAL per lightcurve: index lookups whatever the planner thinks of the array.
-        "SELECT u.runcat, x.id, x.image, x.f_int, x.f_int_err, x.f_peak, x.f_peak_err
-         FROM unnest($1::bigint[]) AS u(runcat)
-         CROSS JOIN LATERAL (
-             SELECT x.id, x.image, x.f_int, x.f_int_err, x.f_peak, x.f_peak_err
-             FROM skytrap.assocxtrsource a
-             JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
-             WHERE a.runcat = u.runcat) x",
+        &format!(
+            "SELECT u.runcat, x.id, x.prev_xtrsrc, x.image, x.f_int, x.f_int_err, x.f_peak,
+                    x.f_peak_err
+             FROM unnest($1::bigint[]) AS u(runcat)
+             CROSS JOIN LATERAL (
+                 SELECT x.id, {previous} AS prev_xtrsrc, x.image, x.f_int, x.f_int_err,
+                        x.f_peak, x.f_peak_err
+                 FROM skytrap.assocxtrsource a
+                 JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+                 WHERE a.runcat = u.runcat) x"
+        ),
         None,
-        &[runcat.to_vec().into()],
+        &[links.runcat.clone().into()],
     )? {
         let f = |i| row.get::<f64>(i).map(Option::unwrap_or_default);
-        measured.push(Measured {
+        stored.push(Stored {
             runcat: row.get(1)?.unwrap_or_default(),
-            id: row.get(2)?.unwrap_or_default(),
-            image: row.get(3)?.unwrap_or_default(),
-            point: ((f(4)?, f(5)?), (f(6)?, f(7)?)),
+            image: row.get(4)?.unwrap_or_default(),
+            point: Point {
+                xtrsrc: row.get(2)?.unwrap_or_default(),
+                previous: row.get(3)?,
+                int: (f(5)?, f(6)?),
+                peak: (f(7)?, f(8)?),
+                epoch: 0.0,
+                current: false,
+            },
         });
     }
-    let images: Vec<i32> = measured
+    let images: Vec<i32> = stored
         .iter()
-        .map(|m| m.image)
+        .map(|s| s.image)
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
@@ -1029,21 +1138,30 @@ fn lightcurve_points(
         epoch.insert(id, row.get::<f64>(2)?.unwrap_or_default());
     }
 
-    let mut in_band: HashMap<i64, Vec<(i64, Point)>> = HashMap::new();
-    for m in measured {
-        if let Some(&t) = epoch.get(&m.image) {
-            let (int, peak) = m.point;
-            let point = (int, peak, t, m.image == image_id);
-            in_band.entry(m.runcat).or_default().push((m.id, point));
+    let mut lightcurves: HashMap<i64, Vec<Point>> = HashMap::new();
+    for s in stored {
+        if let Some(&t) = epoch.get(&s.image) {
+            let point = Point {
+                epoch: t,
+                ..s.point
+            };
+            lightcurves.entry(s.runcat).or_default().push(point);
         }
     }
-    Ok(in_band
-        .into_iter()
-        .map(|(rc, mut lc)| {
-            lc.sort_by(|(a_id, a), (b_id, b)| a.2.total_cmp(&b.2).then(a_id.cmp(b_id)));
-            (rc, lc.into_iter().map(|(_, p)| p).collect())
-        })
-        .collect())
+    for (i, &rc) in links.runcat.iter().enumerate() {
+        lightcurves.entry(rc).or_default().push(Point {
+            xtrsrc: links.xtrsrc[i],
+            previous: None,
+            int: links.int[i],
+            peak: links.peak[i],
+            epoch: image.epoch,
+            current: true,
+        });
+    }
+    for lc in lightcurves.values_mut() {
+        lc.sort_by(|a, b| a.epoch.total_cmp(&b.epoch).then(a.xtrsrc.cmp(&b.xtrsrc)));
+    }
+    Ok(lightcurves)
 }
 
 fn mark_associated(client: &mut SpiClient<'_>, image_id: i32) -> Result<(), spi::Error> {

@@ -36,7 +36,7 @@ mod tests {
              VALUES ({dataset}, skytrap.frequencyband_for({dataset}, {freq_mhz}e6, 1e6),
                  skytrap.skyregion_for({dataset}, {ra}, {dec}, 1), {freq_mhz}e6, 1e6,
                  timestamp '2020-01-01' + interval '{day} days', {ARCSEC} * 10, {ARCSEC} * 8, 0,
-                 -0.001, 0.001, 'd{day}-{freq_mhz}.fits', {}, {}, 8)
+                 -0.001, 0.001, 'd{day}-{freq_mhz}-{ra}.fits', {}, {}, 8)
              RETURNING id",
             rms.0, rms.1
         ))
@@ -241,6 +241,7 @@ mod tests {
             0
         );
         assert_eq!(lightcurves(), [vec![(6, a), (2, b)], vec![(6, a), (2, c)]]);
+        assert_eq!((previous(b), previous(c)), (Some(a), Some(a)));
         assert_eq!(
             one_i64("SELECT count(*) FROM skytrap.runningcatalog WHERE datapoints = 2"),
             2
@@ -717,6 +718,68 @@ mod tests {
         // Position: four 1″-error points at 0, 1″, 0, 1″ → 0.5″.
         let decl = one_f64("SELECT wm_decl FROM skytrap.runningcatalog");
         assert!((decl - 0.5 * ARCSEC).abs() < 1e-12);
+    }
+
+    /// The previous point the link of measurement `xtrsrc` names.
+    fn previous(xtrsrc: i64) -> Option<i64> {
+        Spi::get_one::<i64>(&format!(
+            "SELECT prev_xtrsrc FROM skytrap.assocxtrsource WHERE xtrsrc = {xtrsrc}"
+        ))
+        .unwrap()
+    }
+
+    #[pg_test]
+    fn each_point_names_the_previous_one_in_its_band() {
+        let d = dataset();
+        let low = |day| image_at(d, day, 150.0, 10.0, 0.0, (0.01, 0.01));
+        let (l1, l2, l3) = (low(1), low(2), low(3));
+        let x1 = source(l1, 10.0, 0.0, 1.0);
+        associate(l1);
+        let x3 = source(l3, 10.0, 0.0, 1.0);
+        associate(l3);
+        assert_eq!((previous(x1), previous(x3)), (None, Some(x1)));
+        // Day 2 comes in after day 3: it follows day 1, and day 3 now follows it.
+        let x2 = source(l2, 10.0, 0.0, 1.0);
+        associate(l2);
+        assert_eq!((previous(x2), previous(x3)), (Some(x1), Some(x2)));
+        // Another band starts its own sequence.
+        let h2 = image_at(d, 2, 180.0, 10.0, 0.0, (0.01, 0.01));
+        let y2 = source(h2, 10.0, 0.0, 0.5);
+        associate(h2);
+        assert_eq!(previous(y2), None);
+        // Two overlapping fields on day 4 both follow day 3; day 5 follows the later of
+        // the two by id.
+        let (l4a, l4b) = (
+            image_at(d, 4, 150.0, 10.0, 0.0, (0.01, 0.01)),
+            image_at(d, 4, 150.0, 10.5, 0.0, (0.01, 0.01)),
+        );
+        let x4a = source(l4a, 10.0, 0.0, 1.0);
+        associate(l4a);
+        let x4b = source(l4b, 10.0, 0.0, 1.0);
+        associate(l4b);
+        let x5 = source(low(5), 10.0, 0.0, 1.0);
+        associate(one_i64("SELECT max(id)::bigint FROM skytrap.image") as i32);
+        assert_eq!(
+            (previous(x4a), previous(x4b), previous(x5)),
+            (Some(x3), Some(x3), Some(x4b.max(x4a)))
+        );
+        assert_eq!(one_i64("SELECT count(*) FROM skytrap.runningcatalog"), 1);
+        // The alerts' flux_jump compares with that point: flux 1 against 1 is no jump, but
+        // 3 (±0.1) against 1 is (Vs = 2/0.141 = 14, m = 2·2/4 = 1).
+        let x6 = source(low(6), 10.0, 0.0, 3.0);
+        associate(one_i64("SELECT max(id)::bigint FROM skytrap.image") as i32);
+        assert_eq!(previous(x6), Some(x5));
+        assert_eq!(
+            one_i64("SELECT count(*) FROM skytrap.alert WHERE kind = 'flux_jump'"),
+            1
+        );
+        assert_eq!(
+            one_i64(&format!(
+                "SELECT (body -> 'classification' ->> 'previous_xtrsrc')::bigint
+                 FROM skytrap.alert WHERE kind = 'flux_jump' AND xtrsrc = {x6}"
+            )),
+            x5
+        );
     }
 
     /// TraP's meridian cases (test_associations.py, TestMeridianOne2One): three images

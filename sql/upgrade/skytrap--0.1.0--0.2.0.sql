@@ -350,36 +350,46 @@ AS $$
     SELECT body
     FROM skytrap.alert_bodies(ARRAY[ROW(kind, runcat, xtrsrc, classification)::skytrap.alert_candidate])
 $$;
+-- Each link names the previous point of its lightcurve in the same band and Stokes
+-- parameter, so alerts compare an image's points with the previous ones by key instead of
+-- reading whole lightcurves. Existing links: the last point of the latest earlier time.
+ALTER TABLE skytrap.assocxtrsource ADD COLUMN prev_xtrsrc bigint;
+WITH point AS (
+    SELECT a.id, a.runcat, a.xtrsrc, i.band, i.stokes, i.taustart_ts
+    FROM skytrap.assocxtrsource a
+    JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+    JOIN skytrap.image i ON i.id = x.image
+),
+moment AS (
+    SELECT runcat, band, stokes, taustart_ts, max(xtrsrc) AS last_xtrsrc
+    FROM point GROUP BY runcat, band, stokes, taustart_ts
+),
+previous AS (
+    SELECT runcat, band, stokes, taustart_ts,
+           lag(last_xtrsrc) OVER (PARTITION BY runcat, band, stokes ORDER BY taustart_ts) AS xtrsrc
+    FROM moment
+)
+UPDATE skytrap.assocxtrsource a SET prev_xtrsrc = p.xtrsrc
+FROM point t JOIN previous p USING (runcat, band, stokes, taustart_ts)
+WHERE a.id = t.id AND p.xtrsrc IS NOT NULL;
 CREATE OR REPLACE FUNCTION skytrap.alert_candidates(image integer)
 RETURNS SETOF skytrap.alert_candidate
 LANGUAGE sql STABLE
 AS $$
     WITH img AS (SELECT * FROM skytrap.image WHERE id = alert_candidates.image),
     rule AS (SELECT r.* FROM skytrap.alert_rule r, img WHERE r.dataset = img.dataset AND r.enabled),
-    cur AS (
-        -- This image's lightcurve points.
+    point AS (
+        -- This image's lightcurve points, each beside the previous point of its lightcurve
+        -- (found by key: the link names it).
         SELECT a.runcat, a.xtrsrc, a.v_int, a.eta_int, a.f_datapoints, x.f_int, x.f_int_err,
-               x.det_sigma, x.extract_type
+               x.det_sigma, x.extract_type, pa.xtrsrc AS prev_xtrsrc,
+               pa.v_int AS prev_v_int, pa.eta_int AS prev_eta_int,
+               px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
         FROM img
         JOIN skytrap.extractedsource x ON x.image = img.id
         JOIN skytrap.assocxtrsource a ON a.xtrsrc = x.id
-    ),
-    prev AS (
-        -- The latest earlier point of each of their lightcurves in the same band, all in one
-        -- join and one sort.
-        SELECT DISTINCT ON (c.runcat) c.runcat, pa.xtrsrc AS prev_xtrsrc,
-               pa.v_int AS prev_v_int, pa.eta_int AS prev_eta_int,
-               px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
-        FROM img, cur c
-        JOIN skytrap.assocxtrsource pa ON pa.runcat = c.runcat
-        JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
-        JOIN skytrap.image pi ON pi.id = px.image
-        WHERE pi.band = img.band AND pi.taustart_ts < img.taustart_ts
-        ORDER BY c.runcat, pi.taustart_ts DESC, px.id DESC
-    ),
-    point AS (
-        SELECT c.*, p.prev_xtrsrc, p.prev_v_int, p.prev_eta_int, p.prev_f_int, p.prev_f_int_err
-        FROM cur c LEFT JOIN prev p ON p.runcat = c.runcat
+        LEFT JOIN skytrap.assocxtrsource pa ON pa.runcat = a.runcat AND pa.xtrsrc = a.prev_xtrsrc
+        LEFT JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
     )
     SELECT 'new_source', n.runcat, n.trigger_xtrsrc,
            jsonb_build_object('newsource_type', n.newsource_type, 'det_sigma', x.det_sigma,

@@ -142,7 +142,8 @@ call() {
 # What the call wrote, counted before the rollback: type 3, type 4 and fork (2, 6) links,
 # new runningcatalog rows, flux rows of the touched lightcurves, sky-region links of the new
 # ones, their varmetric rows, newsource rows, alerts; and checksums of the touched
-# lightcurves' positions, counts and flux sums, and of their varmetric values.
+# lightcurves' positions, counts and flux sums, of their varmetric values and of the
+# links' previous points.
 counts() {
     cat <<SQL
 WITH x AS (SELECT id FROM skytrap.extractedsource WHERE image = $1),
@@ -165,6 +166,7 @@ SELECT 'rows',
        || '/' || (SELECT round(sum(v.v_int + v.eta_int + v.lightcurve_max + v.lightcurve_avg
                                    + v.lightcurve_median + v.datapoints)::numeric, 4)
                   FROM touched t JOIN skytrap.varmetric v ON v.runcat = t.runcat)
+       || '/' || (SELECT coalesce(sum(prev_xtrsrc), 0) FROM a)
 SQL
 }
 # One timed run: "ms|matched|new_runcat|new_sources|rows..." or "timeout".

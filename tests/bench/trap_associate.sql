@@ -28,6 +28,11 @@
 --     favours TraP);
 --   * the image marked associated, which raises skytrap's alerts by trigger, as skytrap's
 --     call does; then TraP's clean-up (3.4.8).
+-- The previous point: skytrap's links name the previous point of their lightcurve in the
+-- band (assocxtrsource.prev_xtrsrc), which its alert trigger reads. TraP had neither, so
+-- after the pruning each candidate lightcurve's latest earlier point in the band is found
+-- in one join and one sort (what skytrap's trigger did before it stored the column), and
+-- the type 2, 3 and 6 links carry it.
 -- trap.timestep(image) is a whole TraP 4 timestep: the well-indexed association, then
 -- TraP's varmetric step (trap.store_varmetric, at the end of this file), which deleted and
 -- recomputed the varmetric rows of the whole dataset.
@@ -76,7 +81,8 @@ CREATE TABLE trap.temprunningcatalog (
     avg_f_int_sq           double precision,
     avg_f_int_weight       double precision,
     avg_weighted_f_int     double precision,
-    avg_weighted_f_int_sq  double precision
+    avg_weighted_f_int_sq  double precision,
+    prev_xtrsrc            bigint  -- not TraP's: see "the previous point" above
 );
 CREATE INDEX ON trap.temprunningcatalog (runcat);
 CREATE INDEX ON trap.temprunningcatalog (xtrsrc);
@@ -275,6 +281,18 @@ BEGIN
                     WHERE t2.runcat = temprunningcatalog.runcat
                       AND t2.xtrsrc = temprunningcatalog.xtrsrc);
 
+    UPDATE trap.temprunningcatalog t
+       SET prev_xtrsrc = p.xtrsrc
+      FROM (SELECT DISTINCT ON (pa.runcat) pa.runcat, px.id AS xtrsrc
+              FROM (SELECT DISTINCT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE) c
+                   JOIN skytrap.assocxtrsource pa ON pa.runcat = c.runcat
+                   JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
+                   JOIN skytrap.image pi ON pi.id = px.image
+             WHERE pi.band = img.band AND pi.stokes = img.stokes
+               AND pi.taustart_ts < img.taustart_ts
+             ORDER BY pa.runcat, pi.taustart_ts DESC, px.id DESC) p
+     WHERE p.runcat = t.runcat AND t.inactive = FALSE;
+
     -- One-to-many: each source of a catalogue entry with several becomes a new lightcurve
     -- carrying the old one's history.
     INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl, sum_weight_ra,
@@ -299,19 +317,20 @@ BEGIN
            skytrap.runningcatalog r
      WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc;
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
-                                        f_datapoints)
+                                        f_datapoints, prev_xtrsrc)
     SELECT r.id, t1.xtrsrc, 2, t1.distance_arcsec, t1.r,
            trap.v(t1.f_datapoints, t1.avg_f_int, t1.avg_f_int_sq),
            trap.eta(t1.f_datapoints, t1.avg_f_int_weight, t1.avg_weighted_f_int,
                     t1.avg_weighted_f_int_sq),
-           t1.f_datapoints
+           t1.f_datapoints, t1.prev_xtrsrc
       FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
              GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
            skytrap.runningcatalog r
      WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc;
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
-                                        f_datapoints)
-    SELECT r.id, a.xtrsrc, 6, a.distance_arcsec, a.r, a.v_int, a.eta_int, a.f_datapoints
+                                        f_datapoints, prev_xtrsrc)
+    SELECT r.id, a.xtrsrc, 6, a.distance_arcsec, a.r, a.v_int, a.eta_int, a.f_datapoints,
+           a.prev_xtrsrc
       FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
              GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
            skytrap.runningcatalog r, skytrap.assocxtrsource a
@@ -365,12 +384,12 @@ BEGIN
 
     -- One-to-one and many-to-one.
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
-                                        f_datapoints)
+                                        f_datapoints, prev_xtrsrc)
     SELECT t.runcat, t.xtrsrc, 3, t.distance_arcsec, t.r,
            trap.v(t.f_datapoints, t.avg_f_int, t.avg_f_int_sq),
            trap.eta(t.f_datapoints, t.avg_f_int_weight, t.avg_weighted_f_int,
                     t.avg_weighted_f_int_sq),
-           t.f_datapoints
+           t.f_datapoints, t.prev_xtrsrc
       FROM trap.temprunningcatalog t, skytrap.runningcatalog r, skytrap.extractedsource x
      WHERE t.runcat = r.id AND t.inactive = FALSE AND t.xtrsrc = x.id;
     GET DIAGNOSTICS n3 = ROW_COUNT;

@@ -103,7 +103,11 @@ const TABLES: &[Table] = &[
         name: "assocxtrsource",
         id: Some("id"),
         order: "id",
-        refs: &[("runcat", "runningcatalog"), ("xtrsrc", "extractedsource")],
+        refs: &[
+            ("runcat", "runningcatalog"),
+            ("xtrsrc", "extractedsource"),
+            ("prev_xtrsrc", "extractedsource"),
+        ],
         clock: &[],
     },
     Table {

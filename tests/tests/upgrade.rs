@@ -24,7 +24,8 @@ async fn catalog(client: &Client) -> Vec<String> {
         .collect()
 }
 
-/// The rows of the tables association writes, as JSON text in id order.
+/// The rows of the tables association writes, as JSON text in id order, without the
+/// column 0.2.0 added (compared on its own, by `previous_points`).
 async fn associations(client: &Client) -> Vec<String> {
     let mut rows = Vec::new();
     for table in [
@@ -37,7 +38,9 @@ async fn associations(client: &Client) -> Vec<String> {
     ] {
         for r in client
             .query(
-                &format!("SELECT to_jsonb(t)::text FROM skytrap.{table} t ORDER BY id"),
+                &format!(
+                    "SELECT (to_jsonb(t) - 'prev_xtrsrc')::text FROM skytrap.{table} t ORDER BY id"
+                ),
                 &[],
             )
             .await
@@ -47,6 +50,20 @@ async fn associations(client: &Client) -> Vec<String> {
         }
     }
     rows
+}
+
+/// Each link's (runcat, xtrsrc, previous point), in id order.
+async fn previous_points(client: &Client) -> Vec<(i64, i64, Option<i64>)> {
+    client
+        .query(
+            "SELECT runcat, xtrsrc, prev_xtrsrc FROM skytrap.assocxtrsource ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -64,8 +81,7 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
 
     // Data written by 0.1.0: three epochs of three steady sources and a transient in the
     // third, associated; an alert consumer's cursor.
-    old.batch_execute(
-        "INSERT INTO skytrap.dataset (description) VALUES ('written by 0.1.0');
+    let written_by_0_1_0 = "INSERT INTO skytrap.dataset (description) VALUES ('written by 0.1.0');
          INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts,
              rb_smaj, rb_smin, rb_pa, deltax, deltay, url, rms_min, rms_max, detection_thresh)
          SELECT d.id, skytrap.frequencyband_for(d.id, 150e6, 2e6),
@@ -84,10 +100,8 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
          SELECT id, 10.5, 0, 0.0001, 0.0001, 1, 1, 1, 50, 0.5, 0.01, 0.5, 0.01
          FROM skytrap.image WHERE url = 'epoch3.fits';
          SELECT skytrap.associate_image(id) FROM skytrap.image ORDER BY taustart_ts;
-         INSERT INTO skytrap.alert_consumer (name, last_alert_id) VALUES ('archive', 1);",
-    )
-    .await
-    .unwrap();
+         INSERT INTO skytrap.alert_consumer (name, last_alert_id) VALUES ('archive', 1);";
+    old.batch_execute(written_by_0_1_0).await.unwrap();
     let before = associations(&old).await;
     assert_eq!(
         dataset_summary(&old, "written by 0.1.0").await,
@@ -146,7 +160,12 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
     );
 
     // The data is untouched; the cursor kept its place (now owned by the updating role).
+    // Each link now names its previous point, as this version's association would have.
     assert_eq!(associations(&old).await, before);
+    new.batch_execute(written_by_0_1_0).await.unwrap();
+    let previous = previous_points(&old).await;
+    assert_eq!(previous, previous_points(&new).await);
+    assert_eq!(previous.iter().filter(|p| p.2.is_some()).count(), 6);
     let cursor: i64 = old
         .query_one(
             "SELECT last_alert_id FROM skytrap.alert_consumer WHERE name = 'archive'",

@@ -5,6 +5,7 @@
 //! name says otherwise.
 
 pub mod associate;
+pub mod lightcurve;
 pub mod newsource;
 pub mod pixel;
 pub mod sky;
