@@ -81,10 +81,12 @@ GRANT INSERT ON
     skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric, skytrap.alert
 TO skytrap_loader;
 -- What association changes: lightcurves (moved, extended, forked away), their flux sums
--- and variability, forced fits it finds redundant, and a monitor's lightcurve. Of an image
--- only associated_at, which also lets associate_image lock the image row.
+-- and variability, forced fits it finds redundant, a monitor's lightcurve, and the
+-- previous point of a link when an earlier image comes in late. Of an image only
+-- associated_at, which also lets associate_image lock the image row.
 GRANT UPDATE, DELETE ON skytrap.runningcatalog, skytrap.extractedsource TO skytrap_loader;
 GRANT UPDATE ON skytrap.runningcatalog_flux, skytrap.varmetric TO skytrap_loader;
+GRANT UPDATE (prev_xtrsrc) ON skytrap.assocxtrsource TO skytrap_loader;
 GRANT UPDATE (runcat) ON skytrap.monitor TO skytrap_loader;
 GRANT UPDATE (associated_at) ON skytrap.image TO skytrap_loader;
 -- `skytrap rules set`: a rule's settings, never which dataset or kind it is.

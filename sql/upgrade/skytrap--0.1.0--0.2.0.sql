@@ -223,8 +223,10 @@ GRANT INSERT ON
     skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric, skytrap.alert
 TO skytrap_loader;
 -- What association changes: lightcurves (moved, extended, forked away), their flux sums
--- and variability, forced fits it finds redundant, and a monitor's lightcurve. Of an image
--- only associated_at, which also lets associate_image lock the image row.
+-- and variability, forced fits it finds redundant, a monitor's lightcurve, and the
+-- previous point of a link when an earlier image comes in late (granted below, with the
+-- column). Of an image only associated_at, which also lets associate_image lock the
+-- image row.
 GRANT UPDATE, DELETE ON skytrap.runningcatalog, skytrap.extractedsource TO skytrap_loader;
 GRANT UPDATE ON skytrap.runningcatalog_flux, skytrap.varmetric TO skytrap_loader;
 GRANT UPDATE (runcat) ON skytrap.monitor TO skytrap_loader;
@@ -354,6 +356,7 @@ $$;
 -- parameter, so alerts compare an image's points with the previous ones by key instead of
 -- reading whole lightcurves. Existing links: the last point of the latest earlier time.
 ALTER TABLE skytrap.assocxtrsource ADD COLUMN prev_xtrsrc bigint;
+GRANT UPDATE (prev_xtrsrc) ON skytrap.assocxtrsource TO skytrap_loader;
 WITH point AS (
     SELECT a.id, a.runcat, a.xtrsrc, i.band, i.stokes, i.taustart_ts
     FROM skytrap.assocxtrsource a

@@ -175,9 +175,10 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
         .collect();
     assert!(pipeline.contains(&"image") && pipeline.contains(&"lightcurve"));
 
-    // The loader: a simulated series, end to end: two epochs, then all three again (the
-    // re-run skips what is in) with a monitor position in the emptiest part of the field,
-    // which the last epoch force-fits. Only one epoch fits the monitor: with a monitor in
+    // The loader: a simulated series, end to end: epochs 1 and 3, then all three again
+    // (the re-run skips what is in, so epoch 2 comes in late and moves the previous point
+    // of epoch 3's links) with a monitor position in the emptiest part of the field,
+    // which epoch 2 force-fits. Only one epoch fits the monitor: with a monitor in
     // two epochs, association currently fails for every role, superuser included ("ON
     // CONFLICT DO UPDATE command cannot affect row a second time", update_flux_sums).
     let dir = scratch_dir("privileges");
@@ -197,7 +198,7 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     succeed(
         skytrap()
             .args(["--db", &loader_url, "load", "--dataset", "privileges"])
-            .args(&images[..2]),
+            .args([&images[0], &images[2]]),
     );
     let (ra, dec) = emptiest(&read_truth(&dir));
     succeed(
@@ -238,6 +239,32 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     assert!(new_sources > 0, "no new sources");
     assert_eq!(monitored, 1, "the monitor position has its lightcurve");
     assert!(alerts >= 2, "{alerts} alerts");
+    // Each link names the last point of the latest earlier time in its band and Stokes
+    // parameter, worked out here in SQL from the lightcurves as stored.
+    let (named, wrong): (i64, i64) = admin
+        .query_one(
+            "WITH point AS (
+                 SELECT a.runcat, a.xtrsrc, a.prev_xtrsrc, i.band, i.stokes, i.taustart_ts
+                 FROM skytrap.assocxtrsource a
+                 JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+                 JOIN skytrap.image i ON i.id = x.image),
+             expected AS (
+                 SELECT p.prev_xtrsrc, (SELECT q.xtrsrc FROM point q
+                                        WHERE q.runcat = p.runcat AND q.band = p.band
+                                          AND q.stokes = p.stokes
+                                          AND q.taustart_ts < p.taustart_ts
+                                        ORDER BY q.taustart_ts DESC, q.xtrsrc DESC
+                                        LIMIT 1) AS xtrsrc
+                 FROM point p)
+             SELECT count(prev_xtrsrc), count(*) FILTER (WHERE prev_xtrsrc IS DISTINCT FROM xtrsrc)
+             FROM expected",
+            &[],
+        )
+        .await
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert!(named > 10, "{named} links name a previous point");
+    assert_eq!(wrong, 0, "links naming the wrong previous point");
     let newest = newest.unwrap();
     // ... and the dataset's alert rules.
     succeed(skytrap().args([
