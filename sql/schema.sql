@@ -222,7 +222,6 @@ CREATE TABLE skytrap.runningcatalog (
     mon_src          boolean NOT NULL DEFAULT false,
     forcedfits_count integer NOT NULL DEFAULT 0
 );
-CREATE INDEX ON skytrap.runningcatalog (dataset, wm_decl);
 ALTER TABLE skytrap.extractedsource
     ADD FOREIGN KEY (ff_runcat) REFERENCES skytrap.runningcatalog (id);
 ALTER TABLE skytrap.monitor
@@ -257,7 +256,11 @@ CREATE TABLE skytrap.runningcatalog_flux (
     avg_weighted_f_int     double precision GENERATED ALWAYS AS (sum_weighted_f_int / f_datapoints) STORED,
     avg_weighted_f_int_sq  double precision GENERATED ALWAYS AS (sum_weighted_f_int_sq / f_datapoints) STORED,
     UNIQUE (runcat, band, stokes)
-);
+)
+-- Every image rewrites the rows of the lightcurves it touches, which were written together
+-- and share pages. Half of each page is left free for their new versions, so that each
+-- update stays on its page and touches no index (a HOT update): a third of the cost.
+WITH (fillfactor = 50);
 
 -- The lightcurve link table: which measurements belong to which running-catalogue source.
 -- type: 2 fork base point, 3 one-to-one, 4 new source, 6 copied on a fork,
@@ -326,6 +329,9 @@ CREATE TABLE skytrap.varmetric (
     datapoints       integer NOT NULL,
     first_ts         timestamp NOT NULL,
     last_ts          timestamp NOT NULL
-);
-CREATE INDEX ON skytrap.varmetric (eta_int);
-CREATE INDEX ON skytrap.varmetric (v_int);
+)
+-- Rewritten like runningcatalog_flux, so kept like it: half of each page free for HOT
+-- updates, and no index on the metrics, which change with every point. Ranking a survey
+-- reads the table once (ORDER BY eta_int DESC LIMIT 5: 0.3 s for 10^6 lightcurves); an
+-- analyst who ranks all day can add an index and pay for it at every image.
+WITH (fillfactor = 50);

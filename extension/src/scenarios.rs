@@ -890,4 +890,57 @@ mod tests {
             2
         );
     }
+
+    /// The rows every image rewrites stay on their pages and touch no index (HOT updates,
+    /// counted by PostgreSQL's own statistics): the flux sums and variability rows are
+    /// stored with room for a second version on every page, and no index covers a
+    /// column an image changes. An index on varmetric (eta_int), say, fails this.
+    #[pg_test]
+    fn an_image_rewrites_flux_sums_and_variability_in_place() {
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        // 60 sources 36″ apart, beyond the 30″ search radius of one another: 60 one-to-one
+        // links the second time, each updating one flux row and one varmetric row.
+        for img in [i1, i2] {
+            for k in 0..60 {
+                source(
+                    img,
+                    9.7 + f64::from(k) * 36.0 * ARCSEC,
+                    0.0,
+                    1.0 + f64::from(img),
+                );
+            }
+        }
+        assert_eq!(associate(i1), (0, 60, 0, 0, 0));
+        let updates = |table: &str| {
+            Spi::connect(|c| {
+                let row = c
+                    .select(
+                        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables
+                         WHERE relid = $1::regclass",
+                        None,
+                        &[table.into()],
+                    )?
+                    .first();
+                Ok::<_, spi::Error>((row.get::<i64>(1)?.unwrap(), row.get::<i64>(2)?.unwrap()))
+            })
+            .unwrap()
+        };
+        let before = [
+            updates("skytrap.runningcatalog_flux"),
+            updates("skytrap.varmetric"),
+        ];
+        assert_eq!(associate(i2), (60, 0, 0, 0, 0));
+        for (table, (upd0, hot0)) in ["skytrap.runningcatalog_flux", "skytrap.varmetric"]
+            .into_iter()
+            .zip(before)
+        {
+            let (upd, hot) = updates(table);
+            assert_eq!(
+                (upd - upd0, hot - hot0),
+                (60, 60),
+                "{table}: (updates, HOT)"
+            );
+        }
+    }
 }

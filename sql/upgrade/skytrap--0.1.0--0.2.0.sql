@@ -82,9 +82,9 @@ BEGIN
         INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
         SELECT r.id, region, skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
         FROM skytrap.runningcatalog r
-        WHERE r.dataset = skyregion_for.dataset
-          AND r.wm_decl BETWEEN skyregion_for.centre_decl - skyregion_for.xtr_radius
-                            AND skyregion_for.centre_decl + skyregion_for.xtr_radius
+        WHERE skytrap.xmatch(r.wm_ra, r.wm_decl, skyregion_for.centre_ra, skyregion_for.centre_decl,
+                             skyregion_for.xtr_radius)
+          AND r.dataset = skyregion_for.dataset
           AND skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
               < skyregion_for.xtr_radius
         ORDER BY r.id;
@@ -464,3 +464,14 @@ $$;
 -- A new lightcurve's sky regions are found by cone through an index, not by a scan of every
 -- region of the dataset.
 CREATE INDEX skyregion_pixel ON skytrap.skyregion (skytrap.pixel(centre_ra, centre_decl) skytrap.pixel_ops);
+
+-- Each image rewrites the flux sums and variability rows of the lightcurves it touches:
+-- half of each page is left free so that the new versions stay on their pages and touch
+-- no index (HOT updates), and the metrics, which change with every point, lose their
+-- indexes. Pages written from now on keep the room; VACUUM FULL gives it to the old ones.
+ALTER TABLE skytrap.runningcatalog_flux SET (fillfactor = 50);
+ALTER TABLE skytrap.varmetric SET (fillfactor = 50);
+DROP INDEX skytrap.varmetric_eta_int_idx, skytrap.varmetric_v_int_idx;
+-- Sky regions find their lightcurves by cone through the pixel index (skyregion_for), so
+-- the declination index only cost every position update an index entry.
+DROP INDEX skytrap.runningcatalog_dataset_wm_decl_idx;

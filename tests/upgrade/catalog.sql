@@ -6,7 +6,8 @@ WITH member AS (
       AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'skytrap')
 ),
 rel AS (
-    SELECT c.oid, c.relname, c.relkind, c.relacl, c.relrowsecurity, c.relforcerowsecurity
+    SELECT c.oid, c.relname, c.relkind, c.relacl, c.relrowsecurity, c.relforcerowsecurity,
+           c.reloptions
     FROM pg_class c JOIN member m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
 ),
 fn AS (
@@ -37,8 +38,8 @@ SELECT fact FROM (
                   p.roles, p.qual, p.with_check)
     FROM pg_policies p WHERE p.schemaname = 'skytrap'
     UNION ALL
-    SELECT format('table %s kind %s acl %s rls %s/%s', r.relname, r.relkind, r.relacl,
-                  r.relrowsecurity, r.relforcerowsecurity)
+    SELECT format('table %s kind %s acl %s rls %s/%s options %s', r.relname, r.relkind, r.relacl,
+                  r.relrowsecurity, r.relforcerowsecurity, r.reloptions)
     FROM rel r
     UNION ALL
     SELECT 'view ' || r.relname || ' ' || pg_get_viewdef(r.oid) FROM rel r WHERE r.relkind = 'v'
