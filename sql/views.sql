@@ -1,7 +1,9 @@
 -- Views for analysts.
 
 -- Every point of every lightcurve, in time order per source: the query TraP users know as
--- tkp.db.general.lightcurve, for all sources at once.
+-- tkp.db.general.lightcurve, for all sources at once. prev_xtrsrc is the point before in
+-- the same band and Stokes parameter (NULL for the first), so that comparing each point
+-- with the one before is a join by key.
 CREATE VIEW skytrap.lightcurve AS
 SELECT a.runcat,
        r.dataset,
@@ -21,7 +23,8 @@ SELECT a.runcat,
        x.extract_type,
        a.type AS assoc_type,
        a.v_int,
-       a.eta_int
+       a.eta_int,
+       a.prev_xtrsrc
 FROM skytrap.assocxtrsource a
 JOIN skytrap.runningcatalog r ON r.id = a.runcat
 JOIN skytrap.extractedsource x ON x.id = a.xtrsrc

@@ -720,10 +720,11 @@ mod tests {
         assert!((decl - 0.5 * ARCSEC).abs() < 1e-12);
     }
 
-    /// The previous point the link of measurement `xtrsrc` names.
+    /// The previous point the link of measurement `xtrsrc` names, as analysts see it (the
+    /// lightcurve view).
     fn previous(xtrsrc: i64) -> Option<i64> {
         Spi::get_one::<i64>(&format!(
-            "SELECT prev_xtrsrc FROM skytrap.assocxtrsource WHERE xtrsrc = {xtrsrc}"
+            "SELECT prev_xtrsrc FROM skytrap.lightcurve WHERE xtrsrc = {xtrsrc}"
         ))
         .unwrap()
     }

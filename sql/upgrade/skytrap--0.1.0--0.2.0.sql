@@ -465,6 +465,34 @@ $$;
 -- region of the dataset.
 CREATE INDEX skyregion_pixel ON skytrap.skyregion (skytrap.pixel(centre_ra, centre_decl) skytrap.pixel_ops);
 
+-- Analysts see each point's previous one too.
+CREATE OR REPLACE VIEW skytrap.lightcurve AS
+SELECT a.runcat,
+       r.dataset,
+       x.id AS xtrsrc,
+       i.id AS image,
+       i.taustart_ts,
+       i.band,
+       b.freq_central,
+       i.stokes,
+       x.ra,
+       x.decl,
+       x.f_peak,
+       x.f_peak_err,
+       x.f_int,
+       x.f_int_err,
+       x.det_sigma,
+       x.extract_type,
+       a.type AS assoc_type,
+       a.v_int,
+       a.eta_int,
+       a.prev_xtrsrc
+FROM skytrap.assocxtrsource a
+JOIN skytrap.runningcatalog r ON r.id = a.runcat
+JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+JOIN skytrap.image i ON i.id = x.image
+JOIN skytrap.frequencyband b ON b.id = i.band;
+
 -- Each image rewrites the flux sums and variability rows of the lightcurves it touches:
 -- half of each page is left free so that the new versions stay on their pages and touch
 -- no index (HOT updates), and the metrics, which change with every point, lose their
