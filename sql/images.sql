@@ -75,7 +75,7 @@ BEGIN
         INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
         SELECT r.id, region, skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
         FROM skytrap.runningcatalog r
-        WHERE skytrap.xmatch(r.wm_ra, r.wm_decl, skyregion_for.centre_ra, skyregion_for.centre_decl,
+        WHERE skytrap.xmatch(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl,
                              skyregion_for.xtr_radius)
           AND r.dataset = skyregion_for.dataset
           AND skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)

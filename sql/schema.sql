@@ -332,6 +332,6 @@ CREATE TABLE skytrap.varmetric (
 )
 -- Rewritten like runningcatalog_flux, so kept like it: half of each page free for HOT
 -- updates, and no index on the metrics, which change with every point. Ranking a survey
--- reads the table once (ORDER BY eta_int DESC LIMIT 5: 0.3 s for 10^6 lightcurves); an
--- analyst who ranks all day can add an index and pay for it at every image.
+-- reads the table once (ORDER BY eta_int DESC LIMIT 5: 0.3 s for 10^6 lightcurves); where
+-- a survey is ranked all day the database owner can add an index, paid for at every image.
 WITH (fillfactor = 50);

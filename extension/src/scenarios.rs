@@ -223,6 +223,58 @@ mod tests {
             .any(|r| linked.iter().any(|l| l.0 == *r as i64)));
     }
 
+    /// A region made after lightcurves exist is linked to those of its dataset inside it,
+    /// found by cone: across RA 0/360, around the pole, and not another dataset's.
+    #[pg_test]
+    fn a_new_sky_region_is_linked_to_the_lightcurves_already_inside_it() {
+        let (d, other) = (dataset(), dataset());
+        let i1 = image_at(d, 1, 150.0, 0.0, 0.0, (0.01, 0.01));
+        let i2 = image_at(d, 1, 150.0, 180.0, 90.0, (0.01, 0.01));
+        let j1 = image_at(other, 1, 150.0, 0.0, 0.0, (0.01, 0.01));
+        let near_zero = source(i1, 359.8, 0.0, 1.0); // 0.2° from (0, 0) across RA 0/360
+        let east = source(i1, 0.5, 0.0, 1.0); // 0.5° from (0, 0)
+        let pole = source(i2, 120.0, 89.7, 1.0); // 0.3° from the pole
+        let beyond_pole = source(i2, 300.0, 89.5, 1.0); // 0.5° from the pole, across it
+        source(j1, 0.1, 0.0, 1.0); // inside the cone, but another dataset's
+        for i in [i1, i2, j1] {
+            associate(i);
+        }
+        let linked = |ra: f64, decl: f64, radius: f64| -> Vec<(i64, f64)> {
+            let region = Spi::get_one::<i32>(&format!(
+                "SELECT skytrap.skyregion_for({d}, {ra}, {decl}, {radius})"
+            ))
+            .unwrap()
+            .unwrap();
+            Spi::connect(|c| {
+                c.select(
+                    &format!(
+                        "SELECT r.xtrsrc, s.distance_deg FROM skytrap.assocskyrgn s
+                         JOIN skytrap.runningcatalog r ON r.id = s.runcat
+                         WHERE s.skyrgn = {region} ORDER BY r.xtrsrc"
+                    ),
+                    None,
+                    &[],
+                )?
+                .map(|row| Ok((row.get(1)?.unwrap(), row.get(2)?.unwrap())))
+                .collect::<Result<_, spi::Error>>()
+            })
+            .unwrap()
+        };
+        let check = |got: Vec<(i64, f64)>, want: &[(i64, f64)]| {
+            assert_eq!(got.len(), want.len(), "{got:?}");
+            for ((x, dist), (wx, wdist)) in got.iter().zip(want) {
+                assert_eq!(x, wx);
+                assert!((dist - wdist).abs() < 1e-9, "{dist} vs {wdist}");
+            }
+        };
+        // (0, 0) radius 0.4°: the source 0.2° across RA 0, not the one 0.5° east.
+        check(linked(0.0, 0.0, 0.4), &[(near_zero, 0.2)]);
+        // (10, 90) radius 0.6°: both sources around the pole, 0.3° and 0.5° from it.
+        check(linked(10.0, 90.0, 0.6), &[(pole, 0.3), (beyond_pole, 0.5)]);
+        // (0.25, 0) radius 0.3°: 0.45° and 0.25° away: only the eastern one.
+        check(linked(0.25, 0.0, 0.3), &[(east, 0.25)]);
+    }
+
     #[pg_test]
     fn one_to_many_forks_with_the_history() {
         let d = dataset();

@@ -29,7 +29,7 @@
 #
 # Each method runs with only its own indexes on runningcatalog besides the primary and
 # xtrsrc keys:
-#   skytrap      skytrap's schema: (dataset, wm_decl) and the pixel index of xmatch.sql
+#   skytrap      skytrap's schema: the pixel index of xmatch.sql
 #   trap         TraP's schema: one btree each on dataset, zone, wm_ra, wm_decl,
 #                wm_uncertainty_ew, wm_uncertainty_ns, x, y, z; its query as written
 #                (`zone BETWEEN`), which scans whole 1-degree zones
