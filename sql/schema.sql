@@ -259,7 +259,7 @@ CREATE TABLE skytrap.runningcatalog_flux (
 )
 -- Every image rewrites the rows of the lightcurves it touches, which were written together
 -- and share pages. Half of each page is left free for their new versions, so that each
--- update stays on its page and touches no index (a HOT update): a third of the cost.
+-- update stays on its page and touches no index (a HOT update): under half the cost.
 WITH (fillfactor = 50);
 
 -- The lightcurve link table: which measurements belong to which running-catalogue source.

@@ -496,7 +496,8 @@ JOIN skytrap.frequencyband b ON b.id = i.band;
 -- Each image rewrites the flux sums and variability rows of the lightcurves it touches:
 -- half of each page is left free so that the new versions stay on their pages and touch
 -- no index (HOT updates), and the metrics, which change with every point, lose their
--- indexes. Pages written from now on keep the room; VACUUM FULL gives it to the old ones.
+-- indexes. Pages written from now on keep the room; rows on older pages move to such a
+-- page at their first update, or all at once with VACUUM FULL.
 ALTER TABLE skytrap.runningcatalog_flux SET (fillfactor = 50);
 ALTER TABLE skytrap.varmetric SET (fillfactor = 50);
 DROP INDEX skytrap.varmetric_eta_int_idx, skytrap.varmetric_v_int_idx;
