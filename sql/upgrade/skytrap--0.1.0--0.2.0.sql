@@ -308,18 +308,7 @@ AS $$
             'v_int', v.v_int, 'eta_int', v.eta_int, 'v_peak', v.v_peak, 'eta_peak', v.eta_peak,
             'lightcurve_max', v.lightcurve_max, 'lightcurve_avg', v.lightcurve_avg,
             'lightcurve_median', v.lightcurve_median, 'first_ts', v.first_ts, 'last_ts', v.last_ts),
-        'history', (
-            SELECT coalesce(jsonb_agg(jsonb_build_object(
-                       'id', hx.id, 'image', hi.id, 'taustart_ts', hi.taustart_ts,
-                       'band', hi.band, 'freq_eff', hi.freq_eff,
-                       'f_peak', hx.f_peak, 'f_peak_err', hx.f_peak_err,
-                       'f_int', hx.f_int, 'f_int_err', hx.f_int_err,
-                       'extract_type', hx.extract_type, 'assoc_type', ha.type)
-                     ORDER BY hi.taustart_ts, hx.id), '[]'::jsonb)
-            FROM skytrap.assocxtrsource ha
-            JOIN skytrap.extractedsource hx ON hx.id = ha.xtrsrc
-            JOIN skytrap.image hi ON hi.id = hx.image
-            WHERE ha.runcat = r.id AND hi.taustart_ts < i.taustart_ts),
+        'history', h.history,
         'upper_limits', (
             SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'image', ui.id, 'taustart_ts', ui.taustart_ts, 'band', ui.band,
@@ -330,11 +319,7 @@ AS $$
             WHERE us.runcat = r.id AND ui.taustart_ts < i.taustart_ts
               AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
-              -- The lightcurve's images, read once per alert into a hash (NOT EXISTS
-              -- would read them again for every image of the field).
-              AND ui.id NOT IN (SELECT ux.image FROM skytrap.assocxtrsource ua
-                                JOIN skytrap.extractedsource ux ON ux.id = ua.xtrsrc
-                                WHERE ua.runcat = r.id)),
+              AND ui.id <> ALL (h.images)),
         'classification', c.classification,
         'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
                       FROM skytrap.alert a WHERE a.runcat = r.id))
@@ -344,6 +329,22 @@ AS $$
     JOIN skytrap.dataset d ON d.id = i.dataset
     JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
+    -- The lightcurve's points, read once: the earlier ones are its history, and the images
+    -- of all of them are the images that saw it (no upper limit from those).
+    CROSS JOIN LATERAL (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'id', hx.id, 'image', hi.id, 'taustart_ts', hi.taustart_ts,
+                   'band', hi.band, 'freq_eff', hi.freq_eff,
+                   'f_peak', hx.f_peak, 'f_peak_err', hx.f_peak_err,
+                   'f_int', hx.f_int, 'f_int_err', hx.f_int_err,
+                   'extract_type', hx.extract_type, 'assoc_type', ha.type)
+                 ORDER BY hi.taustart_ts, hx.id) FILTER (WHERE hi.taustart_ts < i.taustart_ts),
+                        '[]'::jsonb) AS history,
+               coalesce(array_agg(hx.image), '{}') AS images
+        FROM skytrap.assocxtrsource ha
+        JOIN skytrap.extractedsource hx ON hx.id = ha.xtrsrc
+        JOIN skytrap.image hi ON hi.id = hx.image
+        WHERE ha.runcat = r.id) h
 $$;
 CREATE OR REPLACE FUNCTION skytrap.alert_body(kind text, runcat bigint, xtrsrc bigint, classification jsonb)
 RETURNS jsonb
@@ -383,16 +384,14 @@ AS $$
     rule AS (SELECT r.* FROM skytrap.alert_rule r, img WHERE r.dataset = img.dataset AND r.enabled),
     point AS (
         -- This image's lightcurve points, each beside the previous point of its lightcurve
-        -- (found by key: the link names it).
+        -- (the link names it).
         SELECT a.runcat, a.xtrsrc, a.v_int, a.eta_int, a.f_datapoints, x.f_int, x.f_int_err,
-               x.det_sigma, x.extract_type, pa.xtrsrc AS prev_xtrsrc,
-               pa.v_int AS prev_v_int, pa.eta_int AS prev_eta_int,
+               x.det_sigma, x.extract_type, a.prev_xtrsrc,
                px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
         FROM img
         JOIN skytrap.extractedsource x ON x.image = img.id
         JOIN skytrap.assocxtrsource a ON a.xtrsrc = x.id
-        LEFT JOIN skytrap.assocxtrsource pa ON pa.runcat = a.runcat AND pa.xtrsrc = a.prev_xtrsrc
-        LEFT JOIN skytrap.extractedsource px ON px.id = pa.xtrsrc
+        LEFT JOIN skytrap.extractedsource px ON px.id = a.prev_xtrsrc
     )
     SELECT 'new_source', n.runcat, n.trigger_xtrsrc,
            jsonb_build_object('newsource_type', n.newsource_type, 'det_sigma', x.det_sigma,
@@ -411,9 +410,11 @@ AS $$
                               'eta_min', r.eta_min, 'v_min', r.v_min, 'band', img.band)
     FROM img, point p
     JOIN rule r ON r.kind = 'variable'
+    -- The previous point's metrics, looked up only for the points above the thresholds.
+    LEFT JOIN skytrap.assocxtrsource pa ON pa.runcat = p.runcat AND pa.xtrsrc = p.prev_xtrsrc
     WHERE (r.band IS NULL OR r.band = img.band)
       AND p.eta_int >= r.eta_min AND p.v_int >= r.v_min
-      AND NOT (coalesce(p.prev_eta_int, 0) >= r.eta_min AND coalesce(p.prev_v_int, 0) >= r.v_min)
+      AND NOT (coalesce(pa.eta_int, 0) >= r.eta_min AND coalesce(pa.v_int, 0) >= r.v_min)
     UNION ALL
     SELECT 'flux_jump', p.runcat, p.xtrsrc,
            jsonb_build_object('vs', j.vs, 'm', j.m, 'vs_min', r.vs_min, 'm_min', r.m_min,
@@ -504,3 +505,6 @@ DROP INDEX skytrap.varmetric_eta_int_idx, skytrap.varmetric_v_int_idx;
 -- Sky regions find their lightcurves by cone through the pixel index (skyregion_for), so
 -- the declination index only cost every position update an index entry.
 DROP INDEX skytrap.runningcatalog_dataset_wm_decl_idx;
+-- Alert bodies grow with their lightcurves' history and are compressed past 2 kB; lz4 does
+-- it five times faster than pglz. Bodies already stored keep pglz, which reads as before.
+ALTER TABLE skytrap.alert ALTER COLUMN body SET COMPRESSION lz4;

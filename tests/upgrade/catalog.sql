@@ -17,10 +17,11 @@ fn AS (
 SELECT fact FROM (
     SELECT 'member ' || pg_describe_object(classid, objid, 0) FROM member
     UNION ALL
-    SELECT format('column %s.%s %s%s%s%s', r.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+    SELECT format('column %s.%s %s%s%s%s%s', r.relname, a.attname, format_type(a.atttypid, a.atttypmod),
                   CASE WHEN a.attnotnull THEN ' not null' ELSE '' END,
                   coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), ''),
-                  CASE a.attgenerated WHEN 's' THEN ' stored' ELSE '' END)
+                  CASE a.attgenerated WHEN 's' THEN ' stored' ELSE '' END,
+                  CASE a.attcompression WHEN 'l' THEN ' lz4' WHEN 'p' THEN ' pglz' ELSE '' END)
              || ' #' || a.attnum || coalesce(' acl ' || a.attacl::text, '')
     FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_attrdef d ON d.adrelid = r.oid AND d.adnum = a.attnum
