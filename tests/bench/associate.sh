@@ -4,7 +4,8 @@
 # beside TraP's association in set-based SQL (tests/bench/trap_associate.sql) as TraP wrote
 # it and with a good btree, on the same data in the same run.
 # Usage: tests/bench/associate.sh [MAX_CATALOGUE]   (default 1000000; a multiple of 10000;
-#        set SKYTRAP_BENCH_NO_BUILD=1 to use the installed extension and built CLI as they are)
+#        set SKYTRAP_BENCH_NO_BUILD=1 to use the installed extension and built CLI as they are,
+#        SKYTRAP_BENCH_RUNS to time each call that many times, default 5)
 #        tests/bench/associate.sh --epochs N [CATALOGUE]   (default CATALOGUE 100000)
 #
 # With --epochs the catalogue stays at CATALOGUE and its lightcurves grow instead: epoch k
@@ -21,7 +22,7 @@
 # radius 3 x 10 arcsec.
 #
 # A timed call is `BEGIN; <call>; <count what it wrote>; ROLLBACK;` with \timing on the call
-# alone (the image's sources are loaded once, outside the timing), median of 3 runs, the
+# alone (the image's sources are loaded once, outside the timing), median of 5 runs, the
 # tables vacuumed before each run (autovacuum is off). The call's work counted: links,
 # running catalogue and flux rows, sky-region links, varmetric, newsource and the alerts
 # its trigger raises. TraP's function does the same work (see its header) and must write
@@ -68,6 +69,9 @@ fi
 port=54371
 dir=target/bench-assoc-pgdata
 timeout=120
+# Repeats of each timing; the median is reported. This machine's neighbours make single
+# runs vary by half, so three runs are not enough to see a 1.3x growth.
+runs=${SKYTRAP_BENCH_RUNS:-5}
 if [ -z "${SKYTRAP_BENCH_NO_BUILD:-}" ]; then
     make -s deps install-release build >/dev/null
 fi
@@ -213,14 +217,14 @@ ratio() {
         else if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b
         else print "-" }'
 }
-# Times method $2 on image $3 into ms, calls and rows [$1,$2]: median of 3, once above 10 s.
+# Times method $2 on image $3 into ms, calls and rows [$1,$2]: median of $runs, once above 10 s.
 time_method() {
-    local key=$1 m=$2 image=$3 out rest times=()
+    local key=$1 m=$2 image=$3 out rest run times=()
     if [ -n "${skip[$m,${key#*,}]:-}" ]; then
         ms[$key,$m]=">${timeout}s"
         return
     fi
-    for _ in 1 2 3; do
+    for ((run = 0; run < runs; run++)); do
         out=$(run_once "$m" "$image")
         if [ "$out" = timeout ] || [ "$out" = error ]; then
             times=("$out")
@@ -295,7 +299,7 @@ for size in "${sizes[@]}"; do
 done
 
 echo
-echo "Time of one association call (ms, median of 3; the call's COMMIT-free work, rolled back):"
+echo "Time of one association call (ms, median of $runs; the call's COMMIT-free work, rolled back):"
 printf '%-10s %6s %9s %10s %10s %10s %7s %7s %7s\n' catalogue image skytrap trap trap_idx trap_step \
     "trap/" "idx/" "step/"
 for size in "${sizes[@]}"; do
@@ -343,7 +347,7 @@ done
 # the one-to-one rows of the 1e4 image (its sources within 1 arcsec of a catalogue source,
 # paired before the timing) into the largest catalogue, with no decisions, no new
 # lightcurves and no alerts: the links (with their foreign-key checks), the moved
-# positions, the flux sums and the varmetric rows. Median of 3, rolled back.
+# positions, the flux sums and the varmetric rows. Median of $runs, rolled back.
 floor_once() {
     psql -qXAt -v ON_ERROR_STOP=1 "$url" <<SQL | awk '/^Time:/ {printf "%s ", $2} END {print ""}'
 BEGIN;
@@ -372,13 +376,13 @@ ROLLBACK;
 SQL
 }
 echo
-echo "Floor at catalogue ${sizes[-1]}: bare SQL writes of the ${images##* }-source image's one-to-one rows (ms, median of 3):"
+echo "Floor at catalogue ${sizes[-1]}: bare SQL writes of the ${images##* }-source image's one-to-one rows (ms, median of $runs):"
 q -c "VACUUM skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource, skytrap.varmetric"
 floors=()
-for _ in 1 2 3; do floors+=("$(floor_once "${img[${images##* }]}")"); done
+for ((run = 0; run < runs; run++)); do floors+=("$(floor_once "${img[${images##* }]}")"); done
 total=0
 for i in 1 2 3 4; do
-    m=$(printf '%s\n' "${floors[@]}" | awk -v i="$i" '{print $i}' | sort -g | sed -n 2p)
+    m=$(printf '%s\n' "${floors[@]}" | awk -v i="$i" '{print $i}' | sort -g | sed -n "$(((runs + 1) / 2))p")
     printf '  %-10s %8.1f\n' "$(cut -d' ' -f"$i" <<<"links positions flux varmetric")" "$m"
     total=$(awk -v a="$total" -v b="$m" 'BEGIN { print a + b }')
 done
