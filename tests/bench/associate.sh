@@ -72,6 +72,10 @@ timeout=120
 # Repeats of each timing; the median is reported. This machine's neighbours make single
 # runs vary by half, so three runs are not enough to see a 1.3x growth.
 runs=${SKYTRAP_BENCH_RUNS:-5}
+if ! [[ $runs =~ ^[0-9]+$ ]] || [ "$runs" -lt 1 ]; then
+    echo "SKYTRAP_BENCH_RUNS must be a whole number of runs, at least 1 (got '$runs')" >&2
+    exit 2
+fi
 if [ -z "${SKYTRAP_BENCH_NO_BUILD:-}" ]; then
     make -s deps install-release build >/dev/null
 fi
