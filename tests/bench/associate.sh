@@ -221,6 +221,8 @@ ratio() {
         else if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b
         else print "-" }'
 }
+# The median of column $1 of the lines on standard input (the lower middle of an even count).
+median_of() { awk -v i="$1" '{print $i}' | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 # Times method $2 on image $3 into ms, calls and rows [$1,$2]: median of $runs, once above 10 s.
 time_method() {
     local key=$1 m=$2 image=$3 out rest run times=()
@@ -247,7 +249,7 @@ time_method() {
     elif [ "${times[0]}" = error ]; then
         ms[$key,$m]=error
     else
-        ms[$key,$m]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+        ms[$key,$m]=$(printf '%s\n' "${times[@]}" | median_of 1)
     fi
     printf '%s ms (runs: %s)\n' "${ms[$key,$m]}" "${times[*]}"
 }
@@ -401,8 +403,6 @@ for ((run = 0; run < runs; run++)); do
     floors+=("$(floor_once "${img[${images##* }]}")")
     bare+=("$(floor_once "${img[${images##* }]}" bare)")
 done
-# Column $1 of the lines on standard input: their median.
-median_of() { awk -v i="$1" '{print $i}' | sort -g | sed -n "$(((runs + 1) / 2))p"; }
 total=0 bare_total=0
 printf '  %-10s %8s %8s\n' "" tables stripped
 for i in 1 2 3 4; do
