@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reference catalogues for tests/tests/pyse_parity.rs: PySE (radio-pyse 0.7.1, the source
-finder TraP uses) run once with TraP's settings on every real image in shared/data/fits.
+finder TraP uses) run once with TraP's settings on every real image in tests/data/fits.
 
 Run it from anywhere, in a venv that has radio-pyse==0.7.1 (never committed):
 
@@ -35,7 +35,7 @@ from sourcefinder.accessors import sourcefinder_image_from_accessor
 from sourcefinder.config import Conf, ExportSettings, ImgConf
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_FITS = HERE.parents[2] / "shared" / "data" / "fits"
+DEFAULT_FITS = HERE.parent / "data" / "fits"
 
 SETTINGS = dict(
     detection_thr=8.0,

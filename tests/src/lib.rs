@@ -30,15 +30,15 @@ pub fn skytrap() -> Command {
     c
 }
 
-/// The real telescope images beside the repository (`SKYTRAP_FITS_DIR` overrides).
+/// The real telescope images the repository carries in `tests/data/fits` (provenance in
+/// its MANIFEST.md); `SKYTRAP_FITS_DIR` overrides.
 pub fn fits_dir() -> PathBuf {
     let dir = std::env::var_os("SKYTRAP_FITS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/data/fits"));
+        .unwrap_or_else(|| workspace().join("tests/data/fits"));
     assert!(
         dir.is_dir(),
-        "{} is missing: the test images live in shared/data/fits beside the repository \
-         (or set SKYTRAP_FITS_DIR)",
+        "{} is missing: the test images live in tests/data/fits (or set SKYTRAP_FITS_DIR)",
         dir.display()
     );
     dir

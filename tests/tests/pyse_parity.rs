@@ -1,6 +1,6 @@
 //! skytrap's extractor against PySE (radio-pyse 0.7.1, the source finder TraP uses).
 //!
-//! Real images: every image in `shared/data/fits` is extracted with TraP's settings and
+//! Real images: every image in `tests/data/fits` is extracted with TraP's settings and
 //! compared with PySE's catalogue of the same image under the same settings, generated
 //! once by `tests/reference/make_pyse_catalogues.py` (versions in each CSV's header).
 //!
