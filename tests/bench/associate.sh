@@ -195,12 +195,21 @@ SQL
                    /^Time:/ {split($0, w, " "); ms = w[2]}
                    /^rows\|/ {r = substr($0, 6)}
                    /statement timeout/ {to = 1}
-                   /ERROR/ && !/statement timeout/ {print > "/dev/stderr"}
-                   END {if (to) print "timeout"; else if (ms == "") print "error"; else print ms "|" c "|" r}'
+                   /ERROR/ && !/statement timeout/ {print > "/dev/stderr"; err = 1}
+                   END {if (to) print "timeout"; else if (err || ms == "") print "error"; else print ms "|" c "|" r}'
 }
 
 declare -A ms rows calls
 declare -A skip
+# Methods that failed or wrote other rows than skytrap: the run then exits non-zero.
+failures=()
+report_failures() {
+    if [ ${#failures[@]} -gt 0 ]; then
+        printf 'FAILED: %s\n' "${failures[@]}" >&2
+        exit 1
+    fi
+    exit 0
+}
 printf 'machine: %s cores, %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 # Which build of the extension the cluster loads: a debug build makes skytrap's Rust slow.
 so="$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/skytrap.so"
@@ -248,6 +257,7 @@ time_method() {
         skip[$m,${key#*,}]=1
     elif [ "${times[0]}" = error ]; then
         ms[$key,$m]=error
+        failures+=("$m failed on $key")
     else
         ms[$key,$m]=$(printf '%s\n' "${times[@]}" | median_of 1)
     fi
@@ -280,13 +290,16 @@ if [ -n "$epochs" ]; then
         s=${ms[e$k,10000,skytrap]}; b=${ms[e$k,10000,trap_idx]}; c=${ms[e$k,10000,trap_step]}
         agree=same
         for m in trap_idx trap_step; do
-            if [ "${rows[e$k,10000,$m]:-}" != "${rows[e$k,10000,skytrap]:-}" ]; then agree="$m DIFFERS"; fi
+            if [ "${rows[e$k,10000,$m]:-}" != "${rows[e$k,10000,skytrap]:-}" ]; then
+                agree="$m DIFFERS"
+                failures+=("$m differs from skytrap at epoch $k")
+            fi
         done
         printf '%6s %9s %10s %10s %7s %7s  %s\n' "$k" "$s" "$b" "$c" "$(ratio "$b" "$s")" "$(ratio "$c" "$s")" "$agree"
     done
     elapsed=$(($(date +%s) - start))
     printf '\ntotal run time: %d min %02d s\n' $((elapsed / 60)) $((elapsed % 60))
-    exit 0
+    report_failures
 fi
 
 for size in "${sizes[@]}"; do
@@ -340,7 +353,10 @@ for size in "${sizes[@]}"; do
             r=${rows[$size,$n,$m]:-}
             [ -z "$r" ] && continue
             flag=""
-            if [ "$m" != skytrap ] && [ "$r" != "${rows[$size,$n,skytrap]:-}" ]; then flag="  <-- DIFFERS from skytrap"; fi
+            if [ "$m" != skytrap ] && [ "$r" != "${rows[$size,$n,skytrap]:-}" ]; then
+                flag="  <-- DIFFERS from skytrap"
+                failures+=("$m differs from skytrap at catalogue $size, image $n")
+            fi
             printf '%-10s %6s %-9s %s; %s%s\n' "$size" "$n" "$m" "${calls[$size,$n,$m]}" "$(cut -d'|' -f1-9 <<<"$r" | tr '|' ' ')" "$flag"
             if [ -n "$flag" ]; then
                 printf '%27s checksum %s vs skytrap %s\n' "" "$(cut -d'|' -f10 <<<"$r")" \
@@ -439,3 +455,4 @@ q -c "SELECT to_char(total_exec_time, '99990.0') || to_char(calls, '9999999') ||
 echo
 elapsed=$(($(date +%s) - start))
 printf 'total run time: %d min %02d s\n' $((elapsed / 60)) $((elapsed % 60))
+report_failures
