@@ -670,6 +670,7 @@ mod reader_tests {
             size: 64,
             variables: 0,
             transients: 0,
+            anywhere: false,
         };
         let path = crate::simulate::simulate(&dir, &settings)
             .unwrap()

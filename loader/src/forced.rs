@@ -103,6 +103,7 @@ mod tests {
             size: 256,
             variables: 2,
             transients: 2,
+            anywhere: false,
         };
         let images = simulate::simulate(&dir, &settings).unwrap();
         let truth = std::fs::read_to_string(dir.join("truth.csv")).unwrap();

@@ -44,6 +44,10 @@ enum Command {
         /// [default: one per 5000 pixels]
         #[arg(long, value_name = "N")]
         steady: Option<usize>,
+        /// Place sources anywhere in the image, corners and edges too (15 pixels from the
+        /// border at least), not only within 0.42 of its size from the centre
+        #[arg(long)]
+        anywhere: bool,
     },
     /// Find and measure the sources in FITS images; print them as CSV or JSON lines
     Extract {
@@ -430,6 +434,7 @@ fn run(cli: Cli) -> Result<()> {
             variables,
             transients,
             steady,
+            anywhere,
         } => {
             simulate::simulate_with_steady(
                 outdir,
@@ -439,6 +444,7 @@ fn run(cli: Cli) -> Result<()> {
                     size: *size as usize,
                     variables: *variables,
                     transients: *transients,
+                    anywhere: *anywhere,
                 },
                 *steady,
             )?;

@@ -61,6 +61,9 @@ pub struct Settings {
     pub size: usize,
     pub variables: usize,
     pub transients: usize,
+    /// Sources anywhere in the image, corners and edges included (15 pixels from the
+    /// border at least), rather than within 0.42 of its size from the centre.
+    pub anywhere: bool,
 }
 
 /// What kind of source, and its flux in each epoch (Jy).
@@ -97,13 +100,42 @@ pub fn simulate_with_steady(
     settings: &Settings,
     steady: Option<usize>,
 ) -> Result<Vec<PathBuf>> {
+    let sources = sky_model(settings, steady, &wcs_for(settings.size)?);
+    render(outdir, settings, &sources)
+}
+
+/// A source at 0-based pixel (x, y) of a simulated image `size` pixels on a side, with
+/// its flux in each epoch (Jy).
+pub fn source_at(
+    size: usize,
+    kind: &'static str,
+    x: f64,
+    y: f64,
+    flux: Vec<f64>,
+) -> Result<TrueSource> {
+    let (ra, dec) = wcs_for(size)?
+        .pixel_to_sky(x, y)
+        .context("the pixel has no sky position")?;
+    Ok(TrueSource {
+        kind,
+        ra,
+        dec,
+        x,
+        y,
+        flux,
+    })
+}
+
+fn wcs_for(size: usize) -> Result<Wcs> {
+    Wcs::from_header(&header_for(size, 0))
+}
+
+/// Writes `epoch_NNN.fits` for each epoch of `settings` with these sources on fresh noise,
+/// and `truth.csv`; returns the image paths in time order.
+pub fn render(outdir: &Path, settings: &Settings, sources: &[TrueSource]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(outdir)
         .with_context(|| format!("cannot create {}", outdir.display()))?;
-    let header = header_for(settings.size, 0);
-    let wcs = Wcs::from_header(&header)?;
-    let sources = sky_model(settings, steady, &wcs);
     let beam = beam_in_pixels();
-
     let paths: Vec<PathBuf> = (0..settings.epochs)
         .map(|e| outdir.join(format!("epoch_{:03}.fits", e + 1)))
         .collect();
@@ -113,7 +145,7 @@ pub fn simulate_with_steady(
         .try_for_each(|(e, path)| -> Result<()> {
             let mut pixels =
                 correlated_noise(settings.size, settings.seed ^ ((e as u64 + 1) << 32), &beam);
-            for s in &sources {
+            for s in sources {
                 add_point_source(&mut pixels, settings.size, s.x, s.y, s.flux[e], &beam);
             }
             write_fits(path, &header_for(settings.size, e), &pixels, settings.size)
@@ -287,7 +319,7 @@ fn beam_in_pixels() -> Beam {
 }
 
 /// Steady sources, a few variables and a few transients, at least 4 beams apart, inside
-/// 42% of the image size from its centre.
+/// 42% of the image size from its centre or, with `anywhere`, in the whole image.
 fn sky_model(settings: &Settings, steady: Option<usize>, wcs: &Wcs) -> Vec<TrueSource> {
     let mut rng = Rng::new(settings.seed);
     let size = settings.size as f64;
@@ -299,9 +331,15 @@ fn sky_model(settings: &Settings, steady: Option<usize>, wcs: &Wcs) -> Vec<TrueS
     let epochs = settings.epochs;
     for k in 0..n_steady + n_variable + n_transient {
         let Some((x, y)) = (0..1000).find_map(|_| {
-            let r = 0.42 * size * rng.uniform().sqrt();
-            let a = 2.0 * PI * rng.uniform();
-            let (x, y) = (size / 2.0 + r * a.cos(), size / 2.0 + r * a.sin());
+            let (x, y) = if settings.anywhere {
+                let edge = 15.0;
+                let span = size - 2.0 * edge;
+                (edge + span * rng.uniform(), edge + span * rng.uniform())
+            } else {
+                let r = 0.42 * size * rng.uniform().sqrt();
+                let a = 2.0 * PI * rng.uniform();
+                (size / 2.0 + r * a.cos(), size / 2.0 + r * a.sin())
+            };
             placed
                 .iter()
                 .all(|&(px, py)| (px - x).hypot(py - y) >= min_separation)
@@ -483,6 +521,7 @@ mod tests {
             size: 256,
             variables: 4,
             transients: 3,
+            anywhere: false,
         };
         let wcs = Wcs::from_header(&header_for(256, 0)).unwrap();
         let a = sky_model(&s, None, &wcs);

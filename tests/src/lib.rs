@@ -120,6 +120,9 @@ pub struct Truth {
     pub kind: String,
     pub ra: f64,
     pub dec: f64,
+    /// 0-based pixel position.
+    pub x: f64,
+    pub y: f64,
     pub epoch: usize,
     pub date_obs: String,
     pub flux: f64,
@@ -136,6 +139,8 @@ pub fn read_truth(dir: &Path) -> Vec<Truth> {
                 kind: f[1].to_string(),
                 ra: f[2].parse().unwrap(),
                 dec: f[3].parse().unwrap(),
+                x: f[4].parse().unwrap(),
+                y: f[5].parse().unwrap(),
                 epoch: f[6].parse().unwrap(),
                 date_obs: f[7].to_string(),
                 flux: f[8].parse().unwrap(),

@@ -54,6 +54,7 @@ async fn consumers_get_every_alert_across_sigkill_and_server_restart() {
             size: 256,
             variables: 4,
             transients: 10,
+            anywhere: false,
         },
     )
     .unwrap();

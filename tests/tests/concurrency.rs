@@ -34,6 +34,7 @@ async fn datasets_load_in_parallel_and_readers_never_block_loading() {
             size: 256,
             variables: 2,
             transients: 2,
+            anywhere: false,
         },
     )
     .unwrap();

@@ -279,6 +279,7 @@ fn series(name: &str) -> (PathBuf, Vec<PathBuf>) {
             size: 512,
             variables: 4,
             transients: 4,
+            anywhere: false,
         },
     )
     .unwrap();

@@ -18,6 +18,7 @@ fn bright_isolated_sources_are_found_and_measured() {
         size: 768,
         variables: 4,
         transients: 3,
+        anywhere: false,
     };
     let paths = simulate::simulate(&dir, &settings).unwrap();
     let image = fits::read(&paths[0]).unwrap();
@@ -81,6 +82,7 @@ fn extract_prints_the_documented_csv_columns() {
             size: 256,
             variables: 4,
             transients: 3,
+            anywhere: false,
         },
     )
     .unwrap();
@@ -131,6 +133,7 @@ fn bad_files_name_the_file_and_the_reason() {
             size: 128,
             variables: 4,
             transients: 3,
+            anywhere: false,
         },
     )
     .unwrap()
@@ -242,6 +245,7 @@ fn regions_of_near_zero_noise_are_not_analysed() {
         size: 512,
         variables: 0,
         transients: 0,
+        anywhere: false,
     };
     let paths = simulate::simulate(&dir, &settings).unwrap();
     let mut image = fits::read(&paths[0]).unwrap();
@@ -304,6 +308,7 @@ fn moments_mode_measures_without_fitting() {
         size: 768,
         variables: 4,
         transients: 3,
+        anywhere: false,
     };
     let paths = simulate::simulate(&dir, &settings).unwrap();
     let image = fits::read(&paths[0]).unwrap();
@@ -360,6 +365,7 @@ fn clean_bias_and_calibration_error_reach_the_output() {
         size: 256,
         variables: 0,
         transients: 0,
+        anywhere: false,
     };
     let paths = simulate::simulate(&dir, &settings).unwrap();
     let run = |extra: &[&str]| -> Vec<serde_json::Value> {

@@ -16,6 +16,7 @@ async fn loaded(name: &str) -> (String, tokio_postgres::Client, i64) {
             size: 256,
             variables: 4,
             transients: 4,
+            anywhere: false,
         },
     )
     .unwrap();
