@@ -38,25 +38,47 @@ BEGIN
 END
 $$;
 
--- The sky region (centre and extraction radius, degrees) of the dataset, created on first
--- use; a new region is linked to the running-catalogue sources already inside it. The
--- centre's RA is taken modulo 360 (-10 is 350). NULL for a NULL argument; an error for a
--- NaN or infinite coordinate, a declination outside [-90, 90], a NaN or negative radius,
--- and for a dataset that does not exist.
+-- Whether a sky region's search covered (ra, decl): nearer its centre than xtr_radius
+-- and, where it has a footprint, inside it.
+CREATE FUNCTION skytrap.skyregion_covers(region skytrap.skyregion, ra double precision,
+                                         decl double precision)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT skytrap.distance(region.centre_ra, region.centre_decl, ra, decl) < region.xtr_radius
+       AND (region.footprint IS NULL OR skytrap.in_polygon_exact(ra, decl, region.footprint))
+$$;
+
+-- The sky region (centre and radius, degrees, and the searched area's outline where the
+-- circle alone would claim more) of the dataset, created on first use; a new region is
+-- linked to the running-catalogue sources it covers. The centre's RA is taken modulo 360
+-- (-10 is 350). NULL for a NULL dataset, centre or radius; an error for a NaN or infinite
+-- coordinate, a declination outside [-90, 90], a NaN or negative radius, a footprint that
+-- is no polygon within a hemisphere, and for a dataset that does not exist.
 CREATE FUNCTION skytrap.skyregion_for(dataset integer, centre_ra double precision,
-                                      centre_decl double precision, xtr_radius double precision)
+                                      centre_decl double precision, xtr_radius double precision,
+                                      footprint double precision[] DEFAULT NULL)
 RETURNS integer
-LANGUAGE plpgsql VOLATILE STRICT
+LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
     region integer;
+    found  skytrap.skyregion;
 BEGIN
+    IF dataset IS NULL OR centre_ra IS NULL OR centre_decl IS NULL OR xtr_radius IS NULL THEN
+        RETURN NULL;
+    END IF;
     IF NOT (centre_ra > '-Infinity' AND centre_ra < 'Infinity'
             AND centre_decl BETWEEN -90 AND 90 AND xtr_radius >= 0 AND xtr_radius < 'NaN') THEN
         RAISE EXCEPTION 'skytrap.skyregion_for: centre (%, %) and radius % are not a sky region',
             centre_ra, centre_decl, xtr_radius
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'RA must be finite, declination in [-90, 90], the radius not negative (degrees).';
+    END IF;
+    IF footprint IS NOT NULL AND skytrap.polygon_cone(footprint) IS NULL THEN
+        RAISE EXCEPTION 'skytrap.skyregion_for: the footprint is not a polygon within a hemisphere'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A footprint is {ra1, dec1, ra2, dec2, ...}: at least three vertices, degrees.';
     END IF;
     -- Into [0, 360): a tiny negative RA would round to 360 itself.
     centre_ra := centre_ra - 360 * floor(centre_ra / 360);
@@ -66,20 +88,21 @@ BEGIN
     SELECT s.id INTO region
     FROM skytrap.skyregion s
     WHERE s.dataset = skyregion_for.dataset AND s.centre_ra = skyregion_for.centre_ra
-      AND s.centre_decl = skyregion_for.centre_decl AND s.xtr_radius = skyregion_for.xtr_radius;
+      AND s.centre_decl = skyregion_for.centre_decl AND s.xtr_radius = skyregion_for.xtr_radius
+      AND s.footprint IS NOT DISTINCT FROM skyregion_for.footprint;
     IF region IS NULL THEN
-        INSERT INTO skytrap.skyregion (dataset, centre_ra, centre_decl, xtr_radius)
+        INSERT INTO skytrap.skyregion (dataset, centre_ra, centre_decl, xtr_radius, footprint)
         VALUES (skyregion_for.dataset, skyregion_for.centre_ra, skyregion_for.centre_decl,
-                skyregion_for.xtr_radius)
-        RETURNING id INTO region;
+                skyregion_for.xtr_radius, skyregion_for.footprint)
+        RETURNING * INTO found;
+        region := found.id;
         INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
         SELECT r.id, region, skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
         FROM skytrap.runningcatalog r
         WHERE skytrap.xmatch(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl,
                              skyregion_for.xtr_radius)
           AND r.dataset = skyregion_for.dataset
-          AND skytrap.distance(skyregion_for.centre_ra, skyregion_for.centre_decl, r.wm_ra, r.wm_decl)
-              < skyregion_for.xtr_radius
+          AND skytrap.skyregion_covers(found, r.wm_ra, r.wm_decl)
         ORDER BY r.id;
     END IF;
     RETURN region;

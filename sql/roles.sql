@@ -107,12 +107,14 @@ TO skytrap_loader;
 REVOKE EXECUTE ON FUNCTION
     skytrap.associate_image(integer),
     skytrap.frequencyband_for(integer, double precision, double precision),
-    skytrap.skyregion_for(integer, double precision, double precision, double precision)
+    skytrap.skyregion_for(integer, double precision, double precision, double precision,
+                          double precision[])
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     skytrap.associate_image(integer),
     skytrap.frequencyband_for(integer, double precision, double precision),
-    skytrap.skyregion_for(integer, double precision, double precision, double precision)
+    skytrap.skyregion_for(integer, double precision, double precision, double precision,
+                          double precision[])
 TO skytrap_loader;
 
 -- skytrap_analyst -----------------------------------------------------------------------

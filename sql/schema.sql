@@ -60,7 +60,10 @@ CREATE TABLE skytrap.frequencyband (
 );
 CREATE INDEX ON skytrap.frequencyband (dataset);
 
--- The circle of sky an image's extraction covers.
+-- The sky an image's extraction searched: within xtr_radius of the centre and, where
+-- footprint is not NULL, inside that polygon {ra1, dec1, ra2, dec2, ...} (degrees,
+-- great-circle edges; skytrap: the outline of the searched pixels, so that a square image
+-- searched whole covers its corners and nothing beyond its edges).
 CREATE TABLE skytrap.skyregion (
     id          serial PRIMARY KEY,
     dataset     integer NOT NULL REFERENCES skytrap.dataset (id) ON DELETE CASCADE,
@@ -70,7 +73,8 @@ CREATE TABLE skytrap.skyregion (
     x           double precision GENERATED ALWAYS AS (cos(radians(centre_decl)) * cos(radians(centre_ra))) STORED,
     y           double precision GENERATED ALWAYS AS (cos(radians(centre_decl)) * sin(radians(centre_ra))) STORED,
     z           double precision GENERATED ALWAYS AS (sin(radians(centre_decl))) STORED,
-    UNIQUE (dataset, centre_ra, centre_decl, xtr_radius)
+    footprint   double precision[],
+    UNIQUE NULLS NOT DISTINCT (dataset, centre_ra, centre_decl, xtr_radius, footprint)
 );
 
 CREATE TABLE skytrap.image (
@@ -94,7 +98,7 @@ CREATE TABLE skytrap.image (
     rms_qc           double precision,                     -- noise in the image centre, Jy/beam
     rms_min          double precision,                     -- lowest noise in the extraction region
     rms_max          double precision,                     -- highest noise in the extraction region
-    detection_thresh double precision,                     -- sigma
+    detection_thresh double precision,                     -- sigma, as applied (FDR: its own; NULL: it found none)
     analysis_thresh  double precision,                     -- sigma
     url              varchar(1024) NOT NULL,
     node             smallint NOT NULL DEFAULT 1,
@@ -108,8 +112,9 @@ CREATE TABLE skytrap.image (
     UNIQUE (dataset, sha256)
 );
 CREATE INDEX ON skytrap.image (dataset, band, taustart_ts);
--- The images of a sky region (an alert's upper limits).
-CREATE INDEX ON skytrap.image (skyrgn);
+-- The images of a sky region (an alert's upper limits), by band and time (the new-source
+-- rule's earlier images of the band).
+CREATE INDEX ON skytrap.image (skyrgn, band, taustart_ts);
 
 -- TraP's fixed list of reasons to reject an image.
 CREATE TABLE skytrap.rejectreason (
@@ -224,6 +229,9 @@ CREATE TABLE skytrap.runningcatalog (
 );
 ALTER TABLE skytrap.extractedsource
     ADD FOREIGN KEY (ff_runcat) REFERENCES skytrap.runningcatalog (id);
+-- A fork moves and deletes lightcurves that forced fits name: found by key, not by a
+-- scan of the largest table. Blind detections (most rows) stay out of the index.
+CREATE INDEX ON skytrap.extractedsource (ff_runcat) WHERE ff_runcat IS NOT NULL;
 ALTER TABLE skytrap.monitor
     ADD FOREIGN KEY (runcat) REFERENCES skytrap.runningcatalog (id);
 
@@ -293,6 +301,8 @@ CREATE TABLE skytrap.assocskyrgn (
     distance_deg double precision,
     UNIQUE (runcat, skyrgn)
 );
+-- The lightcurves of a region (forced-fit targets, alert upper limits).
+CREATE INDEX ON skytrap.assocskyrgn (skyrgn);
 
 -- Transient candidates: first detections brighter than earlier images could have missed.
 -- newsource_type: 0 possible transient (perhaps a steady source in a noisy area), 1 likely.
@@ -303,6 +313,8 @@ CREATE TABLE skytrap.newsource (
     previous_limits_image integer NOT NULL REFERENCES skytrap.image (id),
     newsource_type        smallint NOT NULL CHECK (newsource_type IN (0, 1))
 );
+-- Deleting a fork's redundant forced fits cascades here; alerts join on it.
+CREATE INDEX ON skytrap.newsource (trigger_xtrsrc);
 
 -- Variability summary of each lightcurve, kept current image by image (TraP recomputed it
 -- for the whole dataset after every timestep).

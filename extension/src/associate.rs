@@ -7,7 +7,7 @@ use pgrx::spi::{self, SpiClient};
 use skytrap_core::associate::{candidate_pairs, plan, RunningPosition};
 use skytrap_core::lightcurve;
 use skytrap_core::newsource::{self, PreviousImage};
-use skytrap_core::sky::{self, Position};
+use skytrap_core::sky::Position;
 use skytrap_core::variability::{self, FluxSums, SignificantPair};
 use std::collections::{HashMap, HashSet};
 
@@ -35,10 +35,15 @@ struct Image {
     min_abs_vs: f64,
     /// `taustart_ts` in seconds since 1970.
     epoch: f64,
+    /// The image's sky region.
+    skyrgn: i32,
     /// Whether links name their previous point (`assocxtrsource.prev_xtrsrc`, from 0.2.0).
     /// A 0.1.0 database that has this library but not yet `ALTER EXTENSION skytrap
     /// UPDATE` is associated as 0.1.0 did, without it.
     previous_stored: bool,
+    /// Whether sky regions have footprints (`skyregion.footprint`, from 0.3.0); before,
+    /// every region is its circle.
+    footprints_stored: bool,
 }
 
 /// One measurement of the image: blind (`extract_type` 0), or forced at a lightcurve's
@@ -146,7 +151,7 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
     for (s, &rc) in fresh.iter().zip(&fresh_ids) {
         links.push(rc, s, link::NEW_SOURCE, 0.0, 0.0);
     }
-    link_sky_regions(client, image.dataset, &fresh_ids)?;
+    link_sky_regions(client, &image, &fresh_ids)?;
 
     let forced = associate_forced(client, &image, &sources, &detected, &mut links)?;
 
@@ -195,7 +200,11 @@ fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::E
                     d.pair_metrics_min_abs_vs, extract(epoch FROM i.taustart_ts)::float8,
                     EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
                             WHERE attrelid = 'skytrap.assocxtrsource'::regclass
-                              AND attname = 'prev_xtrsrc' AND NOT attisdropped)
+                              AND attname = 'prev_xtrsrc' AND NOT attisdropped),
+                    i.skyrgn,
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+                            WHERE attrelid = 'skytrap.skyregion'::regclass
+                              AND attname = 'footprint' AND NOT attisdropped)
              FROM skytrap.image i JOIN skytrap.dataset d ON d.id = i.dataset
              WHERE i.id = $1 FOR UPDATE OF i",
             None,
@@ -218,6 +227,8 @@ fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::E
         min_abs_vs: row.get(8)?.unwrap_or_default(),
         epoch: row.get(9)?.unwrap_or_default(),
         previous_stored: row.get(10)?.unwrap_or_default(),
+        skyrgn: row.get(11)?.unwrap_or_default(),
+        footprints_stored: row.get(12)?.unwrap_or_default(),
     })
 }
 
@@ -578,7 +589,7 @@ fn associate_forced(
         for (s, &rc) in first.iter().zip(&new_ids) {
             links.push(rc, s, link::FIRST_MONITOR, 0.0, 0.0);
         }
-        link_sky_regions(client, image.dataset, &new_ids)?;
+        link_sky_regions(client, image, &new_ids)?;
         let monitors: Vec<i32> = first.iter().filter_map(|s| s.ff_monitor).collect();
         client.update(
             "UPDATE skytrap.monitor m SET runcat = u.runcat
@@ -590,43 +601,59 @@ fn associate_forced(
     Ok((links.runcat.len() - before) as i32)
 }
 
-/// Records which sky regions of the dataset each new lightcurve falls in. The regions are
-/// found through their pixel index within the dataset's largest extraction radius, so the
-/// cost follows the new lightcurves, not the number of fields the survey has covered.
+/// Records which sky regions of the dataset cover each new lightcurve, and links it to its
+/// own image's region whatever its position (TraP does too: a source fitted just outside
+/// the searched area was still seen there). The regions are found through their pixel
+/// index within the dataset's largest region radius, so the cost follows the new
+/// lightcurves, not the number of fields the survey has covered.
 fn link_sky_regions(
     client: &mut SpiClient<'_>,
-    dataset: i32,
+    image: &Image,
     runcats: &[i64],
 ) -> Result<(), spi::Error> {
     if runcats.is_empty() {
         return Ok(());
     }
-    let reach: Option<f64> = client
+    let reach: f64 = client
         .select(
             "SELECT max(xtr_radius) FROM skytrap.skyregion WHERE dataset = $1",
             None,
-            &[dataset.into()],
+            &[image.dataset.into()],
         )?
         .first()
-        .get_one()?;
-    let Some(reach) = reach else {
-        return Ok(());
+        .get_one()?
+        .unwrap_or_default();
+    let covers = if image.footprints_stored {
+        "skytrap.skyregion_covers(s, r.wm_ra, r.wm_decl)"
+    } else {
+        "skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl) < s.xtr_radius"
     };
     client.update(
         // Materialized, so that the cones are read from the regions' index, never from
         // the catalogue's around each region.
-        "WITH r AS MATERIALIZED (
-             SELECT id, dataset, wm_ra, wm_decl FROM skytrap.runningcatalog WHERE id = ANY($1))
-         INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
-         SELECT r.id, s.id, skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl)
-         FROM r
-         JOIN skytrap.skyregion s
-              ON skytrap.xmatch(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl, $2)
-         WHERE s.dataset = r.dataset
-           AND skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl) < s.xtr_radius
-         ORDER BY r.id, s.id",
+        &format!(
+            "WITH r AS MATERIALIZED (
+                 SELECT id, dataset, wm_ra, wm_decl FROM skytrap.runningcatalog WHERE id = ANY($1))
+             INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+             SELECT r.id, s.id, skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl)
+             FROM r
+             JOIN skytrap.skyregion s
+                  ON skytrap.xmatch(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl, $2)
+             WHERE s.dataset = r.dataset AND {covers}
+             ORDER BY r.id, s.id"
+        ),
         None,
         &[runcats.to_vec().into(), reach.into()],
+    )?;
+    client.update(
+        "INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+         SELECT r.id, s.id, skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl)
+         FROM skytrap.runningcatalog r, skytrap.skyregion s
+         WHERE r.id = ANY($1) AND s.id = $2
+         ORDER BY r.id
+         ON CONFLICT (runcat, skyrgn) DO NOTHING",
+        None,
+        &[runcats.to_vec().into(), image.skyrgn.into()],
     )?;
     Ok(())
 }
@@ -861,43 +888,55 @@ fn insert_new_sources(
     if fresh.is_empty() {
         return Ok(0);
     }
-    // Earlier accepted images of the same band, with the circle each one covered.
-    let rows = client.select(
-        "SELECT i.id::bigint, s.centre_ra, s.centre_decl, s.xtr_radius, i.rms_min, i.rms_max,
-                i.detection_thresh
-         FROM skytrap.image i JOIN skytrap.skyregion s ON s.id = i.skyrgn
-         WHERE i.dataset = $1 AND i.band = $2
+    // The regions covering each new lightcurve (linked just before), and the earlier
+    // accepted images of the band in those regions: what the lightcurves' sky holds, not
+    // what the dataset does.
+    let mut regions_of: HashMap<i64, Vec<i32>> = HashMap::new();
+    for row in client.select(
+        "SELECT runcat, skyrgn FROM skytrap.assocskyrgn WHERE runcat = ANY($1)",
+        None,
+        &[fresh_ids.to_vec().into()],
+    )? {
+        let runcat: i64 = row.get(1)?.unwrap_or_default();
+        regions_of
+            .entry(runcat)
+            .or_default()
+            .push(row.get(2)?.unwrap_or_default());
+    }
+    let regions: Vec<i32> = regions_of.values().flatten().copied().collect();
+    let mut images_of: HashMap<i32, Vec<PreviousImage>> = HashMap::new();
+    for row in client.select(
+        "SELECT i.skyrgn, i.id::bigint, i.rms_min, i.rms_max, i.detection_thresh
+         FROM (SELECT DISTINCT unnest($1::int[])) AS g(skyrgn)
+         JOIN skytrap.image i ON i.skyrgn = g.skyrgn
+         WHERE i.band = $2
            AND i.taustart_ts < (SELECT taustart_ts FROM skytrap.image WHERE id = $3)
            AND i.rms_min IS NOT NULL AND i.rms_max IS NOT NULL AND i.detection_thresh IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM skytrap.rejection j WHERE j.image = i.id)",
         None,
-        &[image.dataset.into(), image.band.into(), image_id.into()],
-    )?;
-    let mut earlier = Vec::new();
-    for row in rows {
+        &[regions.into(), image.band.into(), image_id.into()],
+    )? {
         let f = |i| row.get::<f64>(i).map(Option::unwrap_or_default);
-        earlier.push((
-            (f(2)?, f(3)?, f(4)?),
-            PreviousImage {
-                id: row.get(1)?.unwrap_or_default(),
-                rms_min: f(5)?,
-                rms_max: f(6)?,
-                detection_thresh: f(7)?,
-            },
-        ));
-    }
-    if earlier.is_empty() {
-        return Ok(0);
+        images_of
+            .entry(row.get(1)?.unwrap_or_default())
+            .or_default()
+            .push(PreviousImage {
+                id: row.get(2)?.unwrap_or_default(),
+                rms_min: f(3)?,
+                rms_max: f(4)?,
+                detection_thresh: f(5)?,
+            });
     }
 
     let (mut runcat, mut trigger, mut limits_image, mut kind) = (vec![], vec![], vec![], vec![]);
     for (s, &rc) in fresh.iter().zip(fresh_ids) {
-        let covering: Vec<PreviousImage> = earlier
-            .iter()
-            .filter(|((ra, dec, radius), _)| {
-                sky::distance(*ra, *dec, s.position.ra, s.position.dec) < *radius
-            })
-            .map(|(_, p)| *p)
+        let covering: Vec<PreviousImage> = regions_of
+            .get(&rc)
+            .into_iter()
+            .flatten()
+            .filter_map(|g| images_of.get(g))
+            .flatten()
+            .copied()
             .collect();
         if let Some(new) = newsource::classify(s.f_peak, &covering, image.margin) {
             runcat.push(rc);

@@ -21,7 +21,7 @@ extension_sql_file!(
 extension_sql_file!(
     "../../sql/images.sql",
     name = "images",
-    requires = ["schema", sky::distance]
+    requires = ["schema", sky::distance, xmatch::in_polygon_exact]
 );
 extension_sql_file!(
     "../../sql/alerts.sql",

@@ -125,14 +125,23 @@ pub struct Extraction {
     /// Noise range over the extraction region, Jy/beam.
     pub rms_min: f64,
     pub rms_max: f64,
+    /// The detection threshold applied, sigma: the FDR step's under `fdr_alpha`, None
+    /// where it found none (no pixel passes, so the image sets no detection limit).
+    pub detection: Option<f64>,
 }
 
 /// Where an image looks and with what beam, from its header and WCS alone: what the
 /// database records about every image, measured or rejected.
 pub struct Geometry {
-    /// Centre and radius of the extraction region, degrees.
+    /// Centre of the pixel grid and the radius of a circle around it holding every searched
+    /// pixel, degrees.
     pub centre: (f64, f64),
     pub xtr_radius: f64,
+    /// The searched area's boundary on the sky, {ra1, dec1, ra2, dec2, ...} (degrees,
+    /// great-circle edges), where the circle alone would claim more than was searched; None
+    /// where the circle is exact (an extraction radius inside the margin) or the area does
+    /// not fit in a hemisphere.
+    pub footprint: Option<Vec<f64>>,
     /// Restoring beam semi-axes (degrees) and position angle, as TraP stores them.
     pub beam_smaj: f64,
     pub beam_smin: f64,
@@ -286,22 +295,91 @@ pub fn geometry(image: &Image, params: &Params) -> Result<Geometry> {
     let (ny, nx) = image.data.dim();
     let (dx, dy) = image.wcs.pixel_scale();
     let beam = beam_in_pixels(image);
-    let Some(centre) = image.wcs.pixel_to_sky(nx as f64 / 2.0, ny as f64 / 2.0) else {
+    // The mask's centre (`field`), so that the region describes what was searched.
+    let (cx, cy) = ((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0);
+    let Some(centre) = image.wcs.pixel_to_sky(cx, cy) else {
         bail!("the image centre has no sky position in its WCS");
     };
-    let radius_pix = if params.radius > 0.0 {
-        params.radius
-    } else {
-        nx.min(ny) as f64 / 2.0
+    let vertices: Option<Vec<(f64, f64)>> = searched_outline(nx, ny, params).map(|outline| {
+        outline
+            .iter()
+            .filter_map(|&(x, y)| image.wcs.pixel_to_sky(x, y))
+            .collect()
+    });
+    let vertices = vertices.filter(|v| sky::polygon_cone(v).is_some());
+    let xtr_radius = match (&vertices, params.radius > 0.0) {
+        (Some(v), _) => v
+            .iter()
+            .map(|&(ra, dec)| sky::distance(centre.0, centre.1, ra, dec))
+            .fold(0.0, f64::max),
+        (None, true) => params.radius * dx,
+        // An area beyond a hemisphere (an all-sky image): the inscribed circle.
+        (None, false) => nx.min(ny) as f64 / 2.0 * dx,
     };
+    let footprint = vertices.map(|v| v.iter().flat_map(|&(ra, dec)| [ra, dec]).collect());
     Ok(Geometry {
         centre,
-        xtr_radius: radius_pix * dx,
+        xtr_radius,
+        footprint,
         beam_smaj: beam.smaj * dx,
         beam_smin: beam.smin * dy,
         deltax: dx,
         deltay: dy,
     })
+}
+
+/// Vertices of the searched area's outline, besides the corners: enough that a straight
+/// pixel edge and the great circle between two vertices part by well under a pixel on a
+/// field of tens of degrees.
+const OUTLINE_VERTICES: usize = 128;
+
+/// The outline of the searched pixels (`field`'s mask without the blanked ones) in pixel
+/// coordinates, counter-clockwise: the pixels' outer edges inside the margin, cut by the
+/// extraction radius; None when the extraction circle lies inside the margin, so that it
+/// is the whole outline. Both shapes hold the centre, so in each direction the outline
+/// lies at the nearer of the two; the rectangle's corners are vertices of their own.
+fn searched_outline(nx: usize, ny: usize, params: &Params) -> Option<Vec<(f64, f64)>> {
+    let (cx, cy) = ((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0);
+    let m = params.margin as f64;
+    let (x0, x1) = (m - 0.5, nx as f64 - m - 0.5);
+    let (y0, y1) = (m - 0.5, ny as f64 - m - 0.5);
+    let radius = if params.radius > 0.0 {
+        params.radius
+    } else {
+        f64::INFINITY
+    };
+    let inside_margin = [x1 - cx, cx - x0, y1 - cy, cy - y0]
+        .into_iter()
+        .fold(f64::INFINITY, f64::min);
+    if radius <= inside_margin {
+        return None;
+    }
+    let to_rectangle = |t: f64| {
+        let (s, c) = t.sin_cos();
+        let along = |d: f64, lo: f64, hi: f64| match d {
+            d if d > 0.0 => hi / d,
+            d if d < 0.0 => lo / d,
+            _ => f64::INFINITY,
+        };
+        along(c, x0 - cx, x1 - cx).min(along(s, y0 - cy, y1 - cy))
+    };
+    let tau = std::f64::consts::TAU;
+    let mut angles: Vec<f64> = [(x1, y1), (x0, y1), (x0, y0), (x1, y0)]
+        .iter()
+        .map(|&(x, y)| (y - cy).atan2(x - cx).rem_euclid(tau))
+        .chain((0..OUTLINE_VERTICES).map(|k| tau * k as f64 / OUTLINE_VERTICES as f64))
+        .collect();
+    angles.sort_by(f64::total_cmp);
+    angles.dedup();
+    Some(
+        angles
+            .into_iter()
+            .map(|t| {
+                let r = radius.min(to_rectangle(t));
+                (cx + r * t.cos(), cy + r * t.sin())
+            })
+            .collect(),
+    )
 }
 
 /// Finds and measures the sources of an image in its field.
@@ -326,6 +404,7 @@ pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Extraction {
                         sources: Vec::new(),
                         rms_min: field.rms_min,
                         rms_max: field.rms_max,
+                        detection: None,
                     }
                 }
             }
@@ -394,6 +473,7 @@ pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Extraction {
         sources,
         rms_min: field.rms_min,
         rms_max: field.rms_max,
+        detection: Some(detection),
     }
 }
 
@@ -459,4 +539,67 @@ pub fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
         pa_dc,
         dc_imposs: dc.impossible,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(margin: usize, radius: f64) -> Params {
+        Params {
+            margin,
+            radius,
+            ..Params::default()
+        }
+    }
+
+    #[test]
+    fn a_whole_image_is_outlined_by_its_pixels_outer_edges_inside_the_margin() {
+        let outline = searched_outline(512, 512, &params(10, 0.0)).unwrap();
+        // The outer edges of pixels 10 and 501 (0-based) on each axis.
+        for corner in [(9.5, 9.5), (501.5, 9.5), (501.5, 501.5), (9.5, 501.5)] {
+            assert!(
+                outline
+                    .iter()
+                    .any(|&(x, y)| (x - corner.0).abs() < 1e-9 && (y - corner.1).abs() < 1e-9),
+                "corner {corner:?} missing"
+            );
+        }
+        for &(x, y) in &outline {
+            let on_edge = [x - 9.5, x - 501.5, y - 9.5, y - 501.5]
+                .iter()
+                .any(|d| d.abs() < 1e-9);
+            let inside = |v: f64| (9.5 - 1e-9..=501.5 + 1e-9).contains(&v);
+            assert!(on_edge && inside(x) && inside(y), "({x}, {y})");
+        }
+        // Counter-clockwise (positive area by the shoelace formula), and the area searched.
+        let area: f64 = (0..outline.len())
+            .map(|i| {
+                let (a, b) = (outline[i], outline[(i + 1) % outline.len()]);
+                a.0 * b.1 - b.0 * a.1
+            })
+            .sum::<f64>()
+            / 2.0;
+        assert!((area - 492.0 * 492.0).abs() < 1e-6, "{area}");
+    }
+
+    #[test]
+    fn an_extraction_circle_inside_the_margin_is_its_own_outline() {
+        // 512 pixels, margin 10: the circle reaches the margin at 246 pixels.
+        assert!(searched_outline(512, 512, &params(10, 200.0)).is_none());
+        assert!(searched_outline(512, 512, &params(10, 246.0)).is_none());
+        // TraP's 250 crosses it: the outline is the circle cut by the margin.
+        let outline = searched_outline(512, 512, &params(10, 250.0)).unwrap();
+        let reach: Vec<f64> = outline
+            .iter()
+            .map(|&(x, y)| (x - 255.5).hypot(y - 255.5))
+            .collect();
+        let (near, far) = reach
+            .iter()
+            .fold((f64::INFINITY, 0f64), |(n, f), &r| (n.min(r), f.max(r)));
+        assert!(
+            (near - 246.0).abs() < 1e-9 && (far - 250.0).abs() < 1e-9,
+            "{near} {far}"
+        );
+    }
 }

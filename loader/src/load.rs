@@ -467,9 +467,9 @@ async fn store(
     }
     let g = &p.geometry;
     let m = &p.meta;
-    let (rms_min, rms_max) = match &p.outcome {
-        Outcome::Measured(e) => (Some(e.rms_min), Some(e.rms_max)),
-        Outcome::Rejected(_) => (None, None),
+    let (rms_min, rms_max, detection) = match &p.outcome {
+        Outcome::Measured(e) => (Some(e.rms_min), Some(e.rms_max), e.detection),
+        Outcome::Rejected(_) => (None, None, Some(params.detection)),
     };
     let inserted = tx
         .query_one(
@@ -477,7 +477,7 @@ async fn store(
                  taustart_ts, rb_smaj, rb_smin, rb_pa, deltax, deltay, fwhm_arcsec, fov_degrees,
                  rms_min, rms_max, detection_thresh, analysis_thresh, url, sha256, rms_qc)
              VALUES ($1, skytrap.frequencyband_for($1, $2, $3),
-                     skytrap.skyregion_for($1, $4, $5, $6), $7, $2, $3, $8::text::timestamp,
+                     skytrap.skyregion_for($1, $4, $5, $6, $23), $7, $2, $3, $8::text::timestamp,
                      $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
              RETURNING id, band, taustart_ts",
             &[
@@ -498,11 +498,12 @@ async fn store(
                 &(2.0 * g.xtr_radius),
                 &rms_min,
                 &rms_max,
-                &params.detection,
+                &detection,
                 &params.analysis,
                 &p.url,
                 &p.sha256,
                 &p.rms_qc,
+                &g.footprint,
             ],
         )
         .await?;

@@ -36,6 +36,7 @@ async fn simulated_transients_become_new_sources_and_alerts() {
             size: 512,
             variables: 4,
             transients: 3,
+            anywhere: false,
         },
     )
     .unwrap();
@@ -215,6 +216,7 @@ async fn a_bad_file_stops_the_load_before_anything_is_written() {
             size: 256,
             variables: 4,
             transients: 3,
+            anywhere: false,
         },
     )
     .unwrap();
@@ -270,20 +272,24 @@ async fn a_bad_file_stops_the_load_before_anything_is_written() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// TraP's acceptance on a long series: 30 epochs with 8 transients and 6 variables among
-/// ~50 steady sources (`skytrap simulate`'s truth is the oracle).
+/// TraP's acceptance on a long series: 30 epochs with 12 transients and 6 variables among
+/// ~50 steady sources placed anywhere in the image, corners and edges included
+/// (`skytrap simulate`'s truth is the oracle).
 #[tokio::test(flavor = "current_thread")]
 async fn a_thirty_epoch_series_finds_every_transient_and_ranks_variables_first() {
     const EPOCHS: usize = 30;
+    const SIZE: usize = 512;
     let dir = scratch_dir("e2e-30");
     let images = simulate::simulate(
         &dir,
         &Settings {
             epochs: EPOCHS,
-            seed: 30,
-            size: 512,
+            // A sky with three of the transients in the image's corners.
+            seed: 38,
+            size: SIZE,
             variables: 6,
-            transients: 8,
+            transients: 12,
+            anywhere: true,
         },
     )
     .unwrap();
@@ -343,7 +349,15 @@ async fn a_thirty_epoch_series_finds_every_transient_and_ranks_variables_first()
             first.source
         );
     }
-    assert!(appearing >= 6, "only {appearing} transients appeared");
+    assert!(appearing >= 9, "only {appearing} transients appeared");
+    // Some of them outside the circle inscribed in the image: its corners were searched too.
+    let centre = (SIZE as f64 - 1.0) / 2.0;
+    let in_corners = transients
+        .iter()
+        .filter(|rows| rows.iter().any(|t| t.flux > 0.0))
+        .filter(|rows| (rows[0].x - centre).hypot(rows[0].y - centre) > centre)
+        .count();
+    assert!(in_corners >= 2, "{in_corners} transients in the corners");
     let new_sources: i64 = client
         .query_one("SELECT count(*) FROM skytrap.newsource", &[])
         .await
@@ -376,6 +390,71 @@ async fn a_thirty_epoch_series_finds_every_transient_and_ranks_variables_first()
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A transient in an image corner, outside the circle inscribed in the image, is judged as
+/// one at the centre: new on the epoch it appears, with an alert whose packet has the
+/// earlier images as upper limits, and force-fitted in every image after it fades.
+#[tokio::test(flavor = "current_thread")]
+async fn a_transient_in_an_image_corner_is_new_and_followed() {
+    const SIZE: usize = 512;
+    const EPOCHS: usize = 6;
+    let settings = Settings {
+        epochs: EPOCHS,
+        seed: 20,
+        size: SIZE,
+        variables: 0,
+        transients: 0,
+        anywhere: false,
+    };
+    // 50σ in epochs 3 and 4, nothing before or after; a steady source at the centre.
+    let flux = (0..EPOCHS)
+        .map(|e| if e == 2 || e == 3 { 0.05 } else { 0.0 })
+        .collect();
+    let sources = [
+        simulate::source_at(SIZE, "transient", 20.0, 20.0, flux).unwrap(),
+        simulate::source_at(SIZE, "steady", 255.5, 255.5, vec![0.05; EPOCHS]).unwrap(),
+    ];
+    let dir = scratch_dir("e2e-corner");
+    let images = simulate::render(&dir, &settings, &sources).unwrap();
+    let appears = read_truth(&dir)
+        .into_iter()
+        .find(|t| t.source == 1 && t.epoch == 3)
+        .unwrap();
+    let (url, client) = scratch_database("corner").await;
+    succeed(
+        skytrap()
+            .args(["--db", &url, "load", "--dataset", "corner"])
+            .args(&images),
+    );
+    let row = client
+        .query_one(
+            "SELECT (SELECT to_char(i.taustart_ts, 'YYYY-MM-DD\"T\"HH24:MI:SS.0')
+                     FROM skytrap.newsource n
+                     JOIN skytrap.extractedsource x ON x.id = n.trigger_xtrsrc
+                     JOIN skytrap.image i ON i.id = x.image WHERE n.runcat = r.id),
+                    (SELECT count(*) FROM skytrap.assocxtrsource a
+                     WHERE a.runcat = r.id AND a.type = 7),
+                    (SELECT jsonb_array_length(body -> 'upper_limits') FROM skytrap.alert
+                     WHERE kind = 'new_source' AND runcat = r.id)
+             FROM skytrap.runningcatalog r
+             WHERE skytrap.distance(r.wm_ra, r.wm_decl, $1, $2) < 5.0 / 3600",
+            &[&appears.ra, &appears.dec],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        row.get::<_, Option<String>>(0).as_deref(),
+        Some(appears.date_obs.as_str()),
+        "the corner transient is new on the epoch it appears"
+    );
+    assert_eq!(row.get::<_, i64>(1), 2, "forced fits in epochs 5 and 6");
+    assert_eq!(
+        row.get::<_, Option<i32>>(2),
+        Some(2),
+        "a new_source alert with epochs 1 and 2 as upper limits"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// Two loaders of one dataset queue on its advisory lock (the second skips what the
 /// first stored), loaders of different datasets run side by side, and every dataset ends
 /// as a single serial load would leave it.
@@ -390,6 +469,7 @@ async fn concurrent_loaders_serialize_per_dataset() {
             size: 256,
             variables: 2,
             transients: 2,
+            anywhere: false,
         },
     )
     .unwrap();
@@ -439,6 +519,7 @@ async fn monitor_positions_get_a_point_in_every_image() {
             size: 256,
             variables: 1,
             transients: 1,
+            anywhere: false,
         },
     )
     .unwrap();
@@ -503,6 +584,7 @@ async fn reruns_know_images_by_url_and_content() {
             size: 256,
             variables: 1,
             transients: 1,
+            anywhere: false,
         },
     )
     .unwrap();

@@ -20,6 +20,7 @@ fn one_epoch(dir: &Path, epochs: usize) -> Vec<PathBuf> {
             size: 256,
             variables: 1,
             transients: 1,
+            anywhere: false,
         },
     )
     .unwrap()
@@ -618,5 +619,76 @@ fn deblending_fdr_and_force_beam_on_a_hand_made_image() {
         // A point source deconvolves to nothing.
         assert_eq!(v["smaj_dc"].as_f64().unwrap(), 0.0, "{line}");
     }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// With `--fdr` each image records the threshold the FDR step applied (about 4.5σ here, not
+/// the nominal 8σ), and later images are judged new against it: a 7σ source, below the
+/// nominal limit of (8 + 1)σ but above (t + 1)σ, is new in the second image.
+#[tokio::test(flavor = "current_thread")]
+async fn fdr_images_record_the_threshold_they_applied() {
+    use skytrap_loader::{config::Config, extract, fits};
+    const SIZE: usize = 256;
+    let settings = Settings {
+        epochs: 2,
+        seed: 41,
+        size: SIZE,
+        variables: 0,
+        transients: 0,
+        anywhere: false,
+    };
+    let sources = [
+        simulate::source_at(SIZE, "transient", 128.0, 140.0, vec![0.0, 7.0 * NOISE]).unwrap(),
+        simulate::source_at(SIZE, "steady", 80.0, 80.0, vec![50.0 * NOISE; 2]).unwrap(),
+    ];
+    let dir = scratch_dir("fdr-threshold");
+    let images = simulate::render(&dir, &settings, &sources).unwrap();
+    let (url, client) = scratch_database("fdr_threshold").await;
+    let loaded = skytrap()
+        .args(["--db", &url, "load", "--dataset", "fdr", "--fdr", "0.01"])
+        .args(&images)
+        .output()
+        .unwrap();
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+
+    let mut params = Config::preset(None).extraction;
+    params.fdr_alpha = Some(0.01);
+    let stored = client
+        .query(
+            "SELECT detection_thresh FROM skytrap.image ORDER BY taustart_ts",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    for (path, row) in images.iter().zip(&stored) {
+        let applied = extract::extract(&fits::read(path).unwrap(), &params)
+            .unwrap()
+            .detection
+            .unwrap();
+        assert!((3.0..6.0).contains(&applied), "FDR threshold {applied}");
+        assert_eq!(row.get::<_, Option<f64>>(0), Some(applied));
+    }
+    let new: Vec<(f64, f64)> = client
+        .query(
+            "SELECT r.wm_ra, r.wm_decl FROM skytrap.newsource n
+             JOIN skytrap.runningcatalog r ON r.id = n.runcat",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    let offset = skytrap_core::sky::distance(new[0].0, new[0].1, sources[0].ra, sources[0].dec);
+    assert!(
+        offset * 3600.0 < 5.0,
+        "the new source is {offset}° from the transient"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

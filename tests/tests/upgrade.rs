@@ -1,4 +1,4 @@
-//! `ALTER EXTENSION skytrap UPDATE` from the previous release (issue 7): install 0.1.0's
+//! `ALTER EXTENSION skytrap UPDATE` from each earlier release (issue 7): install its
 //! frozen SQL (sql/install/), add data, update through sql/upgrade/, and compare the
 //! catalog with a fresh install of the current version (tests/upgrade/catalog.sql lists
 //! every table, column, constraint, index, trigger, policy, function, privilege and
@@ -10,8 +10,6 @@ use skytrap_tests::{
     dataset_summary, scratch_database_at, scratch_dir, skytrap, succeed, workspace,
 };
 use tokio_postgres::Client;
-
-const PREVIOUS: &str = "0.1.0";
 
 async fn catalog(client: &Client) -> Vec<String> {
     let sql = std::fs::read_to_string(workspace().join("tests/upgrade/catalog.sql")).unwrap();
@@ -67,8 +65,18 @@ async fn previous_points(client: &Client) -> Vec<(i64, i64, Option<i64>)> {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn update_from_the_previous_release_equals_a_fresh_install() {
-    let (old_url, old) = scratch_database_at("upgrade_old", Some(PREVIOUS)).await;
+async fn update_from_0_1_0_equals_a_fresh_install() {
+    update_equals_a_fresh_install("0.1.0").await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn update_from_0_2_0_equals_a_fresh_install() {
+    update_equals_a_fresh_install("0.2.0").await;
+}
+
+async fn update_equals_a_fresh_install(previous: &str) {
+    let name = previous.replace('.', "_");
+    let (old_url, old) = scratch_database_at(&format!("upgrade_old_{name}"), Some(previous)).await;
     let version: String = old
         .query_one(
             "SELECT extversion FROM pg_extension WHERE extname = 'skytrap'",
@@ -77,11 +85,11 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(version, PREVIOUS);
+    assert_eq!(version, previous);
 
-    // Data written by 0.1.0: three epochs of three steady sources and a transient in the
-    // third, associated; an alert consumer's cursor.
-    let written_by_0_1_0 = "INSERT INTO skytrap.dataset (description) VALUES ('written by 0.1.0');
+    // Data written by the old version: three epochs of three steady sources and a
+    // transient in the third, associated; an alert consumer's cursor.
+    let written_before = "INSERT INTO skytrap.dataset (description) VALUES ('written before');
          INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts,
              rb_smaj, rb_smin, rb_pa, deltax, deltay, url, rms_min, rms_max, detection_thresh)
          SELECT d.id, skytrap.frequencyband_for(d.id, 150e6, 2e6),
@@ -101,15 +109,15 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
          FROM skytrap.image WHERE url = 'epoch3.fits';
          SELECT skytrap.associate_image(id) FROM skytrap.image ORDER BY taustart_ts;
          INSERT INTO skytrap.alert_consumer (name, last_alert_id) VALUES ('archive', 1);";
-    old.batch_execute(written_by_0_1_0).await.unwrap();
+    old.batch_execute(written_before).await.unwrap();
     let before = associations(&old).await;
     assert_eq!(
-        dataset_summary(&old, "written by 0.1.0").await,
+        dataset_summary(&old, "written before").await,
         [3, 4, 10, 1, 1]
     );
 
     // This skytrap refuses to load into the old version, and says what to do.
-    let dir = scratch_dir("upgrade");
+    let dir = scratch_dir(&format!("upgrade-{name}"));
     let images = simulate::simulate(
         &dir,
         &Settings {
@@ -118,6 +126,7 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
             size: 256,
             variables: 1,
             transients: 2,
+            anywhere: false,
         },
     )
     .unwrap();
@@ -128,7 +137,7 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
         .unwrap();
     assert!(!refused.status.success());
     let says = format!(
-        "has skytrap {PREVIOUS}, this skytrap is {}: update the extension",
+        "has skytrap {previous}, this skytrap is {}: update the extension",
         env!("CARGO_PKG_VERSION")
     );
     assert!(String::from_utf8_lossy(&refused.stderr).contains(&says));
@@ -144,7 +153,7 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
 
     // The same catalog as a fresh install, fact for fact.
-    let (new_url, new) = scratch_database_at("upgrade_new", None).await;
+    let (new_url, new) = scratch_database_at(&format!("upgrade_new_{name}"), None).await;
     let (updated, fresh) = (catalog(&old).await, catalog(&new).await);
     let missing: Vec<&String> = fresh.iter().filter(|f| !updated.contains(f)).collect();
     let extra: Vec<&String> = updated.iter().filter(|f| !fresh.contains(f)).collect();
@@ -162,7 +171,7 @@ async fn update_from_the_previous_release_equals_a_fresh_install() {
     // The data is untouched; the cursor kept its place (now owned by the updating role).
     // Each link now names its previous point, as this version's association would have.
     assert_eq!(associations(&old).await, before);
-    new.batch_execute(written_by_0_1_0).await.unwrap();
+    new.batch_execute(written_before).await.unwrap();
     let previous = previous_points(&old).await;
     assert_eq!(previous, previous_points(&new).await);
     assert_eq!(previous.iter().filter(|p| p.2.is_some()).count(), 6);

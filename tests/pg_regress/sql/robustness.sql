@@ -281,6 +281,27 @@ CREATE TEMP TABLE regions AS
 SELECT ra, skytrap.skyregion_for(d.id, ra, 0, 1) AS region
 FROM skytrap.dataset d, (VALUES (1, -10), (2, 350), (3, 710), (4, -1e-20)) AS v(n, ra) ORDER BY n;
 SELECT r.ra, r.region, s.centre_ra FROM regions r JOIN skytrap.skyregion s ON s.id = r.region ORDER BY r.ra;
+-- A footprint that is no polygon within a hemisphere is an error. The same footprint finds
+-- its region again; another footprint, or none, makes another region. A region covers
+-- what its circle and its footprint both hold: a square's corner, not what lies past its
+-- edge inside the circle (which a region without a footprint covers).
+SELECT skytrap.skyregion_for(id, 10, 0, 1, '{10,0,11,0}') FROM skytrap.dataset;
+SELECT skytrap.skyregion_for(id, 10, 0, 1, '{10,0,11,0,NaN,1}') FROM skytrap.dataset;
+CREATE TEMP TABLE squares AS
+SELECT n, skytrap.skyregion_for(d.id, 20, 0, 0.75, f) AS region
+FROM skytrap.dataset d,
+     (VALUES (1, '{19.5,-0.5,20.5,-0.5,20.5,0.5,19.5,0.5}'::float8[]),
+             (2, '{19.5,-0.5,20.5,-0.5,20.5,0.5,19.5,0.5}'),
+             (3, '{19.6,-0.5,20.5,-0.5,20.5,0.5,19.5,0.5}'),
+             (4, NULL)) AS v(n, f)
+ORDER BY n;
+SELECT n, region - min(region) OVER () AS region FROM squares ORDER BY n;
+SELECT q.n, p.label, skytrap.skyregion_covers(s, p.ra, p.decl) AS covers
+FROM squares q JOIN skytrap.skyregion s ON s.id = q.region,
+     (VALUES (1, 'centre', 20, 0), (2, 'corner', 20.45, 0.45), (3, 'past the edge', 20.6, 0),
+             (4, 'past the circle', 20.8, 0)) AS p(k, label, ra, decl)
+WHERE q.n IN (1, 4)
+ORDER BY q.n, p.k;
 
 -- Two images of one field: 'empty' has no sources, 'rejected' is rejected.
 INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts, rb_smaj, rb_smin, rb_pa,
