@@ -102,12 +102,48 @@ pub struct Position {
     pub unc_ns: f64,
 }
 
+/// Offsets (east, north) of (ra, dec) from (ra0, dec0) in the plane tangent to the sky at
+/// (ra0, dec0), degrees (the gnomonic projection): RA differences wrap across 0/360, and
+/// two points on either side of a pole are as far apart as they are on the sky. At a pole,
+/// north points away from the meridian ra0. NaN for a point 90° or more away.
+pub fn tangent_offsets(ra0: f64, dec0: f64, ra: f64, dec: f64) -> (f64, f64) {
+    let (sd0, cd0) = dec0.to_radians().sin_cos();
+    let (sd, cd) = dec.to_radians().sin_cos();
+    let (sda, cda) = ra_difference(ra, ra0).to_radians().sin_cos();
+    let cos_c = sd0 * sd + cd0 * cd * cda;
+    if cos_c.is_nan() || cos_c <= 0.0 {
+        return (f64::NAN, f64::NAN);
+    }
+    (
+        (cd * sda / cos_c).to_degrees(),
+        ((cd0 * sd - sd0 * cd * cda) / cos_c).to_degrees(),
+    )
+}
+
+/// The sky position at tangent-plane offsets (east, north), degrees, from (ra0, dec0):
+/// the inverse of `tangent_offsets`. RA in [0, 360).
+pub fn from_tangent(ra0: f64, dec0: f64, east: f64, north: f64) -> (f64, f64) {
+    let (xi, eta) = (east.to_radians(), north.to_radians());
+    let rho = xi.hypot(eta);
+    if rho == 0.0 {
+        return (normalise_ra(ra0), dec0);
+    }
+    let (sd0, cd0) = dec0.to_radians().sin_cos();
+    let (sc, cc) = rho.atan().sin_cos();
+    let dec = (cc * sd0 + eta * sc * cd0 / rho).clamp(-1.0, 1.0).asin();
+    let dra = (xi * sc).atan2(rho * cd0 * cc - eta * sd0 * sc);
+    (normalise_ra(ra0 + dra.to_degrees()), dec.to_degrees())
+}
+
 /// The dimensionless De Ruiter radius between two uncertain positions (de Ruiter, Willis &
-/// Arp 1977). RA differences wrap across 0/360. NaN for a declination outside [-90, 90], a
-/// negative or NaN uncertainty, or a NaN or infinite coordinate. An infinite uncertainty
-/// makes its axis count 0; a combined uncertainty of 0 on an axis makes the radius
-/// infinite where the positions differ on that axis, and NaN (0/0) where they agree on it
-/// (so that association never averages a position with an infinite weight).
+/// Arp 1977), from b's offsets east and north of a in the plane tangent at a (TraP takes
+/// the RA difference times the cosine of the mean declination, which is about π/2 times
+/// the separation for two points on either side of a pole). NaN for a declination outside
+/// [-90, 90], a negative or NaN uncertainty, a NaN or infinite coordinate, or points 90°
+/// or more apart. An infinite uncertainty makes its axis count 0; a combined uncertainty
+/// of 0 on an axis makes the radius infinite where the positions differ on that axis, and
+/// NaN (0/0) where they agree on it (so that association never averages a position with an
+/// infinite weight).
 pub fn de_ruiter(a: &Position, b: &Position) -> f64 {
     let bad_unc = |u: f64| u.is_nan() || u < 0.0;
     if !is_declination(a.dec)
@@ -118,8 +154,7 @@ pub fn de_ruiter(a: &Position, b: &Position) -> f64 {
     {
         return f64::NAN;
     }
-    let dra = ra_difference(a.ra, b.ra) * ((a.dec + b.dec) / 2.0).to_radians().cos();
-    let ddec = a.dec - b.dec;
+    let (dra, ddec) = tangent_offsets(a.ra, a.dec, b.ra, b.dec);
     let ew2 = a.unc_ew * a.unc_ew + b.unc_ew * b.unc_ew;
     let ns2 = a.unc_ns * a.unc_ns + b.unc_ns * b.unc_ns;
     (dra * dra / ew2 + ddec * ddec / ns2).sqrt()
