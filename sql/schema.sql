@@ -263,6 +263,12 @@ CREATE TABLE skytrap.runningcatalog_flux (
     avg_f_int_weight       double precision GENERATED ALWAYS AS (sum_f_int_weight / f_datapoints) STORED,
     avg_weighted_f_int     double precision GENERATED ALWAYS AS (sum_weighted_f_int / f_datapoints) STORED,
     avg_weighted_f_int_sq  double precision GENERATED ALWAYS AS (sum_weighted_f_int_sq / f_datapoints) STORED,
+    -- skytrap: VAST's two-epoch metrics of the band's points (see varmetric), kept per band
+    -- so that the variability summary can describe whichever band TraP's rule picks.
+    vs_abs_significant_max_int  double precision NOT NULL DEFAULT 0,
+    m_abs_significant_max_int   double precision NOT NULL DEFAULT 0,
+    vs_abs_significant_max_peak double precision NOT NULL DEFAULT 0,
+    m_abs_significant_max_peak  double precision NOT NULL DEFAULT 0,
     UNIQUE (runcat, band, stokes)
 )
 -- Every image rewrites the rows of the lightcurves it touches, which were written together
@@ -317,7 +323,8 @@ CREATE TABLE skytrap.newsource (
 CREATE INDEX ON skytrap.newsource (trigger_xtrsrc);
 
 -- Variability summary of each lightcurve, kept current image by image (TraP recomputed it
--- for the whole dataset after every timestep).
+-- for the whole dataset after every timestep), of one band by TraP's rule: per band the
+-- latest Stokes I point, and of those the band with the largest integrated flux.
 CREATE TABLE skytrap.varmetric (
     id               bigserial PRIMARY KEY,
     runcat           bigint NOT NULL UNIQUE REFERENCES skytrap.runningcatalog (id) ON DELETE CASCADE,

@@ -5,7 +5,7 @@ use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{self, SpiClient};
 use skytrap_core::associate::{candidate_pairs, plan, RunningPosition};
-use skytrap_core::lightcurve;
+use skytrap_core::lightcurve::{self, BandPoint};
 use skytrap_core::newsource::{self, PreviousImage};
 use skytrap_core::sky::Position;
 use skytrap_core::variability::{self, FluxSums, SignificantPair};
@@ -44,6 +44,10 @@ struct Image {
     /// Whether sky regions have footprints (`skyregion.footprint`, from 0.3.0); before,
     /// every region is its circle.
     footprints_stored: bool,
+    /// Whether each band's pair summaries are kept with its flux sums
+    /// (`runningcatalog_flux.vs_abs_significant_max_int` and the others, from 0.3.0);
+    /// before, the one summary in `varmetric` is carried on.
+    band_pairs_stored: bool,
 }
 
 /// One measurement of the image: blind (`extract_type` 0), or forced at a lightcurve's
@@ -132,7 +136,7 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
             detected.insert(runcat_ids[*c]);
         }
         forks = plan.forks.len() as i32;
-        let fork_ids = insert_forks(client, &fork, image.previous_stored)?;
+        let fork_ids = insert_forks(client, &fork, &image)?;
         for (p, &rc) in fork_pairs.iter().zip(&fork_ids) {
             links.push(
                 rc,
@@ -155,10 +159,10 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
 
     let forced = associate_forced(client, &image, &sources, &detected, &mut links)?;
 
-    let flux = update_flux_sums(client, &image, &links)?;
     let lightcurves = lightcurves(client, &image, &links)?;
+    let flux = update_flux_sums(client, &image, &links, &lightcurves)?;
     if image.previous_stored {
-        let order = PointOrder::of(&links, &lightcurves);
+        let order = PointOrder::of(&links, &lightcurves, &image);
         insert_links(client, &links, &flux, Some(&order.previous))?;
         reorder_later_points(client, &order)?;
     } else {
@@ -204,7 +208,10 @@ fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::E
                     i.skyrgn,
                     EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
                             WHERE attrelid = 'skytrap.skyregion'::regclass
-                              AND attname = 'footprint' AND NOT attisdropped)
+                              AND attname = 'footprint' AND NOT attisdropped),
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+                            WHERE attrelid = 'skytrap.runningcatalog_flux'::regclass
+                              AND attname = 'vs_abs_significant_max_int' AND NOT attisdropped)
              FROM skytrap.image i JOIN skytrap.dataset d ON d.id = i.dataset
              WHERE i.id = $1 FOR UPDATE OF i",
             None,
@@ -229,6 +236,7 @@ fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::E
         previous_stored: row.get(10)?.unwrap_or_default(),
         skyrgn: row.get(11)?.unwrap_or_default(),
         footprints_stored: row.get(12)?.unwrap_or_default(),
+        band_pairs_stored: row.get(13)?.unwrap_or_default(),
     })
 }
 
@@ -415,7 +423,7 @@ fn ids_by_source(rows: spi::SpiTupleTable<'_>, xtrsrc: &[i64]) -> Result<Vec<i64
 fn insert_forks(
     client: &mut SpiClient<'_>,
     fork: &Moved,
-    previous_stored: bool,
+    image: &Image,
 ) -> Result<Vec<i64>, spi::Error> {
     if fork.runcat.is_empty() {
         return Ok(Vec::new());
@@ -437,7 +445,17 @@ fn insert_forks(
         &fork.args(),
     )?;
     let ids = ids_by_source(rows, &fork.xtrsrc)?;
-    let previous = if previous_stored { ", prev_xtrsrc" } else { "" };
+    let previous = if image.previous_stored {
+        ", prev_xtrsrc"
+    } else {
+        ""
+    };
+    let pairs = if image.band_pairs_stored {
+        ", vs_abs_significant_max_int, m_abs_significant_max_int,
+           vs_abs_significant_max_peak, m_abs_significant_max_peak"
+    } else {
+        ""
+    };
     client.update(
         // Every copy in a fixed order, so ids come out the same on a re-run.
         &format!("WITH f AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS f(old, new, n)),
@@ -452,11 +470,11 @@ fn insert_forks(
              INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
                  sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
                  sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
-                 sum_weighted_f_int, sum_weighted_f_int_sq)
+                 sum_weighted_f_int, sum_weighted_f_int_sq{pairs})
              SELECT f.new, c.band, c.stokes, c.f_datapoints, c.sum_f_peak, c.sum_f_peak_sq,
                     c.sum_f_peak_weight, c.sum_weighted_f_peak, c.sum_weighted_f_peak_sq,
                     c.sum_f_int, c.sum_f_int_sq, c.sum_f_int_weight, c.sum_weighted_f_int,
-                    c.sum_weighted_f_int_sq
+                    c.sum_weighted_f_int_sq{pairs}
              FROM f JOIN skytrap.runningcatalog_flux c ON c.runcat = f.old
              ORDER BY f.n, c.id),
          regions AS (
@@ -682,102 +700,183 @@ impl Links {
     }
 }
 
-/// Adds each link's fluxes to its (runcat, band, stokes) sums; returns the updated sums
-/// (peak, integrated) in link order.
+/// A lightcurve's running state in one band and Stokes parameter (`runningcatalog_flux`):
+/// the flux sums and VAST's pair summaries, peak and integrated.
+#[derive(Clone, Copy, Default)]
+struct BandState {
+    peak: FluxSums,
+    int: FluxSums,
+    pair_peak: SignificantPair,
+    pair_int: SignificantPair,
+}
+
+/// The stored state of each (runcat, band) pair in Stokes parameter `stokes`; pairs with
+/// none stored are left out.
+fn band_states(
+    client: &SpiClient<'_>,
+    image: &Image,
+    runcat: &[i64],
+    band: &[i32],
+    stokes: i16,
+) -> Result<HashMap<(i64, i32), BandState>, spi::Error> {
+    let (pairs, varmetric) = if image.band_pairs_stored {
+        (
+            "f.vs_abs_significant_max_int, f.m_abs_significant_max_int,
+             f.vs_abs_significant_max_peak, f.m_abs_significant_max_peak",
+            "",
+        )
+    } else {
+        (
+            "coalesce(v.vs_abs_significant_max_int, 0), coalesce(v.m_abs_significant_max_int, 0),
+             coalesce(v.vs_abs_significant_max_peak, 0), coalesce(v.m_abs_significant_max_peak, 0)",
+            "LEFT JOIN skytrap.varmetric v ON v.runcat = f.runcat AND v.band = f.band",
+        )
+    };
+    let mut known = HashMap::new();
+    let rows = client.select(
+        &format!(
+            "SELECT f.runcat, f.band, f.f_datapoints, f.sum_f_peak, f.sum_f_peak_sq,
+                    f.sum_f_peak_weight, f.sum_weighted_f_peak, f.sum_weighted_f_peak_sq,
+                    f.sum_f_int, f.sum_f_int_sq, f.sum_f_int_weight, f.sum_weighted_f_int,
+                    f.sum_weighted_f_int_sq, {pairs}
+             FROM unnest($1::bigint[], $2::int[]) AS u(runcat, band)
+             JOIN skytrap.runningcatalog_flux f
+                  ON f.runcat = u.runcat AND f.band = u.band AND f.stokes = $3
+             {varmetric}"
+        ),
+        None,
+        &[runcat.to_vec().into(), band.to_vec().into(), stokes.into()],
+    )?;
+    for row in rows {
+        let n: i32 = row.get(3)?.unwrap_or_default();
+        let f = |i| row.get::<f64>(i).map(Option::unwrap_or_default);
+        let sums = |at: usize| -> Result<FluxSums, spi::Error> {
+            Ok(FluxSums {
+                n,
+                sum_f: f(at)?,
+                sum_f_sq: f(at + 1)?,
+                sum_w: f(at + 2)?,
+                sum_wf: f(at + 3)?,
+                sum_wf_sq: f(at + 4)?,
+            })
+        };
+        let state = BandState {
+            peak: sums(4)?,
+            int: sums(9)?,
+            pair_int: SignificantPair {
+                vs_abs: f(14)?,
+                m_abs: f(15)?,
+            },
+            pair_peak: SignificantPair {
+                vs_abs: f(16)?,
+                m_abs: f(17)?,
+            },
+        };
+        let key = (
+            row.get::<i64>(1)?.unwrap_or_default(),
+            row.get::<i32>(2)?.unwrap_or_default(),
+        );
+        known.insert(key, state);
+    }
+    Ok(known)
+}
+
+/// Adds each link's point to its lightcurve's state in the image's band and Stokes
+/// parameter: the flux sums, and the pair summaries by pairing the point with the earlier
+/// ones of that band (no pair is revisited). Returns the updated states in link order.
 fn update_flux_sums(
     client: &mut SpiClient<'_>,
     image: &Image,
     links: &Links,
-) -> Result<Vec<(FluxSums, FluxSums)>, spi::Error> {
-    let mut known = HashMap::new();
-    let rows = client.select(
-        "SELECT runcat, f_datapoints, sum_f_peak, sum_f_peak_sq, sum_f_peak_weight,
-                sum_weighted_f_peak, sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq,
-                sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq
-         FROM skytrap.runningcatalog_flux
-         WHERE runcat = ANY($1) AND band = $2 AND stokes = $3",
-        None,
-        &[
-            links.runcat.clone().into(),
-            image.band.into(),
-            image.stokes.into(),
-        ],
-    )?;
-    for row in rows {
-        let n: i32 = row.get(2)?.unwrap_or_default();
-        let f = |i| row.get::<f64>(i).map(Option::unwrap_or_default);
-        let peak = FluxSums {
-            n,
-            sum_f: f(3)?,
-            sum_f_sq: f(4)?,
-            sum_w: f(5)?,
-            sum_wf: f(6)?,
-            sum_wf_sq: f(7)?,
-        };
-        let int = FluxSums {
-            n,
-            sum_f: f(8)?,
-            sum_f_sq: f(9)?,
-            sum_w: f(10)?,
-            sum_wf: f(11)?,
-            sum_wf_sq: f(12)?,
-        };
-        known.insert(row.get::<i64>(1)?.unwrap_or_default(), (peak, int));
-    }
-
-    let updated: Vec<(FluxSums, FluxSums)> = links
+    lightcurves: &HashMap<i64, Vec<Point>>,
+) -> Result<Vec<BandState>, spi::Error> {
+    let bands = vec![image.band; links.runcat.len()];
+    let known = band_states(client, image, &links.runcat, &bands, image.stokes)?;
+    let updated: Vec<BandState> = links
         .runcat
         .iter()
         .zip(links.peak.iter().zip(&links.int))
         .map(|(rc, (&(p, pe), &(i, ie)))| {
-            let (peak, int) = known.get(rc).copied().unwrap_or_default();
-            (peak.with(p, pe), int.with(i, ie))
+            let old = known.get(&(*rc, image.band)).copied().unwrap_or_default();
+            let lc = lightcurves.get(rc).map(Vec::as_slice).unwrap_or_default();
+            let earlier = in_band(lc, image.band, image.stokes).filter(|q| !q.current);
+            BandState {
+                peak: old.peak.with(p, pe),
+                int: old.int.with(i, ie),
+                pair_peak: old.pair_peak.with_pairs(
+                    (p, pe),
+                    earlier.clone().map(|q| q.peak),
+                    image.min_abs_vs,
+                ),
+                pair_int: old.pair_int.with_pairs(
+                    (i, ie),
+                    earlier.map(|q| q.int),
+                    image.min_abs_vs,
+                ),
+            }
         })
         .collect();
 
-    let col = |g: fn(&FluxSums) -> f64, which: usize| -> Vec<f64> {
-        updated
-            .iter()
-            .map(|pair| g(if which == 0 { &pair.0 } else { &pair.1 }))
-            .collect()
+    let col = |g: fn(&BandState) -> f64| -> Vec<f64> { updated.iter().map(g).collect() };
+    let n: Vec<i32> = updated.iter().map(|s| s.peak.n).collect();
+    let (pair_columns, pair_values, pair_updates) = if image.band_pairs_stored {
+        (
+            ", vs_abs_significant_max_int, m_abs_significant_max_int,
+               vs_abs_significant_max_peak, m_abs_significant_max_peak",
+            ", u.vs_int, u.m_int, u.vs_peak, u.m_peak",
+            ", vs_abs_significant_max_int = EXCLUDED.vs_abs_significant_max_int,
+               m_abs_significant_max_int = EXCLUDED.m_abs_significant_max_int,
+               vs_abs_significant_max_peak = EXCLUDED.vs_abs_significant_max_peak,
+               m_abs_significant_max_peak = EXCLUDED.m_abs_significant_max_peak",
+        )
+    } else {
+        ("", "", "")
     };
-    let n: Vec<i32> = updated.iter().map(|(p, _)| p.n).collect();
     client.update(
-        "INSERT INTO skytrap.runningcatalog_flux AS f (runcat, band, stokes, f_datapoints,
-             sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
-             sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
-             sum_weighted_f_int, sum_weighted_f_int_sq)
-         SELECT u.runcat, $2, $3, u.n, u.p1, u.p2, u.p3, u.p4, u.p5, u.i1, u.i2, u.i3, u.i4, u.i5
-         FROM unnest($1::bigint[], $4::int[], $5::float8[], $6::float8[], $7::float8[],
-                     $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[],
-                     $13::float8[], $14::float8[])
-              AS u(runcat, n, p1, p2, p3, p4, p5, i1, i2, i3, i4, i5)
-         ON CONFLICT (runcat, band, stokes) DO UPDATE SET
-             f_datapoints = EXCLUDED.f_datapoints,
-             sum_f_peak = EXCLUDED.sum_f_peak, sum_f_peak_sq = EXCLUDED.sum_f_peak_sq,
-             sum_f_peak_weight = EXCLUDED.sum_f_peak_weight,
-             sum_weighted_f_peak = EXCLUDED.sum_weighted_f_peak,
-             sum_weighted_f_peak_sq = EXCLUDED.sum_weighted_f_peak_sq,
-             sum_f_int = EXCLUDED.sum_f_int, sum_f_int_sq = EXCLUDED.sum_f_int_sq,
-             sum_f_int_weight = EXCLUDED.sum_f_int_weight,
-             sum_weighted_f_int = EXCLUDED.sum_weighted_f_int,
-             sum_weighted_f_int_sq = EXCLUDED.sum_weighted_f_int_sq",
+        &format!(
+            "INSERT INTO skytrap.runningcatalog_flux AS f (runcat, band, stokes, f_datapoints,
+                 sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
+                 sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
+                 sum_weighted_f_int, sum_weighted_f_int_sq{pair_columns})
+             SELECT u.runcat, $2, $3, u.n, u.p1, u.p2, u.p3, u.p4, u.p5, u.i1, u.i2, u.i3, u.i4,
+                    u.i5{pair_values}
+             FROM unnest($1::bigint[], $4::int[], $5::float8[], $6::float8[], $7::float8[],
+                         $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[],
+                         $13::float8[], $14::float8[], $15::float8[], $16::float8[],
+                         $17::float8[], $18::float8[])
+                  AS u(runcat, n, p1, p2, p3, p4, p5, i1, i2, i3, i4, i5, vs_int, m_int,
+                       vs_peak, m_peak)
+             ON CONFLICT (runcat, band, stokes) DO UPDATE SET
+                 f_datapoints = EXCLUDED.f_datapoints,
+                 sum_f_peak = EXCLUDED.sum_f_peak, sum_f_peak_sq = EXCLUDED.sum_f_peak_sq,
+                 sum_f_peak_weight = EXCLUDED.sum_f_peak_weight,
+                 sum_weighted_f_peak = EXCLUDED.sum_weighted_f_peak,
+                 sum_weighted_f_peak_sq = EXCLUDED.sum_weighted_f_peak_sq,
+                 sum_f_int = EXCLUDED.sum_f_int, sum_f_int_sq = EXCLUDED.sum_f_int_sq,
+                 sum_f_int_weight = EXCLUDED.sum_f_int_weight,
+                 sum_weighted_f_int = EXCLUDED.sum_weighted_f_int,
+                 sum_weighted_f_int_sq = EXCLUDED.sum_weighted_f_int_sq{pair_updates}"
+        ),
         None,
         &[
             links.runcat.clone().into(),
             image.band.into(),
             image.stokes.into(),
             n.into(),
-            col(|s| s.sum_f, 0).into(),
-            col(|s| s.sum_f_sq, 0).into(),
-            col(|s| s.sum_w, 0).into(),
-            col(|s| s.sum_wf, 0).into(),
-            col(|s| s.sum_wf_sq, 0).into(),
-            col(|s| s.sum_f, 1).into(),
-            col(|s| s.sum_f_sq, 1).into(),
-            col(|s| s.sum_w, 1).into(),
-            col(|s| s.sum_wf, 1).into(),
-            col(|s| s.sum_wf_sq, 1).into(),
+            col(|s| s.peak.sum_f).into(),
+            col(|s| s.peak.sum_f_sq).into(),
+            col(|s| s.peak.sum_w).into(),
+            col(|s| s.peak.sum_wf).into(),
+            col(|s| s.peak.sum_wf_sq).into(),
+            col(|s| s.int.sum_f).into(),
+            col(|s| s.int.sum_f_sq).into(),
+            col(|s| s.int.sum_w).into(),
+            col(|s| s.int.sum_wf).into(),
+            col(|s| s.int.sum_wf_sq).into(),
+            col(|s| s.pair_int.vs_abs).into(),
+            col(|s| s.pair_int.m_abs).into(),
+            col(|s| s.pair_peak.vs_abs).into(),
+            col(|s| s.pair_peak.m_abs).into(),
         ],
     )?;
     Ok(updated)
@@ -786,12 +885,12 @@ fn update_flux_sums(
 fn insert_links(
     client: &mut SpiClient<'_>,
     links: &Links,
-    flux: &[(FluxSums, FluxSums)],
+    flux: &[BandState],
     previous: Option<&[Option<i64>]>,
 ) -> Result<(), spi::Error> {
-    let v: Vec<f64> = flux.iter().map(|(_, int)| int.v()).collect();
-    let eta: Vec<f64> = flux.iter().map(|(_, int)| int.eta()).collect();
-    let n: Vec<i32> = flux.iter().map(|(_, int)| int.n).collect();
+    let v: Vec<f64> = flux.iter().map(|s| s.int.v()).collect();
+    let eta: Vec<f64> = flux.iter().map(|s| s.int.eta()).collect();
+    let n: Vec<i32> = flux.iter().map(|s| s.int.n).collect();
     let mut args: Vec<DatumWithOid> = vec![
         links.runcat.clone().into(),
         links.xtrsrc.clone().into(),
@@ -833,10 +932,11 @@ struct PointOrder {
 }
 
 impl PointOrder {
-    fn of(links: &Links, lightcurves: &HashMap<i64, Vec<Point>>) -> PointOrder {
+    fn of(links: &Links, lightcurves: &HashMap<i64, Vec<Point>>, image: &Image) -> PointOrder {
         let mut previous_of_new = HashMap::new();
         let mut later = Vec::new();
         for (&rc, lc) in lightcurves {
+            let lc: Vec<&Point> = in_band(lc, image.band, image.stokes).collect();
             let times: Vec<f64> = lc.iter().map(|p| p.epoch).collect();
             for (p, before) in lc.iter().zip(lightcurve::previous_points(&times)) {
                 let before = before.map(|j| lc[j].xtrsrc);
@@ -967,6 +1067,7 @@ fn insert_new_sources(
 #[derive(Default)]
 struct Summaries {
     runcat: Vec<i64>,
+    band: Vec<i32>,
     v_int: Vec<f64>,
     eta_int: Vec<f64>,
     v_peak: Vec<f64>,
@@ -981,9 +1082,11 @@ struct Summaries {
     last: Vec<f64>,
 }
 
-/// A measurement on a lightcurve in the image's band and Stokes parameter.
+/// A measurement on a lightcurve.
 struct Point {
     xtrsrc: i64,
+    band: i32,
+    stokes: i16,
     /// The previous point as stored (None for this image's points, not stored yet).
     previous: Option<i64>,
     /// (flux, error)
@@ -995,62 +1098,86 @@ struct Point {
     current: bool,
 }
 
-/// Brings the variability summary of every lightcurve this image touched up to date, in
-/// the image's band: TraP's V and η from the updated sums, the lightcurve's max, mean and
-/// median integrated flux, and VAST's two-epoch pair metrics, updated by pairing this
-/// image's points with the earlier ones (no lightcurve is recomputed from scratch).
+/// The points of a lightcurve in one band and Stokes parameter.
+fn in_band(lc: &[Point], band: i32, stokes: i16) -> impl Iterator<Item = &Point> + Clone {
+    lc.iter()
+        .filter(move |p| p.band == band && p.stokes == stokes)
+}
+
+/// Brings the variability summary of every lightcurve this image touched up to date. It
+/// describes one band, chosen by TraP's rule (`lightcurve::summary_band`) from the Stokes I
+/// points: V and η from that band's sums, VAST's pair metrics from its pair summaries, and
+/// the max, mean and median integrated flux, count and times of its points. Images in
+/// other Stokes parameters leave it alone (a Stokes V mean near 0 would make V huge).
 fn upsert_varmetric(
     client: &mut SpiClient<'_>,
     image: &Image,
     links: &Links,
-    flux: &[(FluxSums, FluxSums)],
+    flux: &[BandState],
     lightcurves: &HashMap<i64, Vec<Point>>,
 ) -> Result<(), spi::Error> {
-    let mut pairs: HashMap<i64, (SignificantPair, SignificantPair)> = HashMap::new();
-    for row in client.select(
-        "SELECT runcat, vs_abs_significant_max_int, m_abs_significant_max_int,
-                vs_abs_significant_max_peak, m_abs_significant_max_peak
-         FROM skytrap.varmetric WHERE runcat = ANY($1)",
-        None,
-        &[links.runcat.clone().into()],
-    )? {
-        let f = |i| row.get::<f64>(i).map(Option::unwrap_or_default);
-        let int = SignificantPair {
-            vs_abs: f(2)?,
-            m_abs: f(3)?,
-        };
-        let peak = SignificantPair {
-            vs_abs: f(4)?,
-            m_abs: f(5)?,
-        };
-        pairs.insert(row.get(1)?.unwrap_or_default(), (int, peak));
+    const STOKES_I: i16 = 1;
+    if image.stokes != STOKES_I {
+        return Ok(());
     }
+    let band_of: Vec<i32> = links
+        .runcat
+        .iter()
+        .map(|rc| {
+            let lc = lightcurves.get(rc).map(Vec::as_slice).unwrap_or_default();
+            let points = lc
+                .iter()
+                .filter(|p| p.stokes == STOKES_I)
+                .map(|p| BandPoint {
+                    band: p.band,
+                    epoch: p.epoch,
+                    id: p.xtrsrc,
+                    f_int: p.int.0,
+                });
+            lightcurve::summary_band(points).unwrap_or(image.band)
+        })
+        .collect();
+    // The lightcurves whose summary describes another band than the image's.
+    let (elsewhere, elsewhere_band): (Vec<i64>, Vec<i32>) = links
+        .runcat
+        .iter()
+        .zip(&band_of)
+        .filter(|(_, &b)| b != image.band)
+        .map(|(&rc, &b)| (rc, b))
+        .unzip();
+    let stored = band_states(client, image, &elsewhere, &elsewhere_band, STOKES_I)?;
+
     let mut u = Summaries::default();
-    for (rc, (peak, int)) in links.runcat.iter().zip(flux) {
+    for ((rc, &band), state) in links.runcat.iter().zip(&band_of).zip(flux) {
+        let state = if band == image.band {
+            *state
+        } else {
+            stored.get(&(*rc, band)).copied().unwrap_or_default()
+        };
         let lc = lightcurves.get(rc).map(Vec::as_slice).unwrap_or_default();
-        let (mut pair_int, mut pair_peak) = pairs.get(rc).copied().unwrap_or_default();
-        for p in lc.iter().filter(|p| p.current) {
-            let earlier = lc.iter().filter(|q| !q.current);
-            pair_int = pair_int.with_pairs(p.int, earlier.clone().map(|q| q.int), image.min_abs_vs);
-            pair_peak = pair_peak.with_pairs(p.peak, earlier.map(|q| q.peak), image.min_abs_vs);
-        }
-        let mut fluxes: Vec<f64> = lc.iter().map(|q| q.int.0).collect();
+        let points: Vec<&Point> = in_band(lc, band, STOKES_I).collect();
+        let mut fluxes: Vec<f64> = points.iter().map(|q| q.int.0).collect();
         u.runcat.push(*rc);
-        u.v_int.push(int.v());
-        u.eta_int.push(int.eta());
-        u.v_peak.push(peak.v());
-        u.eta_peak.push(peak.eta());
+        u.band.push(band);
+        u.v_int.push(state.int.v());
+        u.eta_int.push(state.int.eta());
+        u.v_peak.push(state.peak.v());
+        u.eta_peak.push(state.peak.eta());
         u.max
             .push(fluxes.iter().copied().fold(f64::NEG_INFINITY, f64::max));
         u.avg.push(fluxes.iter().sum::<f64>() / fluxes.len() as f64);
         u.median.push(variability::median(&mut fluxes));
-        u.pair_int.push(pair_int);
-        u.pair_peak.push(pair_peak);
-        u.n.push(lc.len() as i32);
+        u.pair_int.push(state.pair_int);
+        u.pair_peak.push(state.pair_peak);
+        u.n.push(points.len() as i32);
         u.first
-            .push(lc.iter().map(|q| q.epoch).fold(f64::INFINITY, f64::min));
-        u.last
-            .push(lc.iter().map(|q| q.epoch).fold(f64::NEG_INFINITY, f64::max));
+            .push(points.iter().map(|q| q.epoch).fold(f64::INFINITY, f64::min));
+        u.last.push(
+            points
+                .iter()
+                .map(|q| q.epoch)
+                .fold(f64::NEG_INFINITY, f64::max),
+        );
     }
     let vs = |p: &[SignificantPair]| p.iter().map(|p| p.vs_abs).collect::<Vec<f64>>();
     let m = |p: &[SignificantPair]| p.iter().map(|p| p.m_abs).collect::<Vec<f64>>();
@@ -1060,15 +1187,16 @@ fn upsert_varmetric(
              lightcurve_median, vs_abs_significant_max_int, m_abs_significant_max_int,
              vs_abs_significant_max_peak, m_abs_significant_max_peak, datapoints, first_ts,
              last_ts)
-         SELECT u.runcat, u.v_int, u.eta_int, u.v_peak, u.eta_peak, $2,
+         SELECT u.runcat, u.v_int, u.eta_int, u.v_peak, u.eta_peak, u.band,
                 n.id, t.f_int / p.rms_max, t.f_int / p.rms_min, u.max, u.avg, u.median,
                 u.vs_int, u.m_int, u.vs_peak, u.m_peak, u.n,
                 to_timestamp(u.first) AT TIME ZONE 'UTC', to_timestamp(u.last) AT TIME ZONE 'UTC'
-         FROM unnest($1::bigint[], $3::float8[], $4::float8[], $5::float8[], $6::float8[],
-                     $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[],
-                     $12::float8[], $13::float8[], $14::int[], $15::float8[], $16::float8[])
-              AS u(runcat, v_int, eta_int, v_peak, eta_peak, max, avg, median, vs_int, m_int,
-                   vs_peak, m_peak, n, first, last)
+         FROM unnest($1::bigint[], $2::int[], $3::float8[], $4::float8[], $5::float8[],
+                     $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[],
+                     $11::float8[], $12::float8[], $13::float8[], $14::int[], $15::float8[],
+                     $16::float8[])
+              AS u(runcat, band, v_int, eta_int, v_peak, eta_peak, max, avg, median, vs_int,
+                   m_int, vs_peak, m_peak, n, first, last)
          LEFT JOIN skytrap.newsource n ON n.runcat = u.runcat
          LEFT JOIN skytrap.extractedsource t ON t.id = n.trigger_xtrsrc
          LEFT JOIN skytrap.image p ON p.id = n.previous_limits_image
@@ -1088,7 +1216,7 @@ fn upsert_varmetric(
         None,
         &[
             u.runcat.into(),
-            image.band.into(),
+            u.band.into(),
             u.v_int.into(),
             u.eta_int.into(),
             u.v_peak.into(),
@@ -1108,7 +1236,7 @@ fn upsert_varmetric(
     Ok(())
 }
 
-/// The points of each lightcurve this image extends, in its band and Stokes parameter:
+/// The points of each lightcurve this image extends, in every band and Stokes parameter:
 /// the stored ones and this image's, in time order (ties by measurement id, so sums come
 /// out the same bits whatever order rows are stored in). A lightcurve's links and
 /// measurements are read by index per lightcurve, so the cost follows the lightcurves
@@ -1152,6 +1280,8 @@ fn lightcurves(
             image: row.get(4)?.unwrap_or_default(),
             point: Point {
                 xtrsrc: row.get(2)?.unwrap_or_default(),
+                band: 0,
+                stokes: 0,
                 previous: row.get(3)?,
                 int: (f(5)?, f(6)?),
                 peak: (f(7)?, f(8)?),
@@ -1166,22 +1296,29 @@ fn lightcurves(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut epoch = HashMap::with_capacity(images.len());
+    let mut taken = HashMap::with_capacity(images.len());
     for row in client.select(
-        "SELECT id, extract(epoch FROM taustart_ts)::float8 FROM skytrap.image
-         WHERE id = ANY($1) AND band = $2 AND stokes = $3",
+        "SELECT id, extract(epoch FROM taustart_ts)::float8, band, stokes FROM skytrap.image
+         WHERE id = ANY($1)",
         None,
-        &[images.into(), image.band.into(), image.stokes.into()],
+        &[images.into()],
     )? {
         let id: i32 = row.get(1)?.unwrap_or_default();
-        epoch.insert(id, row.get::<f64>(2)?.unwrap_or_default());
+        let when = (
+            row.get::<f64>(2)?.unwrap_or_default(),
+            row.get::<i32>(3)?.unwrap_or_default(),
+            row.get::<i16>(4)?.unwrap_or_default(),
+        );
+        taken.insert(id, when);
     }
 
     let mut lightcurves: HashMap<i64, Vec<Point>> = HashMap::new();
     for s in stored {
-        if let Some(&t) = epoch.get(&s.image) {
+        if let Some(&(epoch, band, stokes)) = taken.get(&s.image) {
             let point = Point {
-                epoch: t,
+                epoch,
+                band,
+                stokes,
                 ..s.point
             };
             lightcurves.entry(s.runcat).or_default().push(point);
@@ -1190,6 +1327,8 @@ fn lightcurves(
     for (i, &rc) in links.runcat.iter().enumerate() {
         lightcurves.entry(rc).or_default().push(Point {
             xtrsrc: links.xtrsrc[i],
+            band: image.band,
+            stokes: image.stokes,
             previous: None,
             int: links.int[i],
             peak: links.peak[i],

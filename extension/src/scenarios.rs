@@ -996,4 +996,119 @@ mod tests {
             );
         }
     }
+
+    /// TraP's V and η of equal-error fluxes, from their definitions (reference §3.6):
+    /// V = s/mean with the sample standard deviation, η = N/(N−1)·(⟨wf²⟩ − ⟨wf⟩²/⟨w⟩).
+    fn trap_v_eta(fluxes: &[f64], err: f64) -> (f64, f64) {
+        let n = fluxes.len() as f64;
+        let mean = |g: &dyn Fn(f64) -> f64| fluxes.iter().map(|&f| g(f)).sum::<f64>() / n;
+        let w = 1.0 / (err * err);
+        let (avg, avg_sq) = (mean(&|f| f), mean(&|f| f * f));
+        let v = (n / (n - 1.0) * (avg_sq - avg * avg)).sqrt() / avg;
+        let eta = n / (n - 1.0) * (mean(&|f| w * f * f) - mean(&|f| w * f).powi(2) / w);
+        (v, eta)
+    }
+
+    /// (band, V, η, max, mean, median, datapoints) of one lightcurve's summary.
+    fn summary(runcat: i64) -> (i32, f64, f64, f64, f64, f64, i32) {
+        Spi::connect(|c| {
+            let row = c
+                .select(
+                    &format!(
+                        "SELECT band, v_int, eta_int, lightcurve_max, lightcurve_avg,
+                                lightcurve_median, datapoints
+                         FROM skytrap.varmetric WHERE runcat = {runcat}"
+                    ),
+                    None,
+                    &[],
+                )?
+                .first();
+            Ok::<_, spi::Error>((
+                row.get(1)?.unwrap(),
+                row.get(2)?.unwrap(),
+                row.get(3)?.unwrap(),
+                row.get(4)?.unwrap(),
+                row.get(5)?.unwrap(),
+                row.get(6)?.unwrap(),
+                row.get(7)?.unwrap(),
+            ))
+        })
+        .unwrap()
+    }
+
+    /// Two bands per timestep: the summary describes the band whose latest point is the
+    /// brightest (TraP's rule), with that band's V, η and statistics, whichever band's image
+    /// came last; a Stokes V image leaves it as it was.
+    #[pg_test]
+    fn the_variability_summary_follows_traps_band_rule_and_ignores_stokes_v() {
+        let d = dataset();
+        let low = [2.0, 2.2, 1.8, 2.0];
+        let high = [1.5, 1.4, 1.6, 1.5];
+        let mut bands = (0, 0);
+        for day in 0..4 {
+            // 120 MHz first, 160 MHz last: the last image is not the summary's band.
+            for (freq, flux) in [(120.0, low[day]), (160.0, high[day])] {
+                let i = image_at(d, day as u32, freq, 10.0, 0.0, (0.01, 0.01));
+                source(i, 10.0, 0.0, flux);
+                associate(i);
+                let band = one_i64(&format!(
+                    "SELECT band::bigint FROM skytrap.image WHERE id = {i}"
+                ));
+                if freq == 120.0 {
+                    bands.0 = band as i32
+                } else {
+                    bands.1 = band as i32
+                }
+            }
+        }
+        let rc = one_i64("SELECT max(id) FROM skytrap.runningcatalog");
+        assert_eq!(one_i64("SELECT count(*) FROM skytrap.runningcatalog"), 1);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.abs().max(1.0);
+        let (band, v, eta, max, avg, median, n) = summary(rc);
+        let (v_low, eta_low) = trap_v_eta(&low, 0.1);
+        assert_eq!((band, n), (bands.0, 4));
+        assert!(
+            close(v, v_low) && close(eta, eta_low),
+            "{v} {eta} vs {v_low} {eta_low}"
+        );
+        assert!(close(max, 2.2) && close(avg, 2.0) && close(median, 2.0));
+
+        // 120 MHz drops to 1.0 Jy, below 160 MHz's latest 1.5: the summary moves there.
+        let i = image_at(d, 4, 120.0, 10.0, 0.0, (0.01, 0.01));
+        source(i, 10.0, 0.0, 1.0);
+        associate(i);
+        let (band, v, eta, max, avg, median, n) = summary(rc);
+        let (v_high, eta_high) = trap_v_eta(&high, 0.1);
+        assert_eq!((band, n), (bands.1, 4));
+        assert!(
+            close(v, v_high) && close(eta, eta_high),
+            "{v} {eta} vs {v_high} {eta_high}"
+        );
+        assert!(close(max, 1.6) && close(avg, 1.5) && close(median, 1.5));
+
+        // A Stokes V image of the same band and field, a faint point: nothing changes.
+        let before = Spi::get_one::<String>(&format!(
+            "SELECT to_jsonb(v)::text FROM skytrap.varmetric v WHERE runcat = {rc}"
+        ))
+        .unwrap();
+        let i = image_at(d, 5, 160.0, 10.0, 0.0, (0.01, 0.01));
+        Spi::run(&format!(
+            "UPDATE skytrap.image SET stokes = 4 WHERE id = {i}"
+        ))
+        .unwrap();
+        source(i, 10.0, 0.0, 0.001);
+        associate(i);
+        assert_eq!(
+            one_i64(&format!(
+                "SELECT count(*) FROM skytrap.assocxtrsource WHERE runcat = {rc}"
+            )),
+            10,
+            "the Stokes V point is on the lightcurve"
+        );
+        let after = Spi::get_one::<String>(&format!(
+            "SELECT to_jsonb(v)::text FROM skytrap.varmetric v WHERE runcat = {rc}"
+        ))
+        .unwrap();
+        assert_eq!(after, before);
+    }
 }

@@ -8,6 +8,48 @@ ALTER TABLE skytrap.skyregion
     DROP CONSTRAINT skyregion_dataset_centre_ra_centre_decl_xtr_radius_key,
     ADD UNIQUE NULLS NOT DISTINCT (dataset, centre_ra, centre_decl, xtr_radius, footprint);
 
+-- VAST's pair metrics per band and Stokes parameter, worked out here from the points
+-- stored (of the pairs with |Vs| at least the dataset's threshold, the largest |m|), so
+-- that the variability summary can describe any band.
+ALTER TABLE skytrap.runningcatalog_flux
+    ADD COLUMN vs_abs_significant_max_int  double precision NOT NULL DEFAULT 0,
+    ADD COLUMN m_abs_significant_max_int   double precision NOT NULL DEFAULT 0,
+    ADD COLUMN vs_abs_significant_max_peak double precision NOT NULL DEFAULT 0,
+    ADD COLUMN m_abs_significant_max_peak  double precision NOT NULL DEFAULT 0;
+WITH point AS (
+    SELECT a.runcat, i.band, i.stokes, x.id, x.f_int, x.f_int_err, x.f_peak, x.f_peak_err,
+           d.pair_metrics_min_abs_vs AS vs_min
+    FROM skytrap.assocxtrsource a
+    JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+    JOIN skytrap.image i ON i.id = x.image
+    JOIN skytrap.dataset d ON d.id = i.dataset
+),
+pair AS (
+    SELECT p.runcat, p.band, p.stokes, p.vs_min,
+           abs(skytrap.two_epoch_vs(p.f_int, p.f_int_err, q.f_int, q.f_int_err)) AS vs_int,
+           abs(skytrap.two_epoch_m(p.f_int, q.f_int)) AS m_int,
+           abs(skytrap.two_epoch_vs(p.f_peak, p.f_peak_err, q.f_peak, q.f_peak_err)) AS vs_peak,
+           abs(skytrap.two_epoch_m(p.f_peak, q.f_peak)) AS m_peak
+    FROM point p
+    JOIN point q ON q.runcat = p.runcat AND q.band = p.band AND q.stokes = p.stokes AND q.id < p.id
+),
+best AS (
+    -- [|m|, |Vs|] of the significant pair with the largest |m|; NaN is no measurement.
+    SELECT runcat, band, stokes,
+           max(ARRAY[m_int, vs_int]) FILTER (WHERE vs_int >= vs_min AND vs_int <> 'NaN'
+                                                 AND m_int <> 'NaN') AS int,
+           max(ARRAY[m_peak, vs_peak]) FILTER (WHERE vs_peak >= vs_min AND vs_peak <> 'NaN'
+                                                   AND m_peak <> 'NaN') AS peak
+    FROM pair
+    GROUP BY runcat, band, stokes
+)
+UPDATE skytrap.runningcatalog_flux f
+SET vs_abs_significant_max_int = coalesce(b.int[2], 0), m_abs_significant_max_int = coalesce(b.int[1], 0),
+    vs_abs_significant_max_peak = coalesce(b.peak[2], 0), m_abs_significant_max_peak = coalesce(b.peak[1], 0)
+FROM best b
+WHERE f.runcat = b.runcat AND f.band = b.band AND f.stokes = b.stokes
+  AND (b.int IS NOT NULL OR b.peak IS NOT NULL);
+
 -- Per-image statements read what the image touches, found by key.
 DROP INDEX skytrap.image_skyrgn_idx;
 CREATE INDEX ON skytrap.image (skyrgn, band, taustart_ts);

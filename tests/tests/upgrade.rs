@@ -23,7 +23,8 @@ async fn catalog(client: &Client) -> Vec<String> {
 }
 
 /// The rows of the tables association writes, as JSON text in id order, without the
-/// column 0.2.0 added (compared on its own, by `previous_points`).
+/// columns 0.2.0 and 0.3.0 added (compared on their own, by `previous_points` and
+/// `band_pairs`).
 async fn associations(client: &Client) -> Vec<String> {
     let mut rows = Vec::new();
     for table in [
@@ -37,7 +38,11 @@ async fn associations(client: &Client) -> Vec<String> {
         for r in client
             .query(
                 &format!(
-                    "SELECT (to_jsonb(t) - 'prev_xtrsrc')::text FROM skytrap.{table} t ORDER BY id"
+                    "SELECT (to_jsonb(t) - '{{prev_xtrsrc, vs_abs_significant_max_int,
+                                               m_abs_significant_max_int,
+                                               vs_abs_significant_max_peak,
+                                               m_abs_significant_max_peak}}'::text[])::text
+                     FROM skytrap.{table} t ORDER BY id"
                 ),
                 &[],
             )
@@ -48,6 +53,22 @@ async fn associations(client: &Client) -> Vec<String> {
         }
     }
     rows
+}
+
+/// Each flux row's pair metrics (|Vs| and |m|, integrated and peak), in id order.
+async fn band_pairs(client: &Client) -> Vec<[f64; 4]> {
+    client
+        .query(
+            "SELECT vs_abs_significant_max_int, m_abs_significant_max_int,
+                    vs_abs_significant_max_peak, m_abs_significant_max_peak
+             FROM skytrap.runningcatalog_flux ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| [r.get(0), r.get(1), r.get(2), r.get(3)])
+        .collect()
 }
 
 /// Each link's (runcat, xtrsrc, previous point), in id order.
@@ -87,8 +108,9 @@ async fn update_equals_a_fresh_install(previous: &str) {
         .get(0);
     assert_eq!(version, previous);
 
-    // Data written by the old version: three epochs of three steady sources and a
-    // transient in the third, associated; an alert consumer's cursor.
+    // Data written by the old version: three epochs of three steady sources, a flaring
+    // one (1, 3, 2 Jy) and a transient in the third, associated; an alert consumer's
+    // cursor.
     let written_before = "INSERT INTO skytrap.dataset (description) VALUES ('written before');
          INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts,
              rb_smaj, rb_smin, rb_pa, deltax, deltay, url, rms_min, rms_max, detection_thresh)
@@ -107,13 +129,20 @@ async fn update_equals_a_fresh_install(previous: &str) {
              ew_sys_err, ns_sys_err, error_radius, det_sigma, f_peak, f_peak_err, f_int, f_int_err)
          SELECT id, 10.5, 0, 0.0001, 0.0001, 1, 1, 1, 50, 0.5, 0.01, 0.5, 0.01
          FROM skytrap.image WHERE url = 'epoch3.fits';
+         INSERT INTO skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err,
+             ew_sys_err, ns_sys_err, error_radius, det_sigma, f_peak, f_peak_err, f_int, f_int_err)
+         SELECT i.id, 10.04, 0, 0.0001, 0.0001, 1, 1, 1, 100, (ARRAY[1, 3, 2])[e], 0.1,
+                (ARRAY[1, 3, 2])[e], 0.1
+         FROM skytrap.image i, generate_series(1, 3) AS e
+         WHERE i.url = 'epoch' || e || '.fits';
          SELECT skytrap.associate_image(id) FROM skytrap.image ORDER BY taustart_ts;
          INSERT INTO skytrap.alert_consumer (name, last_alert_id) VALUES ('archive', 1);";
     old.batch_execute(written_before).await.unwrap();
     let before = associations(&old).await;
     assert_eq!(
         dataset_summary(&old, "written before").await,
-        [3, 4, 10, 1, 1]
+        // The flaring source raises two flux jumps and, at its second point, a variable.
+        [3, 5, 13, 1, 4]
     );
 
     // This skytrap refuses to load into the old version, and says what to do.
@@ -174,7 +203,18 @@ async fn update_equals_a_fresh_install(previous: &str) {
     new.batch_execute(written_before).await.unwrap();
     let previous = previous_points(&old).await;
     assert_eq!(previous, previous_points(&new).await);
-    assert_eq!(previous.iter().filter(|p| p.2.is_some()).count(), 6);
+    // The update works out each band's pair metrics as association keeps them: the flaring
+    // source's largest significant |m| is 1 Jy against 3 Jy, |m| = 1, |Vs| = 2/√0.02.
+    let pairs = band_pairs(&old).await;
+    assert_eq!(pairs, band_pairs(&new).await);
+    let flaring = [200f64.sqrt(), 1.0, 200f64.sqrt(), 1.0];
+    assert!(
+        pairs
+            .iter()
+            .any(|p| p.iter().zip(flaring).all(|(a, b)| (a - b).abs() < 1e-9)),
+        "{pairs:?}"
+    );
+    assert_eq!(previous.iter().filter(|p| p.2.is_some()).count(), 8);
     let cursor: i64 = old
         .query_one(
             "SELECT last_alert_id FROM skytrap.alert_consumer WHERE name = 'archive'",
