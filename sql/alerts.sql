@@ -62,6 +62,8 @@ CREATE TABLE skytrap.alert (
     UNIQUE (kind, runcat, xtrsrc)
 );
 CREATE INDEX ON skytrap.alert (runcat);
+-- The alerts on a lightcurve's points (citations).
+CREATE INDEX ON skytrap.alert (xtrsrc);
 
 -- Where each named consumer (`skytrap listen --consumer NAME`) has got to. A name is
 -- taken by the role that first uses it (`owner`), and only that role sees and moves it
@@ -110,9 +112,12 @@ CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint,
 -- variability (`object`), every point of the lightcurve before it (`history`, blind and
 -- forced), the earlier images of the field that saw nothing there (`upper_limits`: the
 -- images of the sky regions linked to the lightcurve in assocskyrgn, which TraP's
--- new-source test reads too), why it alerts (`classification`), and the earlier alerts on
--- the same object (`citations`). One query for the whole list: an image's thousand alerts
--- are one plan, not a thousand calls.
+-- new-source test reads too; each limit is the image's detection threshold times its
+-- lowest noise, `limit_rms` 'rms_min': the best limit anywhere in the image, not the one
+-- at the position), why it alerts (`classification`), and the earlier alerts on the same
+-- object (`citations`: alerts on any of its points, so that a lightcurve forked from
+-- another cites the alerts of its history). One query for the whole list: an image's
+-- thousand alerts are one plan, not a thousand calls.
 CREATE FUNCTION skytrap.alert_bodies(candidates skytrap.alert_candidate[])
 RETURNS TABLE (n bigint, body jsonb)
 LANGUAGE sql STABLE
@@ -139,7 +144,8 @@ AS $$
         'upper_limits', (
             SELECT coalesce(jsonb_agg(jsonb_build_object(
                        'image', ui.id, 'taustart_ts', ui.taustart_ts, 'band', ui.band,
-                       'f_peak_limit', ui.rms_min * ui.detection_thresh)
+                       'f_peak_limit', ui.rms_min * ui.detection_thresh,
+                       'limit_rms', 'rms_min')
                      ORDER BY ui.taustart_ts, ui.id), '[]'::jsonb)
             FROM skytrap.assocskyrgn us
             JOIN skytrap.image ui ON ui.skyrgn = us.skyrgn
@@ -149,7 +155,7 @@ AS $$
               AND ui.id <> ALL (h.images)),
         'classification', c.classification,
         'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
-                      FROM skytrap.alert a WHERE a.runcat = r.id))
+                      FROM skytrap.alert a WHERE a.xtrsrc = ANY (h.points)))
     FROM unnest(candidates) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
     JOIN skytrap.extractedsource x ON x.id = c.xtrsrc
     JOIN skytrap.image i ON i.id = x.image
@@ -167,7 +173,8 @@ AS $$
                    'extract_type', hx.extract_type, 'assoc_type', ha.type)
                  ORDER BY hi.taustart_ts, hx.id) FILTER (WHERE hi.taustart_ts < i.taustart_ts),
                         '[]'::jsonb) AS history,
-               coalesce(array_agg(hx.image), '{}') AS images
+               coalesce(array_agg(hx.image), '{}') AS images,
+               coalesce(array_agg(hx.id), '{}') AS points
         FROM skytrap.assocxtrsource ha
         JOIN skytrap.extractedsource hx ON hx.id = ha.xtrsrc
         JOIN skytrap.image hi ON hi.id = hx.image

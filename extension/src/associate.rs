@@ -591,16 +591,26 @@ fn associate_forced(
             match s.ff_monitor.and_then(|m| runcat_of.get(&m)) {
                 Some(&rc) => {
                     links.push(rc, s, link::MONITOR, 0.0, 0.0);
-                    again.push(rc);
+                    again.push((rc, s.id));
                 }
                 None => first.push(s),
             }
         }
         if !again.is_empty() {
+            // The position stays the monitor's; the point's errors and weights join the
+            // sums, so that TraP's averages over datapoints stay averages.
+            let (runcats, fits): (Vec<i64>, Vec<i64>) = again.into_iter().unzip();
             client.update(
-                "UPDATE skytrap.runningcatalog SET datapoints = datapoints + 1 WHERE id = ANY($1)",
+                "UPDATE skytrap.runningcatalog r
+                 SET datapoints = r.datapoints + 1,
+                     sum_weight_ra = r.sum_weight_ra + 1 / x.uncertainty_ew ^ 2,
+                     sum_weight_decl = r.sum_weight_decl + 1 / x.uncertainty_ns ^ 2,
+                     sum_ra_err = r.sum_ra_err + x.ra_err, sum_decl_err = r.sum_decl_err + x.decl_err
+                 FROM unnest($1::bigint[], $2::bigint[]) AS u(runcat, xtrsrc)
+                 JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
+                 WHERE r.id = u.runcat",
                 None,
-                &[again.into()],
+                &[runcats.into(), fits.into()],
             )?;
         }
         let new_ids = insert_fresh(client, image.dataset, &first, true)?;

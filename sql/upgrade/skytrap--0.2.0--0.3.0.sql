@@ -137,3 +137,70 @@ GRANT EXECUTE ON FUNCTION
     skytrap.skyregion_for(integer, double precision, double precision, double precision,
                           double precision[])
 TO skytrap_loader;
+
+-- Alert packets say which noise their upper limits use, and cite the alerts on any of the
+-- lightcurve's points (a fork's history included).
+CREATE INDEX ON skytrap.alert (xtrsrc);
+CREATE OR REPLACE FUNCTION skytrap.alert_bodies(candidates skytrap.alert_candidate[])
+RETURNS TABLE (n bigint, body jsonb)
+LANGUAGE sql STABLE
+AS $$
+    SELECT c.n, jsonb_build_object(
+        'schema_version', 1,
+        'kind', c.kind,
+        'dataset', jsonb_build_object('id', d.id, 'description', d.description),
+        'source', jsonb_build_object(
+            'id', x.id, 'ra', x.ra, 'dec', x.decl, 'ra_err', x.ra_err, 'dec_err', x.decl_err,
+            'error_radius', x.error_radius,
+            'f_peak', x.f_peak, 'f_peak_err', x.f_peak_err, 'f_int', x.f_int,
+            'f_int_err', x.f_int_err, 'det_sigma', x.det_sigma, 'extract_type', x.extract_type,
+            'image', i.id, 'url', i.url, 'taustart_ts', i.taustart_ts,
+            'freq_eff', i.freq_eff, 'band', i.band, 'stokes', i.stokes),
+        'object', jsonb_build_object(
+            'runcat', r.id, 'wm_ra', r.wm_ra, 'wm_decl', r.wm_decl,
+            'wm_uncertainty_ew', r.wm_uncertainty_ew, 'wm_uncertainty_ns', r.wm_uncertainty_ns,
+            'datapoints', r.datapoints,
+            'v_int', v.v_int, 'eta_int', v.eta_int, 'v_peak', v.v_peak, 'eta_peak', v.eta_peak,
+            'lightcurve_max', v.lightcurve_max, 'lightcurve_avg', v.lightcurve_avg,
+            'lightcurve_median', v.lightcurve_median, 'first_ts', v.first_ts, 'last_ts', v.last_ts),
+        'history', h.history,
+        'upper_limits', (
+            SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'image', ui.id, 'taustart_ts', ui.taustart_ts, 'band', ui.band,
+                       'f_peak_limit', ui.rms_min * ui.detection_thresh,
+                       'limit_rms', 'rms_min')
+                     ORDER BY ui.taustart_ts, ui.id), '[]'::jsonb)
+            FROM skytrap.assocskyrgn us
+            JOIN skytrap.image ui ON ui.skyrgn = us.skyrgn
+            WHERE us.runcat = r.id AND ui.taustart_ts < i.taustart_ts
+              AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
+              AND ui.id <> ALL (h.images)),
+        'classification', c.classification,
+        'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
+                      FROM skytrap.alert a WHERE a.xtrsrc = ANY (h.points)))
+    FROM unnest(candidates) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
+    JOIN skytrap.extractedsource x ON x.id = c.xtrsrc
+    JOIN skytrap.image i ON i.id = x.image
+    JOIN skytrap.dataset d ON d.id = i.dataset
+    JOIN skytrap.runningcatalog r ON r.id = c.runcat
+    LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
+    -- The lightcurve's points, read once: the earlier ones are its history, and the images
+    -- of all of them are the images that saw it (no upper limit from those).
+    CROSS JOIN LATERAL (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'id', hx.id, 'image', hi.id, 'taustart_ts', hi.taustart_ts,
+                   'band', hi.band, 'freq_eff', hi.freq_eff,
+                   'f_peak', hx.f_peak, 'f_peak_err', hx.f_peak_err,
+                   'f_int', hx.f_int, 'f_int_err', hx.f_int_err,
+                   'extract_type', hx.extract_type, 'assoc_type', ha.type)
+                 ORDER BY hi.taustart_ts, hx.id) FILTER (WHERE hi.taustart_ts < i.taustart_ts),
+                        '[]'::jsonb) AS history,
+               coalesce(array_agg(hx.image), '{}') AS images,
+               coalesce(array_agg(hx.id), '{}') AS points
+        FROM skytrap.assocxtrsource ha
+        JOIN skytrap.extractedsource hx ON hx.id = ha.xtrsrc
+        JOIN skytrap.image hi ON hi.id = hx.image
+        WHERE ha.runcat = r.id) h
+$$;
+

@@ -568,6 +568,30 @@ async fn monitor_positions_get_a_point_in_every_image() {
             "forced peak {peak} ± {err} on empty sky"
         );
     }
+    // TraP's averages over a monitor lightcurve's datapoints are the averages of its points.
+    let averages = client
+        .query(
+            "SELECT r.datapoints::bigint, count(*), r.avg_ra_err, avg(x.ra_err), r.avg_decl_err,
+                    avg(x.decl_err), r.avg_weight_ra, avg(1 / x.uncertainty_ew ^ 2)
+             FROM skytrap.monitor m
+             JOIN skytrap.runningcatalog r ON r.id = m.runcat
+             JOIN skytrap.assocxtrsource a ON a.runcat = r.id
+             JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+             GROUP BY r.id",
+            &[],
+        )
+        .await
+        .unwrap();
+    for row in &averages {
+        assert_eq!(row.get::<_, i64>(0), row.get::<_, i64>(1));
+        for k in [2, 4, 6] {
+            let (stored, mean): (f64, f64) = (row.get(k), row.get(k + 1));
+            assert!(
+                (stored - mean).abs() <= 1e-9 * mean,
+                "column {k}: {stored} vs {mean}"
+            );
+        }
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -39,22 +39,26 @@ impl FluxSums {
         self.sum_f / f64::from(self.n)
     }
 
-    /// TraP's V, the coefficient of variation s/Ī (sample standard deviation).
-    /// Guards as in TraP: 0 for one point, a numerator of 0 when the variance is
-    /// round-off (< 8e-14), and Ī = 0 replaced by 1e-6.
+    /// TraP's V, the coefficient of variation s/|Ī| (sample standard deviation): 0 for one
+    /// point, and Ī = 0 replaced by 1e-6, as in TraP. Two guards differ from TraP's: the
+    /// variance counts as round-off (V = 0) below 1e-9 of the mean square, not below
+    /// 8e-14 Jy², which zeroed V for every source fainter than about a mJy (30 µJy at S/N
+    /// 100: 0 instead of 0.008); and the mean is taken by size, so that a lightcurve of
+    /// negative mean flux (forced fits on noise) is not less variable than a steady one.
     pub fn v(&self) -> f64 {
         if self.n <= 1 {
             return 0.0;
         }
         let n = f64::from(self.n);
         let mean = self.sum_f / n;
-        let var = self.sum_f_sq / n - mean * mean;
-        let numerator = if var.abs() < 8e-14 {
+        let mean_sq = self.sum_f_sq / n;
+        let var = mean_sq - mean * mean;
+        let numerator = if var.abs() <= 1e-9 * mean_sq {
             0.0
         } else {
             (n / (n - 1.0) * var).max(0.0).sqrt()
         };
-        let denominator = if mean == 0.0 { 1e-6 } else { mean };
+        let denominator = if mean == 0.0 { 1e-6 } else { mean.abs() };
         numerator / denominator
     }
 
@@ -331,6 +335,33 @@ mod tests {
         let s = sums(&[(0.3, 0.01); 40]);
         assert_eq!(s.v(), 0.0);
         assert!(s.eta() < 1e-9);
+    }
+
+    #[test]
+    fn faint_sources_keep_their_variability() {
+        // 30 µJy ± 0.3 µJy (S/N 100), alternating 29.76 and 30.24 µJy: mean 30 µJy, sample
+        // sd 0.24·√(4/3) µJy, V = 0.008·√(4/3) = 0.00924 (TraP's 8e-14 Jy² guard gives 0).
+        let s = sums(&[
+            (29.76e-6, 0.3e-6),
+            (30.24e-6, 0.3e-6),
+            (29.76e-6, 0.3e-6),
+            (30.24e-6, 0.3e-6),
+        ]);
+        assert!(
+            (s.v() - 0.008 * (4.0f64 / 3.0).sqrt()).abs() < 1e-9,
+            "{}",
+            s.v()
+        );
+        // The same lightcurve in Jy·1e6 (µJy): V does not depend on the unit.
+        let t = sums(&[(29.76, 0.3), (30.24, 0.3), (29.76, 0.3), (30.24, 0.3)]);
+        assert!((s.v() - t.v()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_negative_mean_gives_a_positive_v() {
+        // Forced fits on noise: fluxes −1, −3 mean −2, sample sd √2, V = √2/2.
+        let s = sums(&[(-1.0, 1.0), (-3.0, 1.0)]);
+        assert!((s.v() - 2f64.sqrt() / 2.0).abs() < 1e-12, "{}", s.v());
     }
 
     #[test]

@@ -77,11 +77,54 @@ SELECT alert_id, body->'citations' AS citations
 FROM skytrap.alert WHERE kind = 'monitor_detection' ORDER BY alert_id;
 
 -- The transient's alert lists the epoch-1 image that did not see it as an upper limit:
--- rms_min × detection threshold = 0.01 × 8.
+-- rms_min × detection threshold = 0.01 × 8, and says the limit uses the lowest noise.
 SELECT body->'upper_limits'->0->>'f_peak_limit' AS limit_jy,
+       body->'upper_limits'->0->>'limit_rms' AS limit_rms,
        jsonb_array_length(body->'upper_limits') AS limits
 FROM skytrap.alert WHERE kind = 'new_source';
 
 -- Rules are checked: an unknown kind and a negative threshold are refused.
 INSERT INTO skytrap.alert_rule (dataset, kind) SELECT id, 'rumour' FROM skytrap.dataset;
 UPDATE skytrap.alert_rule SET vs_min = -1 WHERE kind = 'flux_jump';
+
+-- A fork keeps the alerts of the history it carries. Epoch 5: A is seen as two 2 Jy
+-- sources 2″ either side of it, and forks into two lightcurves (its own is deleted).
+-- Epoch 6: the western one drops to 0.5 Jy, a flux jump (Vs = 1.5/√(2·0.05²) = 21.2,
+-- m = 2·1.5/2.5 = 1.2) and a variable (V of 1, 1, 2, 2, 2, 0.5 is 0.47); both alerts cite
+-- A's epoch-3 alerts, on points of their history.
+CREATE FUNCTION pg_temp.epoch_of(e integer, ras double precision[], fluxes double precision[])
+RETURNS TABLE (matched integer, new_runcat integer, new_sources integer, forks integer,
+               forced integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    d integer := (SELECT id FROM skytrap.dataset WHERE description = 'alerts');
+    img integer;
+BEGIN
+    INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts, rb_smaj,
+                               rb_smin, rb_pa, deltax, deltay, url, rms_min, rms_max,
+                               detection_thresh)
+    VALUES (d, skytrap.frequencyband_for(d, 150e6, 2e6), skytrap.skyregion_for(d, 20, 0, 1),
+            150e6, 2e6, timestamp '2026-01-01' + (e - 1) * interval '1 day', 0.01, 0.01, 0,
+            0.001, 0.001, 'epoch' || e || '.fits', 0.01, 0.02, 8)
+    RETURNING id INTO img;
+    INSERT INTO skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err, ew_sys_err,
+                                         ns_sys_err, error_radius, det_sigma, f_peak,
+                                         f_peak_err, f_int, f_int_err)
+    SELECT img, s.ra, 0, 0.0001, 0.0001, 1, 1, 1, 20, s.f, 0.05, s.f, 0.05
+    FROM unnest(ras, fluxes) AS s(ra, f);
+    RETURN QUERY SELECT * FROM skytrap.associate_image(img);
+END
+$$;
+SELECT * FROM pg_temp.epoch_of(5, ARRAY[20 - 2 / 3600.0, 20 + 2 / 3600.0, 20.05], ARRAY[2, 2, 1]);
+SELECT * FROM pg_temp.epoch_of(6, ARRAY[20 - 2 / 3600.0, 20 + 2 / 3600.0, 20.05], ARRAY[0.5, 2, 1]);
+SELECT a.kind, i.url,
+       a.runcat <> (SELECT runcat FROM skytrap.alert WHERE kind = 'flux_jump' ORDER BY alert_id LIMIT 1)
+           AS on_a_fork,
+       a.body->'citations' AS citations,
+       a.body->'citations' = (SELECT jsonb_agg(e.alert_id ORDER BY e.alert_id)
+                              FROM skytrap.alert e JOIN skytrap.image ei ON ei.id = e.image
+                              WHERE ei.url = 'epoch3.fits' AND e.kind IN ('flux_jump', 'variable'))
+           AS cites_a
+FROM skytrap.alert a JOIN skytrap.image i ON i.id = a.image
+WHERE i.url = 'epoch6.fits'
+ORDER BY a.alert_id;
