@@ -519,10 +519,17 @@ async fn store(
         // one included), rejected ones too.
         let history: Vec<f64> = tx
             .query(
+                // The dataset too, so that the (dataset, band, taustart_ts) index finds the
+                // rows (a band belongs to one dataset).
                 "SELECT rms_qc FROM skytrap.image
-                 WHERE band = $1 AND taustart_ts <= $2 AND rms_qc IS NOT NULL
+                 WHERE dataset = $4 AND band = $1 AND taustart_ts <= $2 AND rms_qc IS NOT NULL
                  ORDER BY taustart_ts DESC, id DESC LIMIT $3",
-                &[&band, &taustart, &(config.quality.rms_est_history as i64)],
+                &[
+                    &band,
+                    &taustart,
+                    &(config.quality.rms_est_history as i64),
+                    &dataset,
+                ],
             )
             .await?
             .iter()

@@ -149,6 +149,19 @@ pub fn read_truth(dir: &Path) -> Vec<Truth> {
         .collect()
 }
 
+/// Replaces the value of header card `key` (an 80-character card) in a FITS file's bytes.
+pub fn set_card(bytes: &mut [u8], key: &str, value: &str) {
+    let name = format!("{key:<8}=");
+    let at = bytes
+        .chunks(80)
+        .take_while(|c| !c.starts_with(b"END "))
+        .position(|c| c.starts_with(name.as_bytes()))
+        .unwrap_or_else(|| panic!("no {key} card"));
+    let card = format!("{name} {value:>20}");
+    let card = format!("{card:<80}");
+    bytes[at * 80..at * 80 + 80].copy_from_slice(card.as_bytes());
+}
+
 /// A minimal FITS file: the given header cards (after SIMPLE/BITPIX/NAXIS*) and an
 /// nx × ny float32 image of `value`.
 pub fn minimal_fits(nx: usize, ny: usize, cards: &[&str], value: f32) -> Vec<u8> {

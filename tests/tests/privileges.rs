@@ -177,10 +177,8 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
 
     // The loader: a simulated series, end to end: epochs 1 and 3, then all three again
     // (the re-run skips what is in, so epoch 2 comes in late and moves the previous point
-    // of epoch 3's links) with a monitor position in the emptiest part of the field,
-    // which epoch 2 force-fits. Only one epoch fits the monitor: with a monitor in
-    // two epochs, association currently fails for every role, superuser included ("ON
-    // CONFLICT DO UPDATE command cannot affect row a second time", update_flux_sums).
+    // of epoch 3's links), with a monitor position in the emptiest part of the field that
+    // every epoch force-fits.
     let dir = scratch_dir("privileges");
     succeed(
         skytrap()
@@ -195,16 +193,18 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
         .collect();
     images.sort();
     assert_eq!(images.len(), 3);
+    let (ra, dec) = emptiest(&read_truth(&dir));
+    let monitor = format!("{ra},{dec}");
     succeed(
         skytrap()
             .args(["--db", &loader_url, "load", "--dataset", "privileges"])
+            .args(["--monitor", &monitor])
             .args([&images[0], &images[2]]),
     );
-    let (ra, dec) = emptiest(&read_truth(&dir));
     succeed(
         skytrap()
             .args(["--db", &loader_url, "load", "--dataset", "privileges"])
-            .args(["--monitor", &format!("{ra},{dec}")])
+            .args(["--monitor", &monitor])
             .args(&images),
     );
     let row = admin
@@ -238,6 +238,19 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     assert!(lightcurves > 10, "{lightcurves} lightcurves");
     assert!(new_sources > 0, "no new sources");
     assert_eq!(monitored, 1, "the monitor position has its lightcurve");
+    let monitor_points: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM skytrap.monitor m
+             JOIN skytrap.assocxtrsource a ON a.runcat = m.runcat",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        monitor_points, 3,
+        "a monitor point in each epoch, the late one too"
+    );
     assert!(alerts >= 2, "{alerts} alerts");
     // Each link names the last point of the latest earlier time in its band and Stokes
     // parameter, worked out here in SQL from the lightcurves as stored.

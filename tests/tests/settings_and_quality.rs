@@ -6,7 +6,9 @@
 //! passes is worked out by hand from the factors alone (see each step).
 
 use skytrap_loader::simulate::{self, Settings, NOISE};
-use skytrap_tests::{extract_csv_rows, read_truth, scratch_database, scratch_dir, skytrap};
+use skytrap_tests::{
+    extract_csv_rows, read_truth, scratch_database, scratch_dir, set_card, skytrap,
+};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -24,19 +26,6 @@ fn one_epoch(dir: &Path, epochs: usize) -> Vec<PathBuf> {
         },
     )
     .unwrap()
-}
-
-/// Replaces the value of header card `key` (an 80-character card) in a FITS file's bytes.
-fn set_card(bytes: &mut [u8], key: &str, value: &str) {
-    let name = format!("{key:<8}=");
-    let at = bytes
-        .chunks(80)
-        .take_while(|c| !c.starts_with(b"END "))
-        .position(|c| c.starts_with(name.as_bytes()))
-        .unwrap_or_else(|| panic!("no {key} card"));
-    let card = format!("{name} {value:>20}");
-    let card = format!("{card:<80}");
-    bytes[at * 80..at * 80 + 80].copy_from_slice(card.as_bytes());
 }
 
 /// Multiplies every (BITPIX −32) pixel by `factor`.
