@@ -137,3 +137,97 @@ async fn consumers_get_every_alert_across_sigkill_and_server_restart() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Alert ids are handed out in commit order: with loaders of two datasets committing side
+/// by side, two listeners each receive every alert of the outbox, in strictly increasing
+/// id order, none skipped (a listener reading past an id that commits later would never
+/// see it).
+#[tokio::test(flavor = "current_thread")]
+async fn alert_ids_follow_commit_order_across_concurrent_loaders() {
+    let (url, client) = skytrap_tests::scratch_database("commit_order").await;
+    let dir = scratch_dir("commit-order");
+    let mut series = Vec::new();
+    for (name, seed) in [("north", 21), ("south", 22)] {
+        let images = simulate::simulate(
+            &dir.join(name),
+            &Settings {
+                epochs: 12,
+                seed,
+                size: 256,
+                variables: 4,
+                transients: 8,
+                anywhere: true,
+            },
+        )
+        .unwrap();
+        series.push((name, images));
+    }
+    let outs = [dir.join("x.jsonl"), dir.join("y.jsonl")];
+    let listeners = [
+        listener(&url, "x", true, &outs[0]),
+        listener(&url, "y", true, &outs[1]),
+    ];
+    let loaders: Vec<std::process::Child> = series
+        .iter()
+        .map(|(name, images)| {
+            skytrap()
+                .args(["--db", &url, "load", "--dataset", name])
+                .args(images)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut loader in loaders {
+        assert!(loader.wait().unwrap().success());
+    }
+    let outbox: Vec<i64> = client
+        .query("SELECT alert_id FROM skytrap.alert ORDER BY alert_id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let datasets: i64 = client
+        .query_one("SELECT count(DISTINCT dataset) FROM skytrap.alert", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        outbox.len() >= 20 && datasets == 2,
+        "{} alerts of {datasets} datasets",
+        outbox.len()
+    );
+    // The two loaders did commit side by side: in id order the datasets alternate.
+    let order: Vec<i32> = client
+        .query("SELECT dataset FROM skytrap.alert ORDER BY alert_id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let switches = order.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(switches >= 2, "the loads did not overlap: {order:?}");
+    let newest = *outbox.last().unwrap();
+    for out in &outs {
+        wait_for("the listeners to catch up", Duration::from_secs(30), || {
+            alert_ids(out).contains(&newest)
+        });
+    }
+    drop(listeners);
+    for out in &outs {
+        let received = alert_ids(out);
+        assert!(
+            received.windows(2).all(|w| w[0] < w[1]),
+            "{}: ids out of order: {received:?}",
+            out.display()
+        );
+        assert_eq!(
+            received,
+            outbox,
+            "{}: missed or invented alerts",
+            out.display()
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
