@@ -1,6 +1,8 @@
 //! Helpers for skytrap's end-to-end tests: where the `skytrap` binary and the test data
 //! are, a scratch database per test, the simulator's truth, and hand-made FITS files.
 
+use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tokio_postgres::{Client, NoTls};
@@ -294,7 +296,7 @@ pub fn alert_ids(path: &Path) -> Vec<i64> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter_map(|a| a["alert_id"].as_i64())
         .collect()
 }
@@ -345,4 +347,328 @@ pub fn extract_csv_rows(text: &str) -> Vec<Vec<f64>> {
     lines
         .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
         .collect()
+}
+
+/// The tables a load writes, in the order their ids are referenced; for each, the columns
+/// holding other tables' ids and the columns that differ between runs by nature (clock
+/// times). Ids themselves differ too (a rolled-back transaction still uses up sequence
+/// values), so rows are compared with every id replaced by its rank in its table.
+pub struct Table {
+    name: &'static str,
+    id: Option<&'static str>,
+    order: &'static str,
+    refs: &'static [(&'static str, &'static str)],
+    clock: &'static [&'static str],
+    /// The rows of dataset $1.
+    scope: &'static str,
+}
+
+const OF_DATASET: &str = "dataset = $1";
+const OF_IMAGES: &str = "image IN (SELECT id FROM skytrap.image WHERE dataset = $1)";
+const OF_LIGHTCURVES: &str = "runcat IN (SELECT id FROM skytrap.runningcatalog WHERE dataset = $1)";
+
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "dataset",
+        id: Some("id"),
+        order: "id",
+        refs: &[],
+        clock: &["process_start_ts"],
+        scope: "id = $1",
+    },
+    Table {
+        name: "alert_rule",
+        id: None,
+        order: "dataset, kind",
+        refs: &[("dataset", "dataset"), ("band", "frequencyband")],
+        clock: &[],
+        scope: OF_DATASET,
+    },
+    Table {
+        name: "config",
+        id: Some("id"),
+        order: "id",
+        refs: &[("dataset", "dataset")],
+        clock: &[],
+        scope: OF_DATASET,
+    },
+    Table {
+        name: "monitor",
+        id: Some("id"),
+        order: "id",
+        refs: &[("dataset", "dataset"), ("runcat", "runningcatalog")],
+        clock: &[],
+        scope: OF_DATASET,
+    },
+    Table {
+        name: "frequencyband",
+        id: Some("id"),
+        order: "id",
+        refs: &[("dataset", "dataset")],
+        clock: &[],
+        scope: OF_DATASET,
+    },
+    Table {
+        name: "skyregion",
+        id: Some("id"),
+        order: "id",
+        refs: &[("dataset", "dataset")],
+        clock: &[],
+        scope: OF_DATASET,
+    },
+    Table {
+        name: "image",
+        id: Some("id"),
+        order: "id",
+        refs: &[
+            ("dataset", "dataset"),
+            ("band", "frequencyband"),
+            ("skyrgn", "skyregion"),
+        ],
+        clock: &["associated_at"],
+        scope: OF_DATASET,
+    },
+    Table {
+        name: "rejection",
+        id: Some("id"),
+        order: "id",
+        refs: &[("image", "image")],
+        clock: &[],
+        scope: OF_IMAGES,
+    },
+    Table {
+        name: "extractedsource",
+        id: Some("id"),
+        order: "id",
+        refs: &[("image", "image"), ("ff_runcat", "runningcatalog")],
+        clock: &[],
+        scope: OF_IMAGES,
+    },
+    Table {
+        name: "runningcatalog",
+        id: Some("id"),
+        order: "id",
+        refs: &[("xtrsrc", "extractedsource"), ("dataset", "dataset")],
+        clock: &[],
+        scope: OF_DATASET,
+    },
+    Table {
+        name: "runningcatalog_flux",
+        id: Some("id"),
+        order: "id",
+        refs: &[("runcat", "runningcatalog"), ("band", "frequencyband")],
+        clock: &[],
+        scope: OF_LIGHTCURVES,
+    },
+    Table {
+        name: "assocxtrsource",
+        id: Some("id"),
+        order: "id",
+        refs: &[
+            ("runcat", "runningcatalog"),
+            ("xtrsrc", "extractedsource"),
+            ("prev_xtrsrc", "extractedsource"),
+        ],
+        clock: &[],
+        scope: OF_LIGHTCURVES,
+    },
+    Table {
+        name: "assocskyrgn",
+        id: Some("id"),
+        order: "id",
+        refs: &[("runcat", "runningcatalog"), ("skyrgn", "skyregion")],
+        clock: &[],
+        scope: OF_LIGHTCURVES,
+    },
+    Table {
+        name: "newsource",
+        id: Some("id"),
+        order: "id",
+        refs: &[
+            ("runcat", "runningcatalog"),
+            ("trigger_xtrsrc", "extractedsource"),
+            ("previous_limits_image", "image"),
+        ],
+        clock: &[],
+        scope: OF_LIGHTCURVES,
+    },
+    Table {
+        name: "varmetric",
+        id: Some("id"),
+        order: "id",
+        refs: &[
+            ("runcat", "runningcatalog"),
+            ("band", "frequencyband"),
+            ("newsource", "newsource"),
+        ],
+        clock: &[],
+        scope: OF_LIGHTCURVES,
+    },
+    Table {
+        name: "alert",
+        id: Some("alert_id"),
+        order: "alert_id",
+        refs: &[
+            ("dataset", "dataset"),
+            ("runcat", "runningcatalog"),
+            ("xtrsrc", "extractedsource"),
+            ("image", "image"),
+        ],
+        clock: &["created_at"],
+        scope: OF_DATASET,
+    },
+];
+
+/// What a load wrote, table by table: the table's name and one canonical JSON text per row.
+pub type Dump = Vec<(&'static str, Vec<String>)>;
+
+/// Every row a load wrote, canonical: every id replaced by its rank in its table, clock
+/// times dropped.
+pub async fn dump(client: &Client) -> Dump {
+    dump_where(client, None).await
+}
+
+/// The rows of one dataset (by description), canonical as `dump`'s and with ids ranked
+/// within the dataset, so that a dataset loaded beside others compares with one loaded
+/// alone. Its name (the dataset's description, also in alert bodies) is left out.
+pub async fn dump_dataset(client: &Client, dataset: &str) -> Dump {
+    let id: i32 = client
+        .query_one(
+            "SELECT id FROM skytrap.dataset WHERE description = $1",
+            &[&dataset],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("dataset {dataset}: {e}"))
+        .get(0);
+    dump_where(client, Some(id)).await
+}
+
+async fn dump_where(client: &Client, dataset: Option<i32>) -> Dump {
+    let mut rows: HashMap<&str, Vec<serde_json::Map<String, Value>>> = HashMap::new();
+    let mut ranks: HashMap<&str, HashMap<i64, usize>> = HashMap::new();
+    for t in TABLES {
+        let (scope, args): (String, Vec<&(dyn tokio_postgres::types::ToSql + Sync)>) =
+            match &dataset {
+                Some(id) => (format!("WHERE {}", t.scope), vec![id]),
+                None => (String::new(), vec![]),
+            };
+        let fetched: Vec<serde_json::Map<String, Value>> = client
+            .query(
+                &format!(
+                    "SELECT to_jsonb(t)::text FROM skytrap.{} t {scope} ORDER BY {}",
+                    t.name, t.order
+                ),
+                &args,
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(
+                |r| match serde_json::from_str(r.get::<_, &str>(0)).unwrap() {
+                    Value::Object(m) => m,
+                    _ => unreachable!("to_jsonb of a row is an object"),
+                },
+            )
+            .collect();
+        if let Some(id) = t.id {
+            let rank = fetched
+                .iter()
+                .enumerate()
+                .map(|(n, row)| (row[id].as_i64().unwrap(), n))
+                .collect();
+            ranks.insert(t.name, rank);
+        }
+        rows.insert(t.name, fetched);
+    }
+    let rank_of = |table: &str, v: &Value| match v.as_i64() {
+        Some(id) => Value::from(ranks[table][&id]),
+        None => Value::Null,
+    };
+    TABLES
+        .iter()
+        .map(|t| {
+            let canonical = rows[t.name]
+                .iter()
+                .map(|row| {
+                    let mut row = row.clone();
+                    if let Some(id) = t.id {
+                        row.remove(id);
+                    }
+                    for clock in t.clock {
+                        row.remove(*clock);
+                    }
+                    // A column an older version does not have is left out.
+                    for (column, table) in t.refs {
+                        if let Some(id) = row.get(*column) {
+                            let mapped = rank_of(table, id);
+                            row.insert(column.to_string(), mapped);
+                        }
+                    }
+                    if let Some(body) = row.get_mut("body") {
+                        body_ranks(body, &rank_of);
+                        if dataset.is_some() {
+                            body.as_object_mut().map(|b| b.remove("dataset"));
+                        }
+                    }
+                    if dataset.is_some() && t.name == "dataset" {
+                        row.remove("description");
+                    }
+                    Value::Object(row).to_string()
+                })
+                .collect();
+            (t.name, canonical)
+        })
+        .collect()
+}
+
+/// An alert body with the row ids inside it as ranks (the `id` of a nested object is
+/// dropped: it repeats a reference the alert's own columns carry).
+fn body_ranks(v: &mut Value, rank_of: &dyn Fn(&str, &Value) -> Value) {
+    const REFS: [(&str, &str); 5] = [
+        ("image", "image"),
+        ("previous_limits_image", "image"),
+        ("band", "frequencyband"),
+        ("runcat", "runningcatalog"),
+        ("previous_xtrsrc", "extractedsource"),
+    ];
+    match v {
+        Value::Object(m) => {
+            m.remove("id");
+            for (key, table) in REFS {
+                if let Some(id) = m.get_mut(key) {
+                    *id = rank_of(table, id);
+                }
+            }
+            if let Some(Value::Array(cited)) = m.get_mut("citations") {
+                for c in cited.iter_mut() {
+                    *c = rank_of("alert", c);
+                }
+            }
+            for (key, inner) in m.iter_mut() {
+                if key != "citations" && !REFS.iter().any(|(k, _)| k == key) {
+                    body_ranks(inner, rank_of);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| body_ranks(x, rank_of)),
+        _ => {}
+    }
+}
+
+/// Asserts that two dumps hold the same rows, naming the first table and row that differ.
+pub fn assert_same(what: &str, got: &[(&str, Vec<String>)], want: &[(&str, Vec<String>)]) {
+    for ((table, got), (_, want)) in got.iter().zip(want) {
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{what}: skytrap.{table} has {} rows, an uninterrupted load {}",
+            got.len(),
+            want.len()
+        );
+        if let Some((g, w)) = got.iter().zip(want).find(|(g, w)| g != w) {
+            panic!(
+                "{what}: skytrap.{table} differs from an uninterrupted load:\n got  {g}\n want {w}"
+            );
+        }
+    }
 }

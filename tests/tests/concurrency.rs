@@ -5,7 +5,8 @@
 
 use skytrap_loader::simulate::{self, Settings};
 use skytrap_tests::{
-    connect, dataset_summary, scratch_database, scratch_dir, skytrap, succeed, KillOnDrop,
+    assert_same, connect, dataset_summary, dump_dataset, scratch_database, scratch_dir, skytrap,
+    succeed, KillOnDrop,
 };
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -141,11 +142,12 @@ async fn datasets_load_in_parallel_and_readers_never_block_loading() {
         .get(0);
     assert_eq!(images_seen_after, images_seen_before);
     analyst.batch_execute("COMMIT").await.unwrap();
+    let serial_rows = dump_dataset(&client, "serial").await;
     for dataset in ["held", "one", "two", "three"] {
-        assert_eq!(
-            dataset_summary(&client, dataset).await,
-            serial,
-            "dataset {dataset}"
+        assert_same(
+            &format!("dataset {dataset}"),
+            &dump_dataset(&client, dataset).await,
+            &serial_rows,
         );
     }
     long_query.abort();

@@ -4,7 +4,8 @@
 use skytrap_core::sky;
 use skytrap_loader::simulate::{self, Settings};
 use skytrap_tests::{
-    dataset_summary, read_truth, scratch_database, scratch_dir, skytrap, succeed, KillOnDrop, Truth,
+    assert_same, dataset_summary, dump_dataset, read_truth, scratch_database, scratch_dir, skytrap,
+    succeed, KillOnDrop, Truth,
 };
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -500,8 +501,14 @@ async fn concurrent_loaders_serialize_per_dataset() {
     }
     let serial = dataset_summary(&client, "serial").await;
     assert_eq!(serial[0], 6);
-    assert_eq!(dataset_summary(&client, "shared").await, serial);
-    assert_eq!(dataset_summary(&client, "other").await, serial);
+    let serial_rows = dump_dataset(&client, "serial").await;
+    for dataset in ["shared", "other"] {
+        assert_same(
+            &format!("dataset {dataset}"),
+            &dump_dataset(&client, dataset).await,
+            &serial_rows,
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -7,7 +7,8 @@
 
 use skytrap_loader::simulate::{self, Settings};
 use skytrap_tests::{
-    dataset_summary, scratch_database_at, scratch_dir, skytrap, succeed, workspace,
+    assert_same, dataset_summary, dump, scratch_database_at, scratch_dir, skytrap, succeed,
+    workspace, Dump,
 };
 use tokio_postgres::Client;
 
@@ -22,37 +23,30 @@ async fn catalog(client: &Client) -> Vec<String> {
         .collect()
 }
 
-/// The rows of the tables association writes, as JSON text in id order, without the
-/// columns 0.2.0 and 0.3.0 added (compared on their own, by `previous_points` and
-/// `band_pairs`).
-async fn associations(client: &Client) -> Vec<String> {
-    let mut rows = Vec::new();
-    for table in [
-        "extractedsource",
-        "runningcatalog",
-        "runningcatalog_flux",
-        "assocxtrsource",
-        "newsource",
-        "varmetric",
-    ] {
-        for r in client
-            .query(
-                &format!(
-                    "SELECT (to_jsonb(t) - '{{prev_xtrsrc, vs_abs_significant_max_int,
-                                               m_abs_significant_max_int,
-                                               vs_abs_significant_max_peak,
-                                               m_abs_significant_max_peak}}'::text[])::text
-                     FROM skytrap.{table} t ORDER BY id"
-                ),
-                &[],
-            )
-            .await
-            .unwrap()
-        {
-            rows.push(format!("{table} {}", r.get::<_, String>(0)));
-        }
-    }
-    rows
+/// A dump taken after the update, with only the columns each row had before it: the
+/// columns an update adds are compared on their own (`previous_points`, `band_pairs`).
+fn as_before(after: &Dump, before: &Dump) -> Dump {
+    let object = |text: &str| match serde_json::from_str(text).unwrap() {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!("a dumped row is an object"),
+    };
+    after
+        .iter()
+        .zip(before)
+        .map(|((table, rows), (_, old_rows))| {
+            let rows = rows
+                .iter()
+                .zip(old_rows)
+                .map(|(row, old)| {
+                    let old = object(old);
+                    let mut row = object(row);
+                    row.retain(|k, _| old.contains_key(k));
+                    serde_json::Value::Object(row).to_string()
+                })
+                .collect();
+            (*table, rows)
+        })
+        .collect()
 }
 
 /// Each flux row's pair metrics (|Vs| and |m|, integrated and peak), in id order.
@@ -138,7 +132,7 @@ async fn update_equals_a_fresh_install(previous: &str) {
          SELECT skytrap.associate_image(id) FROM skytrap.image ORDER BY taustart_ts;
          INSERT INTO skytrap.alert_consumer (name, last_alert_id) VALUES ('archive', 1);";
     old.batch_execute(written_before).await.unwrap();
-    let before = associations(&old).await;
+    let before = dump(&old).await;
     assert_eq!(
         dataset_summary(&old, "written before").await,
         // The flaring source raises two flux jumps and, at its second point, a variable.
@@ -199,7 +193,8 @@ async fn update_equals_a_fresh_install(previous: &str) {
 
     // The data is untouched; the cursor kept its place (now owned by the updating role).
     // Each link now names its previous point, as this version's association would have.
-    assert_eq!(associations(&old).await, before);
+    let after = dump(&old).await;
+    assert_same("after the update", &as_before(&after, &before), &before);
     new.batch_execute(written_before).await.unwrap();
     let previous = previous_points(&old).await;
     assert_eq!(previous, previous_points(&new).await);
