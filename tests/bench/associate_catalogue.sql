@@ -171,3 +171,56 @@ BEGIN
     RETURN img;
 END
 $$;
+
+-- k earlier visits of tile 1 in its sky region and band, between the tile's first image
+-- and the benchmark's images, that saw nothing new (no sources): a field observed many
+-- times, as a survey's are, so that what reads a region's images is timed too.
+CREATE FUNCTION bench.visits(k integer) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts, rb_smaj,
+                               rb_smin, rb_pa, deltax, deltay, url, rms_min, rms_max,
+                               detection_thresh, analysis_thresh, associated_at)
+    SELECT i.dataset, i.band, i.skyrgn, i.freq_eff, i.freq_bw,
+           timestamp '2025-01-01' + v * interval '1 hour', i.rb_smaj, i.rb_smin, i.rb_pa,
+           i.deltax, i.deltay, 'visit-' || v, i.rms_min, i.rms_max, i.detection_thresh,
+           i.analysis_thresh, now()
+    FROM bench.tile t JOIN skytrap.image i ON i.id = t.image, generate_series(1, k) v
+    WHERE t.id = 1
+    ORDER BY v;
+$$;
+
+-- The benchmark's image of n sources (bench.make_image) as the loader delivers it: every
+-- hundredth source that matches a catalogue source is seen as two, 2 arcsec east and west
+-- of it (a fork of that lightcurve), and the image carries a forced fit at every
+-- lightcurve skytrap.forced_fit_targets lists (all of tile 1's), most of which a blind
+-- detection makes redundant.
+CREATE FUNCTION bench.make_loaded_image(n integer, url text) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    img integer := bench.make_image(n, url);
+BEGIN
+    WITH split AS (
+        SELECT x.id, x.ra, x.decl
+        FROM skytrap.extractedsource x
+        WHERE x.image = img
+          AND EXISTS (SELECT 1 FROM skytrap.runningcatalog r
+                      WHERE skytrap.xmatch(r.wm_ra, r.wm_decl, x.ra, x.decl, 1 / 3600.0))
+          AND x.id % 100 = 0),
+    gone AS (DELETE FROM skytrap.extractedsource x USING split s WHERE x.id = s.id)
+    INSERT INTO skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err, ew_sys_err,
+                                         ns_sys_err, error_radius, det_sigma, f_peak,
+                                         f_peak_err, f_int, f_int_err)
+    SELECT img, bench.norm_ra(s.ra + side * 2 / 3600.0 / cos(radians(s.decl))), s.decl,
+           0.1 / 3600, 0.1 / 3600, 0.5, 0.5, 0.5, 20, 0.006, 0.0003, 0.006, 0.0003
+    FROM split s, (VALUES (-1), (1)) AS v(side)
+    ORDER BY s.id, side;
+    INSERT INTO skytrap.extractedsource (image, ff_runcat, ra, decl, ra_fit_err, decl_fit_err,
+                                         ew_sys_err, ns_sys_err, error_radius, det_sigma,
+                                         f_peak, f_peak_err, f_int, f_int_err, extract_type)
+    SELECT img, f.runcat, f.ra, f.decl, 0, 0, 0.5, 0.5, 0.5, 3, 0.001, 0.0003, 0.001, 0.0003, 1
+    FROM skytrap.forced_fit_targets(img) f
+    WHERE f.monitor IS NULL
+    ORDER BY f.runcat;
+    RETURN img;
+END
+$$;

@@ -88,13 +88,16 @@ CREATE INDEX ON trap.temprunningcatalog (runcat);
 CREATE INDEX ON trap.temprunningcatalog (xtrsrc);
 
 -- TraP's V and eta of a flux quantity from its running averages over n points (reference
--- 3.7), with TraP's guards. SQL functions of one expression, inlined into the statements.
+-- 3.7). SQL functions of one expression, inlined into the statements. V takes skytrap's
+-- guards (a variance below 1e-9 of the mean square is round-off, the mean by size; TraP:
+-- below 8e-14 Jy², the mean as signed), so that the rows the methods write compare; the
+-- expression costs the same.
 CREATE FUNCTION trap.v(n integer, avg_f double precision, avg_f_sq double precision)
 RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN n <= 1 THEN 0
-                WHEN abs(avg_f_sq - avg_f * avg_f) < 8e-14 THEN 0
+                WHEN abs(avg_f_sq - avg_f * avg_f) <= 1e-9 * avg_f_sq THEN 0
                 ELSE sqrt(greatest(0, n::float8 / (n - 1) * (avg_f_sq - avg_f * avg_f))) END
-           / CASE WHEN avg_f = 0 THEN 1e-6 ELSE avg_f END
+           / CASE WHEN avg_f = 0 THEN 1e-6 ELSE abs(avg_f) END
 $$;
 CREATE FUNCTION trap.eta(n integer, avg_w double precision, avg_wf double precision,
                          avg_wf_sq double precision)
