@@ -583,6 +583,87 @@ mod tests {
         assert!((area - 492.0 * 492.0).abs() < 1e-6, "{area}");
     }
 
+    /// One simulated epoch (256², a 30σ source at the centre) read back from disk.
+    fn simulated_image(name: &str) -> Image {
+        let dir =
+            std::env::temp_dir().join(format!("skytrap-extract-{name}-{}", std::process::id()));
+        let settings = crate::simulate::Settings {
+            epochs: 1,
+            seed: 3,
+            size: 256,
+            variables: 0,
+            transients: 0,
+            anywhere: false,
+        };
+        let source = crate::simulate::source_at(256, "steady", 127.5, 127.5, vec![0.03]).unwrap();
+        let paths = crate::simulate::render(&dir, &settings, &[source]).unwrap();
+        let image = crate::fits::read(&paths[0]).unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+        image
+    }
+
+    #[test]
+    fn the_region_and_the_extraction_radius_share_one_centre() {
+        // TraP centres the mask on ((nx−1)/2, (ny−1)/2) and the region on (nx/2, ny/2).
+        let image = simulated_image("centre");
+        for radius in [0.0, 100.0] {
+            let g = geometry(&image, &params(10, radius)).unwrap();
+            let (ra, dec) = image.wcs.pixel_to_sky(127.5, 127.5).unwrap();
+            assert!(sky::distance(g.centre.0, g.centre.1, ra, dec) < 1e-12);
+        }
+        // Searched whole: the circle reaches the outline's farthest corner, the outer edge of
+        // pixel (10, 10), and the footprint holds a source at pixel (12, 12) but not one
+        // outside the margin at (5, 5).
+        let g = geometry(&image, &params(10, 0.0)).unwrap();
+        let (ra, dec) = image.wcs.pixel_to_sky(9.5, 9.5).unwrap();
+        assert!((g.xtr_radius - sky::distance(g.centre.0, g.centre.1, ra, dec)).abs() < 1e-9);
+        let footprint: Vec<(f64, f64)> = g
+            .footprint
+            .unwrap()
+            .chunks(2)
+            .map(|v| (v[0], v[1]))
+            .collect();
+        let inside = |x, y| {
+            let (ra, dec) = image.wcs.pixel_to_sky(x, y).unwrap();
+            sky::in_polygon(ra, dec, &footprint)
+        };
+        assert!(
+            inside(12.0, 12.0) && inside(243.0, 12.0) && !inside(5.0, 5.0) && !inside(128.0, 250.0)
+        );
+        // An extraction radius inside the margin: the circle alone, of that radius.
+        let g = geometry(&image, &params(10, 100.0)).unwrap();
+        assert!(
+            g.footprint.is_none()
+                && (g.xtr_radius - 100.0 * image.wcs.pixel_scale().0).abs() < 1e-15
+        );
+    }
+
+    #[test]
+    fn an_fdr_step_that_finds_no_threshold_sets_none() {
+        // α so small that not even the 30σ source's pixels pass: nothing detected, and no
+        // threshold to record (the image then sets no detection limit).
+        let image = simulated_image("fdr");
+        let found = extract(
+            &image,
+            &Params {
+                fdr_alpha: Some(1e-300),
+                ..Params::default()
+            },
+        )
+        .unwrap();
+        assert!(found.sources.is_empty() && found.detection.is_none());
+        let found = extract(
+            &image,
+            &Params {
+                fdr_alpha: Some(0.01),
+                ..Params::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(found.sources.len(), 1);
+        assert!(found.detection.is_some_and(|t| (3.0..8.0).contains(&t)));
+    }
+
     #[test]
     fn an_extraction_circle_inside_the_margin_is_its_own_outline() {
         // 512 pixels, margin 10: the circle reaches the margin at 246 pixels.
