@@ -387,15 +387,42 @@ fn clean_bias_and_calibration_error_reach_the_output() {
             .collect()
     };
     let plain = run(&[]);
-    let biased = run(&["--clean-bias", "0.01", "--frac-flux-cal-error", "0.05"]);
+    let biased = run(&[
+        "--clean-bias",
+        "0.01",
+        "--clean-bias-error",
+        "0.002",
+        "--frac-flux-cal-error",
+        "0.05",
+    ]);
     assert!(!plain.is_empty());
     assert_eq!(plain.len(), biased.len());
     for (a, b) in plain.iter().zip(&biased) {
         let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
-        assert!((f(b, "peak") - f(a, "peak") - 0.01).abs() < 1e-9);
-        let scale = f(b, "peak") / f(a, "peak");
-        assert!((f(b, "flux") / f(a, "flux") - scale).abs() < 1e-9);
-        assert!(f(b, "peak_err") >= 0.05 * f(b, "peak"));
+        // PySE's formulae (reference §7.7) from the plain measurement: A′ = A + 0.01,
+        // σ_A′² = (0.05·A′)² + 0.002² + (σ_A·A′/A)², S′ = S·A′/A, and the flux error keeps
+        // its shape terms: (σ_S′/S′)² = (σ_A′/A′)² + (σ_S/S)² − (σ_A/A)².
+        let (peak, peak_err) = (f(a, "peak"), f(a, "peak_err"));
+        let (flux, flux_err) = (f(a, "flux"), f(a, "flux_err"));
+        let biased_peak = peak + 0.01;
+        let want_peak_err = ((0.05 * biased_peak).powi(2)
+            + 0.002f64.powi(2)
+            + (peak_err * biased_peak / peak).powi(2))
+        .sqrt();
+        let want_flux = flux * biased_peak / peak;
+        let shape = (flux_err / flux).powi(2) - (peak_err / peak).powi(2);
+        let want_flux_err = want_flux * ((want_peak_err / biased_peak).powi(2) + shape).sqrt();
+        let close = |got: f64, want: f64| (got - want).abs() <= 1e-9 * want.abs();
+        assert!(close(f(b, "peak"), biased_peak), "{b}");
+        assert!(
+            close(f(b, "peak_err"), want_peak_err),
+            "{b}: want {want_peak_err}"
+        );
+        assert!(close(f(b, "flux"), want_flux), "{b}");
+        assert!(
+            close(f(b, "flux_err"), want_flux_err),
+            "{b}: want {want_flux_err}"
+        );
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
