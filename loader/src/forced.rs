@@ -70,15 +70,17 @@ pub fn fit_at(
         .sum();
     let snr = pixels.iter().map(|p| p.1 / rms).fold(f64::MIN, f64::max);
 
-    // Condon's errors scale as 1/SNR: the peak error does not depend on the peak, and the
-    // (fixed) position's errors are quoted at no less than 1 sigma, so a faded source
-    // still gets finite ones.
-    let peak_err = condon_errors(shape(rms), rms, &beam).peak_err;
+    // Condon's errors scale as 1/SNR: the peak and flux errors do not depend on the peak,
+    // and the (fixed) position's errors are quoted at no less than 1 sigma, so a faded
+    // source still gets finite ones. The flux error keeps Condon's shape terms, as PySE's
+    // fit_to_point and the blind --force-beam fit have them (√3 σ for a beam-shaped
+    // source): one lightcurve, one error scale for blind and forced points.
+    let scale = condon_errors(shape(rms), rms, &beam);
     let mut m = condon_errors(shape(peak.abs().max(rms)), rms, &beam);
     m.gaussian = shape(peak);
-    m.peak_err = peak_err;
+    m.peak_err = scale.peak_err;
     m.flux = peak;
-    m.flux_err = peak_err;
+    m.flux_err = scale.flux_err;
     m.smaj_err = 0.0;
     m.smin_err = 0.0;
     m.theta_err = 0.0;
@@ -141,6 +143,33 @@ mod tests {
         assert!(
             n > 50.0 && sd > 0.5 && sd < 1.6,
             "pull sd {sd} over {n} fits"
+        );
+        // A forced fit's errors are those of the blind fit with the shape held at the
+        // beam (--force-beam) at the same place: σ on the peak and √3 σ on the flux.
+        let image = crate::fits::read(&images[0]).unwrap();
+        let force_beam = Params {
+            force_beam: true,
+            ..Params::default()
+        };
+        let f = field(&image, &force_beam).unwrap();
+        let blind = crate::extract::extract_in(&image, &f, &force_beam).sources;
+        let bright = blind
+            .iter()
+            .max_by(|a, b| a.peak.total_cmp(&b.peak))
+            .unwrap();
+        let forced = fit_at(&image, &f, bright.ra, bright.dec, BOX_IN_BEAMPIX).unwrap();
+        for s in [bright, &forced] {
+            let ratio = s.flux_err / s.peak_err;
+            assert!(
+                (ratio - 3f64.sqrt()).abs() < 1e-9,
+                "flux_err / peak_err = {ratio}"
+            );
+        }
+        assert!(
+            (forced.flux_err / bright.flux_err - 1.0).abs() < 0.01,
+            "forced {} blind {}",
+            forced.flux_err,
+            bright.flux_err
         );
         // Off the image: no fit.
         let image = crate::fits::read(&images[0]).unwrap();
