@@ -3,6 +3,7 @@
 use crate::background;
 use crate::deblend;
 use crate::deconv;
+use crate::ellipse::{self, Ellipse};
 use crate::fdr;
 use crate::fits::Image;
 use crate::forcebeam;
@@ -278,15 +279,32 @@ pub fn field(image: &Image, params: &Params) -> Result<Field> {
 /// PySE's `rms_filter` default.
 const RMS_FILTER: f64 = 0.001;
 
-/// The restoring beam in pixels (TraP's formula: north up, east along −x).
+/// The restoring beam in pixels: its ellipse on the sky taken through the inverse CD
+/// matrix (TraP's formula assumes north up, east along −x and square pixels, and makes a
+/// rotated, mirrored or non-square-pixel image's beam wrong). At the reference point's
+/// scale, as PySE and TraP take it. Where the CD matrix is singular, TraP's formula.
 pub fn beam_in_pixels(image: &Image) -> Beam {
-    let (dx, dy) = image.wcs.pixel_scale();
     let meta = &image.meta;
     let bpa = meta.bpa.to_radians();
-    Beam {
-        smaj: meta.bmaj / 2.0 * ((bpa.sin() / dx).powi(2) + (bpa.cos() / dy).powi(2)).sqrt(),
-        smin: meta.bmin / 2.0 * ((bpa.cos() / dx).powi(2) + (bpa.sin() / dy).powi(2)).sqrt(),
-        theta: bpa,
+    match ellipse::inverse(&image.wcs.reference_frame()) {
+        Some(m) => {
+            let e = Ellipse::on_sky(meta.bmaj / 2.0, meta.bmin / 2.0, bpa).mapped(&m);
+            Beam {
+                smaj: e.smaj,
+                smin: e.smin,
+                theta: e.theta(),
+            }
+        }
+        None => {
+            let (dx, dy) = image.wcs.pixel_scale();
+            Beam {
+                smaj: meta.bmaj / 2.0
+                    * ((bpa.sin() / dx).powi(2) + (bpa.cos() / dy).powi(2)).sqrt(),
+                smin: meta.bmin / 2.0
+                    * ((bpa.cos() / dx).powi(2) + (bpa.sin() / dy).powi(2)).sqrt(),
+                theta: bpa,
+            }
+        }
     }
 }
 
@@ -294,7 +312,6 @@ pub fn beam_in_pixels(image: &Image) -> Beam {
 pub fn geometry(image: &Image, params: &Params) -> Result<Geometry> {
     let (ny, nx) = image.data.dim();
     let (dx, dy) = image.wcs.pixel_scale();
-    let beam = beam_in_pixels(image);
     // The mask's centre (`field`), so that the region describes what was searched.
     let (cx, cy) = ((nx as f64 - 1.0) / 2.0, (ny as f64 - 1.0) / 2.0);
     let Some(centre) = image.wcs.pixel_to_sky(cx, cy) else {
@@ -321,8 +338,8 @@ pub fn geometry(image: &Image, params: &Params) -> Result<Geometry> {
         centre,
         xtr_radius,
         footprint,
-        beam_smaj: beam.smaj * dx,
-        beam_smin: beam.smin * dy,
+        beam_smaj: image.meta.bmaj / 2.0,
+        beam_smin: image.meta.bmin / 2.0,
         deltax: dx,
         deltay: dy,
     })
@@ -478,23 +495,27 @@ pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Extraction {
 }
 
 /// Converts a pixel-frame measurement to sky units; None if it is off the projection.
+/// Shapes and the position's error ellipse go through the WCS's local map at the source,
+/// so that the RA and Dec errors are those of the error ellipse in the local east and
+/// north (PySE projects onto the pixel axes first, and a rotated image's errors then
+/// differ by up to 2×).
 pub fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
     let g = &m.gaussian;
-    let at = |x: f64, y: f64| image.wcs.pixel_to_sky(x, y);
-    let (ra, dec) = at(g.x, g.y)?;
-    let (mut ra_err, mut dec_err, mut error_radius) = (0f64, 0f64, 0f64);
-    for (sx, sy) in [(1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)] {
-        let (r, d) = at(g.x + sx * m.x_err, g.y + sy * m.y_err)?;
-        ra_err = ra_err.max(sky::ra_difference(r, ra).abs());
-        dec_err = dec_err.max((d - dec).abs());
-        error_radius = error_radius.max(sky::distance(ra, dec, r, d));
-    }
-    let (s, c) = g.theta.sin_cos();
-    let (ra_maj, dec_maj) = at(g.x - g.smaj * s, g.y + g.smaj * c)?;
-    let (ra_min, dec_min) = at(g.x + g.smin * c, g.y + g.smin * s)?;
-    let smaj = sky::distance(ra, dec, ra_maj, dec_maj) * 3600.0;
-    let smin = sky::distance(ra, dec, ra_min, dec_min) * 3600.0;
-    let pa = sky::position_angle(ra, dec, ra_maj, dec_maj) % 180.0;
+    let (ra, dec) = image.wcs.pixel_to_sky(g.x, g.y)?;
+    let to_sky = image.wcs.local_frame(g.x, g.y)?;
+    let errors = ellipse::transform(
+        &Ellipse::in_pixels(m.position_err.0, m.position_err.1, g.theta).covariance(),
+        &to_sky,
+    );
+    let (east_err, north_err) = (errors[0][0].sqrt(), errors[1][1].sqrt());
+    let ra_err = east_err / dec.to_radians().cos();
+    let error_radius = east_err.hypot(north_err);
+    let shape = Ellipse::in_pixels(g.smaj, g.smin, g.theta).mapped(&to_sky);
+    let (smaj, smin, pa) = (
+        shape.smaj * 3600.0,
+        shape.smin * 3600.0,
+        shape.position_angle(),
+    );
     let beam = beam_in_pixels(image);
     let dc = deconv::deconvolve(
         g.smaj,
@@ -504,11 +525,9 @@ pub fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
         beam.smin,
         beam.theta.to_degrees(),
     );
-    let (s_dc, c_dc) = dc.pa.to_radians().sin_cos();
-    let (ra_maj_dc, dec_maj_dc) = at(g.x - dc.smaj * s_dc, g.y + dc.smaj * c_dc)?;
-    let (ra_min_dc, dec_min_dc) = at(g.x + dc.smin * c_dc, g.y + dc.smin * s_dc)?;
+    let deconvolved = Ellipse::in_pixels(dc.smaj, dc.smin, dc.pa.to_radians()).mapped(&to_sky);
     let pa_dc = if dc.smaj > 0.0 {
-        sky::position_angle(ra, dec, ra_maj_dc, dec_maj_dc) % 180.0
+        deconvolved.position_angle()
     } else {
         0.0
     };
@@ -516,7 +535,7 @@ pub fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
         ra,
         dec,
         ra_err: ra_err * 3600.0,
-        dec_err: dec_err * 3600.0,
+        dec_err: north_err * 3600.0,
         peak: g.peak,
         peak_err: m.peak_err,
         flux: m.flux,
@@ -534,8 +553,8 @@ pub fn to_sky(image: &Image, m: &Measurement, snr: f64) -> Option<Source> {
         chisq: m.chisq,
         reduced_chisq: m.reduced_chisq,
         fitted: m.fitted,
-        smaj_dc: sky::distance(ra, dec, ra_maj_dc, dec_maj_dc) * 3600.0,
-        smin_dc: sky::distance(ra, dec, ra_min_dc, dec_min_dc) * 3600.0,
+        smaj_dc: deconvolved.smaj * 3600.0,
+        smin_dc: deconvolved.smin * 3600.0,
         pa_dc,
         dc_imposs: dc.impossible,
     })

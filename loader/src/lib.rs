@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod deblend;
 pub mod deconv;
+pub mod ellipse;
 pub mod extract;
 pub mod fdr;
 pub mod fits;

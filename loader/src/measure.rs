@@ -90,8 +90,8 @@ impl Gaussian {
 pub struct Measurement {
     pub gaussian: Gaussian,
     pub peak_err: f64,
-    pub x_err: f64,
-    pub y_err: f64,
+    /// The position's 1-sigma errors along the major and minor axes (pixels).
+    pub position_err: (f64, f64),
     pub smaj_err: f64,
     pub smin_err: f64,
     pub theta_err: f64,
@@ -479,9 +479,6 @@ fn errors_from_rho(
 ) -> Measurement {
     let err_par_maj = 2.0 * g.smaj / ((2.0 * LN_2).sqrt() * rho_maj);
     let err_par_min = 2.0 * g.smin / ((2.0 * LN_2).sqrt() * rho_min);
-    let (s, c) = g.theta.sin_cos();
-    let x_err = ((err_par_maj * s).powi(2) + (err_par_min * c).powi(2)).sqrt();
-    let y_err = ((err_par_maj * c).powi(2) + (err_par_min * s).powi(2)).sqrt();
     let smaj_err = 2f64.sqrt() * g.smaj / rho_maj;
     let smin_err = 2f64.sqrt() * g.smin / rho_min;
     let theta_err = if g.smaj > g.smin {
@@ -499,8 +496,7 @@ fn errors_from_rho(
     Measurement {
         gaussian: g,
         peak_err,
-        x_err,
-        y_err,
+        position_err: (err_par_maj, err_par_min),
         smaj_err,
         smin_err,
         theta_err,
@@ -623,8 +619,8 @@ pub(crate) mod tests {
         assert!((m.peak_err - 0.01).abs() < 1e-12, "{}", m.peak_err);
         // ρ₁² = (1/4)·2^2.5·2^0.5·SNR² = 2·SNR²: σ_∥maj = 2·3/(√(2 ln 2)·√2·50).
         let expect = 6.0 / ((2.0 * LN_2).sqrt() * 2f64.sqrt() * 50.0);
-        let (s, c) = BEAM.theta.sin_cos();
         let par_min = 4.0 / ((2.0 * LN_2).sqrt() * 2f64.sqrt() * 50.0);
-        assert!((m.y_err - ((expect * c).powi(2) + (par_min * s).powi(2)).sqrt()).abs() < 1e-12);
+        assert!((m.position_err.0 - expect).abs() < 1e-12);
+        assert!((m.position_err.1 - par_min).abs() < 1e-12);
     }
 }

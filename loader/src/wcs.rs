@@ -134,6 +134,37 @@ impl Wcs {
         (x.is_finite() && y.is_finite()).then_some((x, y))
     }
 
+    /// The local linear map from pixel offsets at (x, y) to offsets east and north on the
+    /// sky (degrees per pixel), by central differences of half a pixel in the plane
+    /// tangent there: rotation, a mirrored axis, non-square pixels and the turn of the
+    /// meridians away from the reference point included. None where the projection has
+    /// no sky.
+    pub fn local_frame(&self, x: f64, y: f64) -> Option<[[f64; 2]; 2]> {
+        let (ra0, dec0) = self.pixel_to_sky(x, y)?;
+        let h = 0.5;
+        let offset = |px: f64, py: f64| {
+            let (ra, dec) = self.pixel_to_sky(px, py)?;
+            let (east, north) = sky::tangent_offsets(ra0, dec0, ra, dec);
+            (east.is_finite() && north.is_finite()).then_some((east, north))
+        };
+        let (e1, n1) = offset(x + h, y)?;
+        let (e0, n0) = offset(x - h, y)?;
+        let (e3, n3) = offset(x, y + h)?;
+        let (e2, n2) = offset(x, y - h)?;
+        Some([
+            [(e1 - e0) / (2.0 * h), (e3 - e2) / (2.0 * h)],
+            [(n1 - n0) / (2.0 * h), (n3 - n2) / (2.0 * h)],
+        ])
+    }
+
+    /// The CD matrix: pixel offsets to offsets east and north at the reference point
+    /// (degrees per pixel), rotation, a mirrored axis and non-square pixels included, and
+    /// the projection's change of scale away from the reference point not (PySE and TraP
+    /// take the beam at the reference point's scale).
+    pub fn reference_frame(&self) -> [[f64; 2]; 2] {
+        self.cd
+    }
+
     /// Size of a pixel along x and y in degrees (the lengths of the matrix columns).
     pub fn pixel_scale(&self) -> (f64, f64) {
         (

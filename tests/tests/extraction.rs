@@ -426,3 +426,144 @@ fn clean_bias_and_calibration_error_reach_the_output() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// One sky seen through four pixel grids: north up with square 5″ pixels, rotated by
+/// CROTA2 = 30°, with the RA axis mirrored (CDELT1 > 0), and with pixels twice as long in
+/// x (6″ × 3″). The images are rendered on the sky, not in pixels: each pixel's value is
+/// the sky Gaussian (a 30″ × 15″ beam at PA 45°) at the pixel's position through the WCS,
+/// which the unit tests check against astropy. Every grid must give the same catalogue,
+/// with shapes fitted and with `--force-beam` (where a beam taken as north up and square
+/// made the mirrored grid's peaks 20 % low and the non-square one's 20 %).
+#[test]
+fn rotated_mirrored_and_non_square_grids_give_one_catalogue() {
+    let dir = scratch_dir("extract-grids");
+    let (bmaj, bmin, bpa) = (30.0 / 3600.0, 15.0 / 3600.0, 45f64.to_radians());
+    let fwhm_to_sigma = 1.0 / (8.0 * std::f64::consts::LN_2).sqrt();
+    // Sky covariance of the beam in (east, north), degrees².
+    let (s, c) = bpa.sin_cos();
+    let (a, b) = (
+        (bmaj * fwhm_to_sigma).powi(2),
+        (bmin * fwhm_to_sigma).powi(2),
+    );
+    let cov = [
+        [a * s * s + b * c * c, (a - b) * s * c],
+        [(a - b) * s * c, a * c * c + b * s * s],
+    ];
+    let det = cov[0][0] * cov[1][1] - cov[0][1] * cov[0][1];
+    let (centre_ra, centre_dec): (f64, f64) = (123.4, 56.7);
+    // Five sources of 0.1 to 0.5 Jy/beam around the centre, 100 to 500 sigma.
+    let sources: Vec<(f64, f64, f64)> = (0..5)
+        .map(|k| {
+            let t = k as f64 * 1.3;
+            let r = 0.01 + 0.008 * k as f64;
+            (
+                centre_ra + r * t.cos() / centre_dec.to_radians().cos(),
+                centre_dec + r * t.sin(),
+                0.1 * (k + 1) as f64,
+            )
+        })
+        .collect();
+    let grids: [(&str, f64, f64, f64); 4] = [
+        ("north_up", -5.0, 5.0, 0.0),
+        ("crota2_30", -5.0, 5.0, 30.0),
+        ("mirrored", 5.0, 5.0, 0.0),
+        ("non_square", -6.0, 3.0, 0.0),
+    ];
+    let n = 128usize;
+    let card = |key: &str, value: String| format!("{key:<8}= {value:>20}");
+    let mut catalogues = Vec::new();
+    for (name, cdelt1, cdelt2, crota2) in grids {
+        let cards = [
+            card("CTYPE1", "'RA---SIN'".into()),
+            card("CRVAL1", format!("{centre_ra}")),
+            card("CDELT1", format!("{}", cdelt1 / 3600.0)),
+            card("CRPIX1", "64.5".into()),
+            card("CTYPE2", "'DEC--SIN'".into()),
+            card("CRVAL2", format!("{centre_dec}")),
+            card("CDELT2", format!("{}", cdelt2 / 3600.0)),
+            card("CRPIX2", "64.5".into()),
+            card("CROTA2", format!("{crota2}")),
+            card("BMAJ", format!("{bmaj}")),
+            card("BMIN", format!("{bmin}")),
+            card("BPA", "45.0".into()),
+            card("RESTFRQ", "1.5E+08".into()),
+        ];
+        let refs: Vec<&str> = cards.iter().map(String::as_str).collect();
+        let mut bytes = skytrap_tests::minimal_fits(n, n, &refs, 0.0);
+        let path = dir.join(format!("{name}.fits"));
+        std::fs::write(&path, &bytes).unwrap();
+        let wcs = fits::read(&path).unwrap().wcs;
+        let start = ((5 + cards.len() + 1) * 80).div_ceil(2880) * 2880;
+        let mut state = 777u64;
+        let mut uniform = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        for y in 0..n {
+            for x in 0..n {
+                let noise =
+                    (-2.0 * uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * uniform()).cos();
+                let (ra, dec) = wcs.pixel_to_sky(x as f64, y as f64).unwrap();
+                let mut v = 0.001 * noise;
+                for &(sra, sdec, peak) in &sources {
+                    let (e, no) = sky::tangent_offsets(sra, sdec, ra, dec);
+                    let q =
+                        (cov[1][1] * e * e - 2.0 * cov[0][1] * e * no + cov[0][0] * no * no) / det;
+                    v += peak * (-0.5 * q).exp();
+                }
+                let at = start + 4 * (y * n + x);
+                bytes[at..at + 4].copy_from_slice(&(v as f32).to_be_bytes());
+            }
+        }
+        std::fs::write(&path, bytes).unwrap();
+        let mut rows = Vec::new();
+        for extra in [&[][..], &["--force-beam"][..]] {
+            let out = skytrap()
+                .arg("extract")
+                .args(extra)
+                .args(["--margin", "0", "--back-size", "32"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            rows.push(extract_csv_rows(&String::from_utf8_lossy(&out.stdout)));
+        }
+        catalogues.push((name, rows));
+    }
+    // Columns: ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,...
+    for (mode, label) in ["fitted", "force_beam"].iter().enumerate() {
+        for (name, rows) in &catalogues {
+            let found = &rows[mode];
+            assert_eq!(found.len(), sources.len(), "{name} {label}: {found:?}");
+            for &(ra, dec, peak) in &sources {
+                let s = found
+                    .iter()
+                    .min_by(|p, q| {
+                        sky::distance(p[0], p[1], ra, dec)
+                            .total_cmp(&sky::distance(q[0], q[1], ra, dec))
+                    })
+                    .unwrap();
+                let offset = sky::distance(s[0], s[1], ra, dec) * 3600.0;
+                let what = format!("{name} {label}, source of {peak} Jy");
+                assert!(offset < 0.3, "{what}: {offset}″ off");
+                assert!((s[4] / peak - 1.0).abs() < 0.02, "{what}: peak {}", s[4]);
+                assert!((s[6] / peak - 1.0).abs() < 0.03, "{what}: flux {}", s[6]);
+                assert!(
+                    (s[8] - 15.0).abs() < 0.5 && (s[9] - 7.5).abs() < 0.3,
+                    "{what}: axes {} {}",
+                    s[8],
+                    s[9]
+                );
+                let pa_off = (s[10] - 45.0 + 90.0).rem_euclid(180.0) - 90.0;
+                assert!(pa_off.abs() < 2.0, "{what}: PA {}", s[10]);
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
