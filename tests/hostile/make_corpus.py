@@ -261,6 +261,19 @@ def corpus():
             new_data=f32(model))
     mutated("float64.fits", set_card(cards, "BITPIX", -64), "ok", "", "ok",
             "BITPIX -64 (valid)", new_data=struct.pack(">%dd" % n, *pixels))
+    # The other integer types, scaled: 8 (unsigned, with BZERO), 32 and 64.
+    lo, step8 = -0.006, 0.07 / 255
+    mutated("int8_scaled.fits",
+            set_card(set_card(set_card(cards, "BITPIX", 8), "BSCALE", step8), "BZERO", lo),
+            "ok", "", "ok", "BITPIX 8 with BSCALE and BZERO (valid)",
+            new_data=struct.pack(">%dB" % n,
+                                 *[max(0, min(255, round((v - lo) / step8))) for v in pixels]))
+    mutated("int32_scaled.fits", set_card(set_card(cards, "BITPIX", 32), "BSCALE", 1e-9),
+            "ok", "", "ok", "BITPIX 32 with BSCALE (valid)",
+            new_data=struct.pack(">%di" % n, *[round(v / 1e-9) for v in pixels]))
+    mutated("int64_scaled.fits", set_card(set_card(cards, "BITPIX", 64), "BSCALE", 1e-12),
+            "ok", "", "ok", "BITPIX 64 with BSCALE (valid)",
+            new_data=struct.pack(">%dq" % n, *[round(v / 1e-12) for v in pixels]))
     int_cards = set_card(set_card(set_card(cards, "BITPIX", 16), "BLANK", -32768),
                          "BSCALE", 1e-5)
     mutated("int16_all_blank.fits", int_cards, "error", "NaN", "rejected:4",

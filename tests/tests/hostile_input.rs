@@ -6,6 +6,7 @@
 //! expected.tsv's `load` column (rejected:N / error / ok) is for the load half of this
 //! test, which needs a database and lives with the loader's load tests.
 
+use skytrap_core::sky;
 use skytrap_tests::{extract_csv_rows, scratch_dir, skytrap, workspace};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -183,6 +184,10 @@ fn every_hostile_file_fails_cleanly_or_extracts() {
         );
     }
 
+    let good_run = run_limited(&["extract".as_ref(), dir.join("good.fits").as_os_str()]);
+    let good = extract_csv_rows(&good_run.stdout);
+    assert_eq!(good.len(), 5, "good.fits: {}", good_run.stdout);
+    let mut variants = 0;
     for e in &corpus {
         let path: PathBuf = dir.join(&e.file);
         let run = run_limited(&["extract".as_ref(), path.as_os_str()]);
@@ -190,16 +195,39 @@ fn every_hostile_file_fails_cleanly_or_extracts() {
         if e.extract_ok {
             assert_eq!(run.code, Some(0), "{what} must extract");
             assert!(run.stderr.is_empty(), "{what}: stderr {}", run.stderr);
-            // Every valid variant holds the base image's five sources.
+            // Every valid variant gives the base image's catalogue: each source within
+            // 0.01 pixel (0.05″), its peak within 1e-4 Jy/beam plus the pixels' rounding
+            // in the variant's format (pixel values scaled by the corpus' factor).
             let rows = extract_csv_rows(&run.stdout);
             assert_eq!(rows.len(), 5, "{what}: {}", run.stdout);
-            for r in &rows {
+            let (scale, rounding) = match e.file.as_str() {
+                "values_1e38.fits" => (1.6e39, 0.0),
+                "int8_scaled.fits" => (1.0, 0.07 / 255.0 / 2.0),
+                "int16_scaled.fits" => (1.0, 1e-5 / 2.0),
+                _ => (1.0, 0.0),
+            };
+            for g in &good {
+                let r = rows
+                    .iter()
+                    .min_by(|a, b| {
+                        sky::distance(a[0], a[1], g[0], g[1])
+                            .total_cmp(&sky::distance(b[0], b[1], g[0], g[1]))
+                    })
+                    .unwrap();
                 assert!(r.iter().all(|v| v.is_finite()), "{what}: {r:?}");
+                let offset = sky::distance(r[0], r[1], g[0], g[1]) * 3600.0;
                 assert!(
-                    (r[0] - 123.4).abs() < 0.2 && (r[1] - 56.7).abs() < 0.2,
-                    "{r:?}"
+                    offset < 0.05,
+                    "{what}: {offset}″ from good.fits' source {g:?}"
+                );
+                assert!(
+                    (r[4] / scale - g[4]).abs() < 1e-4 + rounding,
+                    "{what}: peak {} against {}",
+                    r[4] / scale,
+                    g[4]
                 );
             }
+            variants += 1;
         } else {
             assert_clean_failure(
                 &what,
@@ -209,6 +237,10 @@ fn every_hostile_file_fails_cleanly_or_extracts() {
             assert_eq!(run.code, Some(1), "{what}");
         }
     }
+
+    // good.fits and its valid variants: 4-D with extra axes, float32 near overflow, BITPIX
+    // −64, 8, 16, 32 and 64, transposed axes, and headers odd in ways extraction ignores.
+    assert_eq!(variants, 13, "valid variants compared");
 
     // Several files: the bad one is named, whatever its place.
     let good = dir.join("good.fits");
