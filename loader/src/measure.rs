@@ -111,6 +111,16 @@ pub fn measure(
     threshold: f64,
     beam: &Beam,
 ) -> Measurement {
+    // PySE neither fits nor takes the moments of an island at most two pixels wide.
+    if too_thin(pixels) {
+        return moments_errors(
+            pixels,
+            max_pixel_estimate(pixels, beam),
+            rms,
+            threshold,
+            beam,
+        );
+    }
     let moments = moments(pixels, threshold, beam);
     // PySE bounds the fit by the moments (`ParamSet.compute_bounds`): peak and axes within
     // 0.5–1.5 times the moments' values, the position inside the island's bounding box,
@@ -134,14 +144,75 @@ pub fn measure(
             && g.smin > 0.1
             && g.smaj < 10.0 * (xs.1 - xs.0 + ys.1 - ys.0 + 2.0)
     });
-    let (gaussian, fitted) = match fit {
-        Some(g) => (g, true),
-        None => (moments, false),
+    // A failed fit keeps the moments, with the moments' errors (as PySE does).
+    let Some(gaussian) = fit else {
+        return moments_errors(pixels, moments, rms, threshold, beam);
     };
     let mut m = condon_errors(gaussian, rms, beam);
     (m.chisq, m.reduced_chisq) = goodness_of_fit(pixels, &gaussian, rms, beam);
-    m.fitted = fitted;
+    m.fitted = true;
     m
+}
+
+/// PySE's rule for an island too thin to measure a shape from: its minimum width (the
+/// most pixels it has in one row, or in one column, whichever is fewer) is at most 2.
+fn too_thin(pixels: &[(usize, usize, f32)]) -> bool {
+    let widest = |key: fn(&(usize, usize, f32)) -> usize| {
+        let mut counts = std::collections::HashMap::new();
+        for p in pixels {
+            *counts.entry(key(p)).or_insert(0usize) += 1;
+        }
+        counts.into_values().max().unwrap_or(0)
+    };
+    widest(|p| p.1).min(widest(|p| p.0)) <= 2
+}
+
+/// PySE's estimate where it measures no shape: the beam's shape at the island's
+/// intensity-weighted barycentre, and the brightest pixel (the faintest, if none is
+/// positive) times `fudge_max_pix`, since the true peak lies somewhere inside that pixel.
+fn max_pixel_estimate(pixels: &[(usize, usize, f32)], beam: &Beam) -> Gaussian {
+    let values = pixels.iter().map(|p| f64::from(p.2));
+    let max = values.clone().fold(f64::MIN, f64::max);
+    let extreme = if max > 0.0 {
+        max
+    } else {
+        values.fold(f64::MAX, f64::min)
+    };
+    let total: f64 = pixels.iter().map(|p| f64::from(p.2)).sum();
+    let mean = |f: fn(&(usize, usize, f32)) -> usize| {
+        pixels
+            .iter()
+            .map(|p| f(p) as f64 * f64::from(p.2))
+            .sum::<f64>()
+            / total
+    };
+    Gaussian {
+        peak: extreme * fudge_max_pix(beam),
+        x: mean(|p| p.0),
+        y: mean(|p| p.1),
+        smaj: beam.smaj,
+        smin: beam.smin,
+        theta: beam.theta,
+    }
+}
+
+/// PySE's `fudge_max_pix`: the mean, over a true peak anywhere in the brightest pixel, of
+/// the peak over that pixel's value, ∫∫ exp(ln 2·Q(u, v)) du dv over [−½, ½]², Q the
+/// beam's quadratic form in HWHM units. By the midpoint rule on a 64 × 64 grid.
+pub fn fudge_max_pix(beam: &Beam) -> f64 {
+    const N: usize = 64;
+    let (s, c) = beam.theta.sin_cos();
+    let mut sum = 0.0;
+    for i in 0..N {
+        for j in 0..N {
+            let u = (i as f64 + 0.5) / N as f64 - 0.5;
+            let v = (j as f64 + 0.5) / N as f64 - 0.5;
+            let along_min = (c * u + s * v) / beam.smin;
+            let along_maj = (c * v - s * u) / beam.smaj;
+            sum += (LN_2 * (along_min * along_min + along_maj * along_maj)).exp();
+        }
+    }
+    sum / (N * N) as f64
 }
 
 /// χ² of a model over an island's pixels, and PySE's reduced χ², which is per
@@ -168,7 +239,23 @@ pub fn measure_moments(
     threshold: f64,
     beam: &Beam,
 ) -> Measurement {
-    let g = moments(pixels, threshold, beam);
+    let g = if too_thin(pixels) {
+        max_pixel_estimate(pixels, beam)
+    } else {
+        moments(pixels, threshold, beam)
+    };
+    moments_errors(pixels, g, rms, threshold, beam)
+}
+
+/// A measurement by moments (or PySE's estimate for a thin island) with the moments'
+/// errors (Spreeuw 2010 eq. 2.81).
+fn moments_errors(
+    pixels: &[(usize, usize, f32)],
+    g: Gaussian,
+    rms: f64,
+    threshold: f64,
+    beam: &Beam,
+) -> Measurement {
     // One ρ for every parameter, from the moments' sampling of the island between the
     // threshold T and the peak A.
     let (a, t) = (g.peak, threshold);
@@ -601,6 +688,55 @@ pub(crate) mod tests {
         let want = c.flux * ((c.peak_err / 0.52).powi(2) + shape).sqrt();
         assert!((c.flux_err - want).abs() < 1e-12);
         assert!(c.flux_err > m.flux_err);
+    }
+
+    #[test]
+    fn an_island_two_pixels_wide_is_its_brightest_pixel_times_fudge_max_pix() {
+        // A noiseless round source of peak 6 (σ = 1) with a HWHM of 1.5 pixels at
+        // (10.5, 10.5): above the 3σ analysis threshold are the four pixels around it, each
+        // 6·exp(−ln2·0.5/2.25) = 4.8056, a 2 × 2 island. PySE fits nothing there: the peak
+        // is that pixel times fudge_max_pix = (∫ exp(ln2·u²/2.25) du over [−½, ½])², whose
+        // series 1 + x/12 + x²/160 + x³/2688 (x = ln2/2.25) gives 1.0259², the flux the
+        // same (beam-shaped), and the shape the beam's.
+        let beam = Beam {
+            smaj: 1.5,
+            smin: 1.5,
+            theta: 0.0,
+        };
+        let source = Gaussian {
+            peak: 6.0,
+            x: 10.5,
+            y: 10.5,
+            smaj: 1.5,
+            smin: 1.5,
+            theta: 0.0,
+        };
+        let pixels: Vec<(usize, usize, f32)> = (0..21)
+            .flat_map(|y| (0..21).map(move |x| (x, y)))
+            .map(|(x, y)| (x, y, source.value(x as f64, y as f64) as f32))
+            .filter(|p| p.2 > 3.0)
+            .collect();
+        assert_eq!(pixels.len(), 4);
+        let x = LN_2 / 2.25;
+        let fudge = (1.0 + x / 12.0 + x * x / 160.0 + x.powi(3) / 2688.0).powi(2);
+        assert!(
+            (fudge_max_pix(&beam) - fudge).abs() < 1e-4,
+            "{}",
+            fudge_max_pix(&beam)
+        );
+        let pixel = 6.0 * (-LN_2 * 0.5 / 2.25).exp();
+        for m in [
+            measure(&pixels, 1.0, 3.0, &beam),
+            measure_moments(&pixels, 1.0, 3.0, &beam),
+        ] {
+            assert!(!m.fitted);
+            let g = m.gaussian;
+            assert!((g.peak - pixel * fudge).abs() < 1e-3, "peak {}", g.peak);
+            assert!((m.flux - g.peak).abs() < 1e-12);
+            assert!((g.x - 10.5).abs() < 1e-6 && (g.y - 10.5).abs() < 1e-6);
+            assert_eq!((g.smaj, g.smin), (1.5, 1.5));
+            assert!(m.peak_err.is_finite() && m.flux_err.is_finite() && m.flux_err > 0.0);
+        }
     }
 
     #[test]
