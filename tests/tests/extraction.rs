@@ -562,6 +562,26 @@ fn rotated_mirrored_and_non_square_grids_give_one_catalogue() {
                 );
                 let pa_off = (s[10] - 45.0 + 90.0).rem_euclid(180.0) - 90.0;
                 assert!(pa_off.abs() < 2.0, "{what}: PA {}", s[10]);
+                // The position's errors east (ra_err in RA, times cos δ) and north are the
+                // same error ellipse's on every grid: within 10 % of the north-up grid's (the
+                // noise, and so each grid's rms estimate, falls on other pixels).
+                let reference = &catalogues[0].1[mode];
+                let r = reference
+                    .iter()
+                    .min_by(|p, q| {
+                        sky::distance(p[0], p[1], ra, dec)
+                            .total_cmp(&sky::distance(q[0], q[1], ra, dec))
+                    })
+                    .unwrap();
+                let cos_dec = dec.to_radians().cos();
+                for (k, axis) in [(2, "east"), (3, "north")] {
+                    let scale = if k == 2 { cos_dec } else { 1.0 };
+                    let (got, want) = (s[k] * scale, r[k] * scale);
+                    assert!(
+                        (got / want - 1.0).abs() < 0.1,
+                        "{what}: error {axis} {got}″ against {want}″ north up"
+                    );
+                }
             }
         }
     }
