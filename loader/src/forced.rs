@@ -3,23 +3,19 @@
 //! TraP uses it for null detections and monitor positions). Integrated flux equals the
 //! peak, as for any point source.
 
-use crate::extract::{to_sky, Field, Source};
+use crate::extract::{to_sky, Field, Params, Source};
 use crate::fits::Image;
-use crate::measure::{condon_errors, Gaussian};
+use crate::measure::{calibrated, condon_errors, Gaussian};
 use std::f64::consts::PI;
 
 /// TraP's default box: 10 × the larger beam semi-axis (pixels) on a side.
 pub const BOX_IN_BEAMPIX: f64 = 10.0;
 
-/// The forced fit at (ra, dec), degrees; None where TraP drops it: off the image, any
-/// of the central 3×3 pixels masked, no noise estimate there, or nothing to fit.
-pub fn fit_at(
-    image: &Image,
-    field: &Field,
-    ra: f64,
-    dec: f64,
-    box_in_beampix: f64,
-) -> Option<Source> {
+/// The forced fit at (ra, dec), degrees, over a box of `params.box_in_beampix`, with
+/// PySE's CLEAN bias and calibration terms as blind measurements get them; None where
+/// TraP drops it: off the image, any of the central 3×3 pixels masked, no noise estimate
+/// there, or nothing to fit.
+pub fn fit_at(image: &Image, field: &Field, ra: f64, dec: f64, params: &Params) -> Option<Source> {
     let (x, y) = image.wcs.sky_to_pixel(ra, dec)?;
     let (ny, nx) = image.data.dim();
     let (ix, iy) = (x.round(), y.round());
@@ -46,7 +42,7 @@ pub fn fit_at(
         theta: beam.theta,
     };
     let unit = shape(1.0);
-    let half = (box_in_beampix * beam.smaj.max(beam.smin) / 2.0).floor() as usize;
+    let half = (params.box_in_beampix * beam.smaj.max(beam.smin) / 2.0).floor() as usize;
     let mut pixels = Vec::new();
     for py in iy.saturating_sub(half)..(iy + half + 1).min(ny) {
         for px in ix.saturating_sub(half)..(ix + half + 1).min(nx) {
@@ -87,13 +83,19 @@ pub fn fit_at(
     m.chisq = chisq;
     m.reduced_chisq = chisq / (pixels.len() as f64 / (PI * beam.smaj * beam.smin)).max(1e-9);
     m.fitted = true;
+    let m = calibrated(
+        m,
+        params.clean_bias,
+        params.clean_bias_error,
+        params.frac_flux_cal_error,
+    );
     to_sky(image, &m, snr)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::{field, Params};
+    use crate::extract::field;
     use crate::simulate::{self, Settings};
 
     #[test]
@@ -124,7 +126,7 @@ mod tests {
                     c[3].parse().unwrap(),
                     c[8].parse().unwrap(),
                 );
-                let s = fit_at(&image, &f, ra, dec, BOX_IN_BEAMPIX).expect("inside the image");
+                let s = fit_at(&image, &f, ra, dec, &params).expect("inside the image");
                 assert_eq!(s.peak, s.flux);
                 // Within 5 sigma of the truth, whether the source is on (bright) or off.
                 assert!(
@@ -157,7 +159,7 @@ mod tests {
             .iter()
             .max_by(|a, b| a.peak.total_cmp(&b.peak))
             .unwrap();
-        let forced = fit_at(&image, &f, bright.ra, bright.dec, BOX_IN_BEAMPIX).unwrap();
+        let forced = fit_at(&image, &f, bright.ra, bright.dec, &force_beam).unwrap();
         for s in [bright, &forced] {
             let ratio = s.flux_err / s.peak_err;
             assert!(
@@ -174,7 +176,7 @@ mod tests {
         // Off the image: no fit.
         let image = crate::fits::read(&images[0]).unwrap();
         let f = field(&image, &params).unwrap();
-        assert!(fit_at(&image, &f, 0.0, -60.0, BOX_IN_BEAMPIX).is_none());
+        assert!(fit_at(&image, &f, 0.0, -60.0, &params).is_none());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -699,7 +699,7 @@ async fn forced_fits(
     Ok(targets
         .into_par_iter()
         .filter_map(|t| {
-            let s = forced::fit_at(&pixels, &field, t.ra, t.dec, params.box_in_beampix)?;
+            let s = forced::fit_at(&pixels, &field, t.ra, t.dec, params)?;
             Some((t, s))
         })
         .collect())

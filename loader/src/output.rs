@@ -78,9 +78,7 @@ pub fn force_fit_and_print(
             let field = extract::field(&image, params)?;
             Ok(positions
                 .par_iter()
-                .filter_map(|&(ra, dec)| {
-                    forced::fit_at(&image, &field, ra, dec, params.box_in_beampix)
-                })
+                .filter_map(|&(ra, dec)| forced::fit_at(&image, &field, ra, dec, params))
                 .collect())
         })
         .collect();

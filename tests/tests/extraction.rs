@@ -424,6 +424,43 @@ fn clean_bias_and_calibration_error_reach_the_output() {
             "{b}: want {want_flux_err}"
         );
     }
+    // Forced fits at the same places get the same terms, as PySE's fit_to_point does.
+    let positions = dir.join("positions.csv");
+    let lines: Vec<String> = plain
+        .iter()
+        .map(|s| format!("{},{}", s["ra"], s["dec"]))
+        .collect();
+    std::fs::write(&positions, lines.join("\n")).unwrap();
+    let at = ["--at".to_string(), positions.display().to_string()];
+    let forced = run(&[&at[0], &at[1]]);
+    let forced_biased = run(&[
+        &at[0],
+        &at[1],
+        "--clean-bias",
+        "0.01",
+        "--clean-bias-error",
+        "0.002",
+        "--frac-flux-cal-error",
+        "0.05",
+    ]);
+    assert_eq!(forced.len(), plain.len());
+    for (a, b) in forced.iter().zip(&forced_biased) {
+        let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+        let (peak, peak_err) = (f(a, "peak"), f(a, "peak_err"));
+        let biased_peak = peak + 0.01;
+        let want_peak_err = ((0.05 * biased_peak).powi(2)
+            + 0.002f64.powi(2)
+            + (peak_err * biased_peak / peak).powi(2))
+        .sqrt();
+        assert!(
+            (f(b, "peak") - biased_peak).abs() <= 1e-9 * biased_peak,
+            "{b}"
+        );
+        assert!(
+            (f(b, "peak_err") - want_peak_err).abs() <= 1e-9 * want_peak_err,
+            "{b}: want {want_peak_err}"
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 
