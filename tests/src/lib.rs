@@ -301,6 +301,17 @@ pub fn alert_ids(path: &Path) -> Vec<i64> {
         .collect()
 }
 
+/// Every alert id of the outbox, in order.
+pub async fn outbox_ids(client: &Client) -> Vec<i64> {
+    client
+        .query("SELECT alert_id FROM skytrap.alert ORDER BY alert_id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 /// Loads Q3C and pgSphere (Debian's postgresql-15-q3c and postgresql-15-pgsphere) into a
 /// database, as oracles. Debian's pg_sphere 1.2.0 script does not load on PostgreSQL
 /// 15.20 (its obsolete GAVO `@` operators fail the commutator check; upstream pgsphere

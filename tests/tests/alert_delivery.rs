@@ -181,13 +181,7 @@ async fn alert_ids_follow_commit_order_across_concurrent_loaders() {
     for mut loader in loaders {
         assert!(loader.wait().unwrap().success());
     }
-    let outbox: Vec<i64> = client
-        .query("SELECT alert_id FROM skytrap.alert ORDER BY alert_id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let outbox = skytrap_tests::outbox_ids(&client).await;
     let datasets: i64 = client
         .query_one("SELECT count(DISTINCT dataset) FROM skytrap.alert", &[])
         .await

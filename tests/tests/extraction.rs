@@ -464,6 +464,15 @@ fn clean_bias_and_calibration_error_reach_the_output() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// The catalogue row (ra, dec first) nearest (ra, dec).
+fn nearest(rows: &[Vec<f64>], ra: f64, dec: f64) -> &Vec<f64> {
+    rows.iter()
+        .min_by(|p, q| {
+            sky::distance(p[0], p[1], ra, dec).total_cmp(&sky::distance(q[0], q[1], ra, dec))
+        })
+        .unwrap()
+}
+
 /// One sky seen through four pixel grids: north up with square 5″ pixels, rotated by
 /// CROTA2 = 30°, with the RA axis mirrored (CDELT1 > 0), and with pixels twice as long in
 /// x (6″ × 3″). The images are rendered on the sky, not in pixels: each pixel's value is
@@ -579,13 +588,7 @@ fn rotated_mirrored_and_non_square_grids_give_one_catalogue() {
             let found = &rows[mode];
             assert_eq!(found.len(), sources.len(), "{name} {label}: {found:?}");
             for &(ra, dec, peak) in &sources {
-                let s = found
-                    .iter()
-                    .min_by(|p, q| {
-                        sky::distance(p[0], p[1], ra, dec)
-                            .total_cmp(&sky::distance(q[0], q[1], ra, dec))
-                    })
-                    .unwrap();
+                let s = nearest(found, ra, dec);
                 let offset = sky::distance(s[0], s[1], ra, dec) * 3600.0;
                 let what = format!("{name} {label}, source of {peak} Jy");
                 assert!(offset < 0.3, "{what}: {offset}″ off");
@@ -603,13 +606,7 @@ fn rotated_mirrored_and_non_square_grids_give_one_catalogue() {
                 // same error ellipse's on every grid: within 10 % of the north-up grid's (the
                 // noise, and so each grid's rms estimate, falls on other pixels).
                 let reference = &catalogues[0].1[mode];
-                let r = reference
-                    .iter()
-                    .min_by(|p, q| {
-                        sky::distance(p[0], p[1], ra, dec)
-                            .total_cmp(&sky::distance(q[0], q[1], ra, dec))
-                    })
-                    .unwrap();
+                let r = nearest(reference, ra, dec);
                 let cos_dec = dec.to_radians().cos();
                 for (k, axis) in [(2, "east"), (3, "north")] {
                     let scale = if k == 2 { cos_dec } else { 1.0 };

@@ -116,13 +116,7 @@ async fn commands_get_every_alert_and_failures_are_parked() {
             .arg(format!("cat >> {}", sink.display())),
     );
     let received = skytrap_tests::alert_ids(&sink);
-    let expected: Vec<i64> = client
-        .query("SELECT alert_id FROM skytrap.alert ORDER BY alert_id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let expected = skytrap_tests::outbox_ids(&client).await;
     assert_eq!(received, expected);
 
     // A command that always fails: each alert is tried twice, then parked, never dropped.

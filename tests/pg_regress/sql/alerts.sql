@@ -19,7 +19,8 @@ FROM skytrap.alert_rule ORDER BY kind;
 INSERT INTO skytrap.monitor (dataset, ra, decl, name)
 SELECT id, 20.05, 0, 'B' FROM skytrap.dataset;
 
-CREATE FUNCTION pg_temp.epoch(e integer, a double precision, c double precision)
+-- An epoch of sources at the given RAs (declination 0) and fluxes, associated.
+CREATE FUNCTION pg_temp.epoch_of(e integer, ras double precision[], fluxes double precision[])
 RETURNS TABLE (matched integer, new_runcat integer, new_sources integer, forks integer,
                forced integer)
 LANGUAGE plpgsql AS $$
@@ -38,10 +39,18 @@ BEGIN
                                          ns_sys_err, error_radius, det_sigma, f_peak,
                                          f_peak_err, f_int, f_int_err)
     SELECT img, s.ra, 0, 0.0001, 0.0001, 1, 1, 1, 20, s.f, 0.05, s.f, 0.05
-    FROM (VALUES (20.0, a), (20.05, 1.0), (20.1, c)) AS s(ra, f)
+    FROM unnest(ras, fluxes) AS s(ra, f)
     WHERE s.f > 0;
     RETURN QUERY SELECT * FROM skytrap.associate_image(img);
 END
+$$;
+
+-- An epoch of the three sources A, B and C (no source where a flux is 0).
+CREATE FUNCTION pg_temp.epoch(e integer, a double precision, c double precision)
+RETURNS TABLE (matched integer, new_runcat integer, new_sources integer, forks integer,
+               forced integer)
+LANGUAGE sql AS $$
+    SELECT * FROM pg_temp.epoch_of(e, ARRAY[20.0, 20.05, 20.1], ARRAY[a, 1.0, c])
 $$;
 
 SELECT * FROM pg_temp.epoch(1, 1.0, 0);
@@ -92,29 +101,6 @@ UPDATE skytrap.alert_rule SET vs_min = -1 WHERE kind = 'flux_jump';
 -- Epoch 6: the western one drops to 0.5 Jy, a flux jump (Vs = 1.5/√(2·0.05²) = 21.2,
 -- m = 2·1.5/2.5 = 1.2) and a variable (V of 1, 1, 2, 2, 2, 0.5 is 0.47); both alerts cite
 -- A's epoch-3 alerts, on points of their history.
-CREATE FUNCTION pg_temp.epoch_of(e integer, ras double precision[], fluxes double precision[])
-RETURNS TABLE (matched integer, new_runcat integer, new_sources integer, forks integer,
-               forced integer)
-LANGUAGE plpgsql AS $$
-DECLARE
-    d integer := (SELECT id FROM skytrap.dataset WHERE description = 'alerts');
-    img integer;
-BEGIN
-    INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts, rb_smaj,
-                               rb_smin, rb_pa, deltax, deltay, url, rms_min, rms_max,
-                               detection_thresh)
-    VALUES (d, skytrap.frequencyband_for(d, 150e6, 2e6), skytrap.skyregion_for(d, 20, 0, 1),
-            150e6, 2e6, timestamp '2026-01-01' + (e - 1) * interval '1 day', 0.01, 0.01, 0,
-            0.001, 0.001, 'epoch' || e || '.fits', 0.01, 0.02, 8)
-    RETURNING id INTO img;
-    INSERT INTO skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err, ew_sys_err,
-                                         ns_sys_err, error_radius, det_sigma, f_peak,
-                                         f_peak_err, f_int, f_int_err)
-    SELECT img, s.ra, 0, 0.0001, 0.0001, 1, 1, 1, 20, s.f, 0.05, s.f, 0.05
-    FROM unnest(ras, fluxes) AS s(ra, f);
-    RETURN QUERY SELECT * FROM skytrap.associate_image(img);
-END
-$$;
 SELECT * FROM pg_temp.epoch_of(5, ARRAY[20 - 2 / 3600.0, 20 + 2 / 3600.0, 20.05], ARRAY[2, 2, 1]);
 SELECT * FROM pg_temp.epoch_of(6, ARRAY[20 - 2 / 3600.0, 20 + 2 / 3600.0, 20.05], ARRAY[0.5, 2, 1]);
 SELECT a.kind, i.url,
