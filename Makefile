@@ -14,7 +14,9 @@ DEBIAN_PACKAGES := postgresql-15 postgresql-server-dev-15 postgresql-client-15 l
 
 # The test suite's own cluster: never the system one, never the demo's.
 TEST_PORT ?= 54339
-TEST_DIR  := target/test-pgdata
+# Outside the work tree: as root the cluster runs as postgres, which may not be allowed
+# into the directory the repository was cloned in (mktemp -d makes it 0700).
+TEST_DIR  := /tmp/skytrap-test-pgdata-$(TEST_PORT)
 TEST_URL  := postgresql://postgres@127.0.0.1:$(TEST_PORT)/skytrap
 # pgrx's test cluster puts its socket in this directory: keep the path short.
 PGRX_TEST_DIR := /tmp/skytrap-pgrx-test
