@@ -470,10 +470,12 @@ pub fn extract_in(image: &Image, field: &Field, params: &Params) -> Extraction {
             })
         })
         .filter_map(|(pixels, rms, snr, threshold)| {
-            let m = if params.force_beam {
-                forcebeam::measure(&pixels, rms, beam)
+            let m = if params.moments_only && params.force_beam {
+                measure::measure_moments_beam(&pixels, rms, threshold, beam)
             } else if params.moments_only {
                 measure::measure_moments(&pixels, rms, threshold, beam)
+            } else if params.force_beam {
+                forcebeam::measure(&pixels, rms, threshold, beam)
             } else {
                 measure::measure(&pixels, rms, threshold, beam)
             };

@@ -2,40 +2,46 @@
 //! position fitted (PySE's `force_beam`, TraP's job_params default). Used for surveys of
 //! point sources, where a free shape only adds noise to the peak.
 
-use crate::measure::{condon_errors, goodness_of_fit, Beam, Gaussian, Measurement};
+use crate::measure::{
+    condon_errors, goodness_of_fit, max_pixel_estimate, moments_errors, too_thin, Beam, Gaussian,
+    Measurement,
+};
 use std::f64::consts::LN_2;
 
 /// Measures an island of (x, y, value) pixels with the beam's shape: peak and position by
-/// least squares (Levenberg–Marquardt) from the brightest pixel and the barycentre, with
-/// Condon's errors; the axes and angle are the beam's and carry no error.
-pub fn measure(pixels: &[(usize, usize, f32)], rms: f64, beam: &Beam) -> Measurement {
-    let total: f64 = pixels.iter().map(|p| f64::from(p.2)).sum();
-    let peak = pixels
-        .iter()
-        .map(|p| f64::from(p.2))
-        .fold(f64::MIN, f64::max);
-    let (mut x0, mut y0) = (0.0, 0.0);
-    for &(x, y, v) in pixels {
-        x0 += x as f64 * f64::from(v) / total;
-        y0 += y as f64 * f64::from(v) / total;
-    }
-    let guess = [peak, x0, y0];
-    let fitted = fit(pixels, guess, beam);
-    let [a, x, y] = fitted.unwrap_or(guess);
-    let g = Gaussian {
-        peak: a,
-        x,
-        y,
-        smaj: beam.smaj,
-        smin: beam.smin,
-        theta: beam.theta,
+/// least squares (Levenberg–Marquardt) from PySE's estimate (the brightest pixel ×
+/// `fudge_max_pix` at the barycentre), with Condon's errors. As in PySE, an island at most
+/// two pixels wide is not fitted, and it or a failed fit keeps that estimate with the
+/// moments' errors. The axes and angle are the beam's and carry no error.
+pub fn measure(
+    pixels: &[(usize, usize, f32)],
+    rms: f64,
+    threshold: f64,
+    beam: &Beam,
+) -> Measurement {
+    let estimate = max_pixel_estimate(pixels, beam);
+    let fitted = if too_thin(pixels) {
+        None
+    } else {
+        fit(pixels, [estimate.peak, estimate.x, estimate.y], beam)
     };
-    let mut m = condon_errors(g, rms, beam);
+    let mut m = match fitted {
+        Some([peak, x, y]) => {
+            let g = Gaussian {
+                peak,
+                x,
+                y,
+                ..estimate
+            };
+            let mut m = condon_errors(g, rms, beam);
+            (m.chisq, m.reduced_chisq) = goodness_of_fit(pixels, &g, rms, beam);
+            m
+        }
+        None => moments_errors(pixels, estimate, rms, threshold, beam),
+    };
     m.smaj_err = 0.0;
     m.smin_err = 0.0;
     m.theta_err = 0.0;
-    (m.chisq, m.reduced_chisq) = goodness_of_fit(pixels, &g, rms, beam);
-    m.fitted = fitted.is_some();
     m
 }
 
@@ -153,7 +159,7 @@ mod tests {
             smin: BEAM.smin,
             theta: BEAM.theta,
         };
-        let m = measure(&island(&truth, 0.03), 0.01, &BEAM);
+        let m = measure(&island(&truth, 0.03), 0.01, 0.03, &BEAM);
         assert!(m.fitted);
         let g = m.gaussian;
         assert!((g.peak - 0.8).abs() < 1e-6, "{g:?}");
@@ -173,6 +179,46 @@ mod tests {
     }
 
     #[test]
+    fn an_island_two_pixels_wide_is_not_fitted() {
+        // measure.rs's worked case: a noiseless beam-shaped source of peak 6 (σ = 1, HWHM
+        // 1.5 pixels) at (10.5, 10.5) leaves a 2 × 2 island of 4.8056 above 3σ. PySE fits
+        // no island that thin, with the shape forced or not: its peak is that pixel ×
+        // fudge_max_pix (1.0525), with the moments' errors. A fit of the four pixels would
+        // give back 6 exactly.
+        let beam = Beam {
+            smaj: 1.5,
+            smin: 1.5,
+            theta: 0.0,
+        };
+        let source = Gaussian {
+            peak: 6.0,
+            x: 10.5,
+            y: 10.5,
+            smaj: 1.5,
+            smin: 1.5,
+            theta: 0.0,
+        };
+        let pixels: Vec<(usize, usize, f32)> = (0..21)
+            .flat_map(|y| (0..21).map(move |x| (x, y)))
+            .map(|(x, y)| (x, y, source.value(x as f64, y as f64) as f32))
+            .filter(|p| p.2 > 3.0)
+            .collect();
+        assert_eq!(pixels.len(), 4);
+        let m = measure(&pixels, 1.0, 3.0, &beam);
+        assert!(!m.fitted);
+        let pixel = 6.0 * (-LN_2 * 0.5 / 2.25).exp();
+        let fudge = crate::measure::fudge_max_pix(&beam);
+        assert!(
+            (m.gaussian.peak - pixel * fudge).abs() < 1e-5,
+            "{:?}",
+            m.gaussian
+        );
+        assert!((m.gaussian.x - 10.5).abs() < 1e-6 && (m.gaussian.y - 10.5).abs() < 1e-6);
+        assert!(m.peak_err == 1.0 && m.flux_err.is_finite());
+        assert_eq!((m.smaj_err, m.smin_err, m.theta_err), (0.0, 0.0, 0.0));
+    }
+
+    #[test]
     fn an_extended_source_keeps_the_beams_shape() {
         // Twice the beam's size along both axes: a free fit would give 6 x 4; with the
         // shape forced, the position stays exact (symmetry) and the peak, fitted over the
@@ -185,7 +231,7 @@ mod tests {
             smin: 4.0,
             theta: BEAM.theta,
         };
-        let m = measure(&island(&truth, 0.05), 0.01, &BEAM);
+        let m = measure(&island(&truth, 0.05), 0.01, 0.05, &BEAM);
         let g = m.gaussian;
         assert_eq!((g.smaj, g.smin), (BEAM.smaj, BEAM.smin));
         assert!(
@@ -193,6 +239,6 @@ mod tests {
             "{g:?}"
         );
         assert!(g.peak > 1.0, "{g:?}");
-        assert_eq!(m.flux, g.peak);
+        assert!((m.flux - g.peak).abs() < 1e-12 * g.peak);
     }
 }

@@ -237,11 +237,11 @@ struct ExtractOptions {
     #[arg(long, value_name = "FRACTION", value_parser = fraction)]
     deblend_mincont: Option<f64>,
     /// Fit only peak and position, with the shape held at the restoring beam [false]
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     force_beam: Option<bool>,
     /// Measure sources by their moments, without a least-squares fit (PySE's vectorised
     /// mode; the config key is `vectorized`) [false]
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     moments: Option<bool>,
     /// CLEAN bias added to every peak, Jy/beam (PySE's clean_bias) [0]
     #[arg(long, value_name = "JY", allow_negative_numbers = true, value_parser = finite)]

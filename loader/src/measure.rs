@@ -156,7 +156,7 @@ pub fn measure(
 
 /// PySE's rule for an island too thin to measure a shape from: its minimum width (the
 /// most pixels it has in one row, or in one column, whichever is fewer) is at most 2.
-fn too_thin(pixels: &[(usize, usize, f32)]) -> bool {
+pub(crate) fn too_thin(pixels: &[(usize, usize, f32)]) -> bool {
     let widest = |key: fn(&(usize, usize, f32)) -> usize| {
         let mut counts = std::collections::HashMap::new();
         for p in pixels {
@@ -170,7 +170,7 @@ fn too_thin(pixels: &[(usize, usize, f32)]) -> bool {
 /// PySE's estimate where it measures no shape: the beam's shape at the island's
 /// intensity-weighted barycentre, and the brightest pixel (the faintest, if none is
 /// positive) times `fudge_max_pix`, since the true peak lies somewhere inside that pixel.
-fn max_pixel_estimate(pixels: &[(usize, usize, f32)], beam: &Beam) -> Gaussian {
+pub(crate) fn max_pixel_estimate(pixels: &[(usize, usize, f32)], beam: &Beam) -> Gaussian {
     let values = pixels.iter().map(|p| f64::from(p.2));
     let max = values.clone().fold(f64::MIN, f64::max);
     let extreme = if max > 0.0 {
@@ -247,9 +247,31 @@ pub fn measure_moments(
     moments_errors(pixels, g, rms, threshold, beam)
 }
 
+/// Measures an island by its moments with the shape held at the beam (PySE's vectorised
+/// mode with `force_beam`): the barycentre, and the peak of the beam-shaped Gaussian there
+/// that reaches the value of the pixel nearest it (Spreeuw 2010 eq. 2.66), or the
+/// brightest pixel × `fudge_max_pix` where that pixel is not in the island.
+pub fn measure_moments_beam(
+    pixels: &[(usize, usize, f32)],
+    rms: f64,
+    threshold: f64,
+    beam: &Beam,
+) -> Measurement {
+    let mut g = max_pixel_estimate(pixels, beam);
+    let (rx, ry) = (g.x.round(), g.y.round());
+    if too_thin(pixels) {
+        return moments_errors(pixels, g, rms, threshold, beam);
+    }
+    if let Some(base) = pixels.iter().find(|p| p.0 as f64 == rx && p.1 as f64 == ry) {
+        let at_base = Gaussian { peak: 1.0, ..g }.value(rx, ry);
+        g.peak = f64::from(base.2) / at_base;
+    }
+    moments_errors(pixels, g, rms, threshold, beam)
+}
+
 /// A measurement by moments (or PySE's estimate for a thin island) with the moments'
 /// errors (Spreeuw 2010 eq. 2.81).
-fn moments_errors(
+pub(crate) fn moments_errors(
     pixels: &[(usize, usize, f32)],
     g: Gaussian,
     rms: f64,
@@ -258,13 +280,16 @@ fn moments_errors(
 ) -> Measurement {
     // One ρ for every parameter, from the moments' sampling of the island between the
     // threshold T and the peak A.
+    // (A − T)/(ln A − ln T) is the logarithmic mean of A and T: defined for any positive
+    // pair, A itself where A = T (a deblended part's peak can sit at or below its level).
     let (a, t) = (g.peak, threshold);
-    let rho = if a > t && t > 0.0 {
-        (16.0 * g.smaj * g.smin / (LN_2 * 4.0 * beam.smaj * beam.smin * rms * rms)).sqrt() * (a - t)
-            / (a.ln() - t.ln())
+    let log_mean = if (a - t).abs() <= 1e-12 * a.abs() {
+        a
     } else {
-        f64::NAN
+        (a - t) / (a.ln() - t.ln())
     };
+    let rho = (16.0 * g.smaj * g.smin / (LN_2 * 4.0 * beam.smaj * beam.smin * rms * rms)).sqrt()
+        * log_mean;
     // The peak is one pixel's worth of information: its error is the noise.
     let mut m = errors_from_rho(g, beam, rho, rho, rms);
     (m.chisq, m.reduced_chisq) = goodness_of_fit(pixels, &g, rms, beam);
@@ -320,9 +345,11 @@ pub fn moments(pixels: &[(usize, usize, f32)], threshold: f64, beam: &Beam) -> G
     let w1 = (sxx + syy) / 2.0;
     let w2 = (((sxx - syy) / 2.0).powi(2) + sxy * sxy).sqrt();
     let (mut a2, mut b2) = (2.0 * LN_2 * (w1 + w2), 2.0 * LN_2 * (w1 - w2));
+    // PySE's peak wherever it cannot extrapolate: the brightest pixel × fudge_max_pix.
+    let max_pixel_peak = peak * fudge_max_pix(beam);
     if b2.is_nan() || b2 <= 0.0 || pixels.len() < 5 {
         return Gaussian {
-            peak,
+            peak: max_pixel_peak,
             x: xm,
             y: ym,
             smaj: beam.smaj,
@@ -338,7 +365,7 @@ pub fn moments(pixels: &[(usize, usize, f32)], threshold: f64, beam: &Beam) -> G
     };
     // PySE's "tweaked moments" peak (Spreeuw 2010 eq. 2.67): from the pixel nearest the
     // barycentre (value B, offset Δ), solve ln(A/B) = (ε/b²)(1 + ln(T/A)/(A/T − 1)).
-    let peak = tweaked_peak(pixels, (xm, ym), theta, a2, b2, threshold).unwrap_or(peak);
+    let peak = tweaked_peak(pixels, (xm, ym), theta, a2, b2, threshold).unwrap_or(max_pixel_peak);
     // Pixels below the threshold are missing from the island, which shrinks the
     // moments; with ρ = T/A the true variance is larger by 1/(1 + ρ ln ρ/(1 − ρ)).
     let rho = threshold / peak;
@@ -361,8 +388,10 @@ pub fn moments(pixels: &[(usize, usize, f32)], threshold: f64, beam: &Beam) -> G
 }
 
 /// The peak of a Gaussian with these moments that reaches value B at the island pixel
-/// nearest the barycentre, as PySE's `measure.moments` finds it: Newton–Raphson on
-/// Spreeuw (2010) eq. 2.67 from B, kept within [B/2, 3B/2].
+/// nearest the barycentre (the brightest pixel where that one is not in the island), as
+/// PySE finds it: Newton–Raphson on Spreeuw (2010) eq. 2.67 from B, kept within [B/2, 2B]
+/// (PySE 0.7.1's vectorised bound; its fit mode's 3B/2 can cut a true peak short, and PySE
+/// has since used 2B in both).
 fn tweaked_peak(
     pixels: &[(usize, usize, f32)],
     (xm, ym): (f64, f64),
@@ -394,7 +423,7 @@ fn tweaked_peak(
             break;
         }
         let step = -fa / deriv;
-        a = (a + step).clamp(0.5 * b, 1.5 * b);
+        a = (a + step).clamp(0.5 * b, 2.0 * b);
         if step.abs() < 1e-8 {
             break;
         }
@@ -737,6 +766,100 @@ pub(crate) mod tests {
             assert_eq!((g.smaj, g.smin), (1.5, 1.5));
             assert!(m.peak_err.is_finite() && m.flux_err.is_finite() && m.flux_err > 0.0);
         }
+    }
+
+    #[test]
+    fn moments_with_the_beam_forced_extrapolate_from_the_barycentre_pixel() {
+        // A noiseless beam-shaped source of peak 1 at (30.3, 29.8): PySE's vectorised
+        // mode with force_beam keeps the beam's shape and takes the barycentre as the
+        // position. The pixel nearest it, (30, 30), holds exp(−ln2·Q(−0.3, 0.2)); eq. 2.66
+        // divides it by that same factor, which gives back the true peak, 1. The island
+        // is symmetric about the source, so its barycentre is the source's position.
+        let truth = Gaussian {
+            peak: 1.0,
+            x: 30.3,
+            y: 29.8,
+            smaj: BEAM.smaj,
+            smin: BEAM.smin,
+            theta: BEAM.theta,
+        };
+        let pixels = island(&truth, 0.05);
+        let m = measure_moments_beam(&pixels, 0.01, 0.05, &BEAM);
+        assert!(!m.fitted);
+        let g = m.gaussian;
+        assert_eq!(
+            (g.smaj, g.smin, g.theta),
+            (BEAM.smaj, BEAM.smin, BEAM.theta)
+        );
+        assert!(
+            (g.x - 30.3).abs() < 0.02 && (g.y - 29.8).abs() < 0.02,
+            "{g:?}"
+        );
+        assert!((g.peak - 1.0).abs() < 2e-3, "{}", g.peak);
+        assert!((m.flux - g.peak).abs() < 1e-12);
+        // The moments' errors, not Condon's: ρ = √(16·ab/(ln2·4AB·σ²))·(A − T)/ln(A/T).
+        let rho = (16.0 / (LN_2 * 4.0 * 1e-4)).sqrt() * (g.peak - 0.05) / (g.peak / 0.05).ln();
+        assert!((m.smaj_err - 2f64.sqrt() * BEAM.smaj / rho).abs() < 1e-12);
+        assert_eq!(m.peak_err, 0.01);
+    }
+
+    #[test]
+    fn tweaked_moments_reach_twice_the_base_pixel() {
+        // A narrow source (HWHM 0.8 pixel) centred at the corner of four pixels is 1.8×
+        // brighter than each of them: exp(ln2·0.5/0.64) = 1.7187, and the tweak must
+        // extrapolate that far. Under a bound of 1.5 × the base pixel the moments peak
+        // stayed 13 % low. Solved with the island's own moments, eq. 2.67 gives the peak
+        // whatever the bound, so the moments' peak must lie above 1.5 × the pixel.
+        let beam = Beam {
+            smaj: 0.8,
+            smin: 0.8,
+            theta: 0.0,
+        };
+        let source = Gaussian {
+            peak: 10.0,
+            x: 20.5,
+            y: 20.5,
+            smaj: 0.8,
+            smin: 0.8,
+            theta: 0.0,
+        };
+        let pixels: Vec<(usize, usize, f32)> = (0..41)
+            .flat_map(|y| (0..41).map(move |x| (x, y)))
+            .map(|(x, y)| (x, y, source.value(x as f64, y as f64) as f32))
+            .filter(|p| p.2 > 0.1)
+            .collect();
+        let base = 10.0 * (-LN_2 * 0.5 / 0.64).exp();
+        let g = moments(&pixels, 0.1, &beam);
+        assert!(
+            g.peak > 1.5 * base * 1.01,
+            "{} against a base of {base}",
+            g.peak
+        );
+        assert!((g.peak - 10.0).abs() < 1.0, "{}", g.peak);
+    }
+
+    #[test]
+    fn moments_errors_are_finite_when_the_peak_is_at_the_threshold() {
+        // A deblended part can be measured at a peak that is at or below its own level.
+        // The moments' ρ holds (A − T)/ln(A/T), the logarithmic mean of A and T, which is
+        // A where A = T and defined on either side; PySE's formula gives the same there.
+        let g = Gaussian {
+            peak: 0.05,
+            x: 30.0,
+            y: 30.0,
+            smaj: BEAM.smaj,
+            smin: BEAM.smin,
+            theta: BEAM.theta,
+        };
+        let pixels = island(&Gaussian { peak: 1.0, ..g }, 0.05);
+        let at = moments_errors(&pixels, g, 0.01, 0.05, &BEAM);
+        let rho = (16.0 / (LN_2 * 4.0 * 1e-4)).sqrt() * 0.05;
+        assert!((at.smaj_err - 2f64.sqrt() * BEAM.smaj / rho).abs() < 1e-9);
+        let below = moments_errors(&pixels, Gaussian { peak: 0.04, ..g }, 0.01, 0.05, &BEAM);
+        let log_mean = 0.01 / (0.05f64 / 0.04).ln();
+        let rho = (16.0 / (LN_2 * 4.0 * 1e-4)).sqrt() * log_mean;
+        assert!((below.smaj_err - 2f64.sqrt() * BEAM.smaj / rho).abs() < 1e-9);
+        assert!(below.flux_err.is_finite() && below.flux_err > 0.0);
     }
 
     #[test]

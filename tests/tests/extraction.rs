@@ -566,10 +566,11 @@ fn rotated_mirrored_and_non_square_grids_give_one_catalogue() {
         std::fs::write(&path, bytes).unwrap();
         let mut rows = Vec::new();
         for extra in [&[][..], &["--force-beam"][..]] {
+            // A switch right before the image takes no value from it.
             let out = skytrap()
                 .arg("extract")
-                .args(extra)
                 .args(["--margin", "0", "--back-size", "32"])
+                .args(extra)
                 .arg(&path)
                 .output()
                 .unwrap();
