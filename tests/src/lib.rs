@@ -151,6 +151,43 @@ pub fn read_truth(dir: &Path) -> Vec<Truth> {
         .collect()
 }
 
+/// One row of a reference CSV, by column name.
+pub struct Record(HashMap<String, String>);
+
+impl Record {
+    /// A numeric column; panics, naming the column, if it is missing or not a number.
+    pub fn num(&self, column: &str) -> f64 {
+        let text = self.text(column);
+        text.parse()
+            .unwrap_or_else(|_| panic!("column {column}: {text:?} is not a number"))
+    }
+
+    pub fn text(&self, column: &str) -> &str {
+        self.0
+            .get(column)
+            .unwrap_or_else(|| panic!("no column {column}"))
+    }
+}
+
+/// Reads a reference CSV: '#' lines, a header row, then one row per record.
+pub fn read_records(path: &Path) -> Vec<Record> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let header: Vec<&str> = lines.next().expect("a header row").split(',').collect();
+    lines
+        .map(|line| {
+            Record(
+                header
+                    .iter()
+                    .map(|h| h.to_string())
+                    .zip(line.split(',').map(str::to_string))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
 /// Replaces the value of header card `key` (an 80-character card) in a FITS file's bytes.
 pub fn set_card(bytes: &mut [u8], key: &str, value: &str) {
     let name = format!("{key:<8}=");

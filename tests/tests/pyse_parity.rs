@@ -16,42 +16,8 @@ use skytrap_loader::config::{Config, Preset};
 use skytrap_loader::extract::{self, Params, Source};
 use skytrap_loader::fits;
 use skytrap_loader::simulate::{self, Population, NOISE};
-use skytrap_tests::{fits_dir, scratch_dir, workspace};
-use std::collections::HashMap;
+use skytrap_tests::{fits_dir, read_records, scratch_dir, workspace, Record};
 use std::path::{Path, PathBuf};
-
-/// One PySE source: every column of the reference CSV by name.
-struct PyseSource(HashMap<String, f64>);
-
-impl PyseSource {
-    fn get(&self, column: &str) -> f64 {
-        self.0[column]
-    }
-}
-
-/// Reads a reference catalogue: '#' lines, a header row, then one row per source.
-fn read_pyse(path: &Path) -> Vec<PyseSource> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    let header: Vec<String> = lines
-        .next()
-        .expect("a header row")
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    lines
-        .map(|line| {
-            PyseSource(
-                header
-                    .iter()
-                    .cloned()
-                    .zip(line.split(',').map(|v| v.parse::<f64>().unwrap()))
-                    .collect(),
-            )
-        })
-        .collect()
-}
 
 /// The reference catalogues in `reference`, each with the image it was made from (in
 /// `tests/data/fits` or its `sim_multiepoch_vast/`): the catalogues drive the test, so an
@@ -154,7 +120,7 @@ fn agree_with_pyse(reference: &Path, params: &Params) {
         reference.display()
     );
     for (name, csv, path) in catalogues {
-        let pyse = read_pyse(&csv);
+        let pyse = read_records(&csv);
         let image = fits::read(&path).unwrap();
         let ours = extract::extract(&image, params).unwrap().sources;
         let beam_arcsec = image.meta.bmaj * 3600.0;
@@ -164,11 +130,11 @@ fn agree_with_pyse(reference: &Path, params: &Params) {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for p in &pyse {
             // The serialisation bug, as recorded (both are TraP's 10").
-            assert_eq!(p.get("ns_sys_err"), p.get("ew_sys_err"));
+            assert_eq!(p.num("ns_sys_err"), p.num("ew_sys_err"));
         }
-        let bright: Vec<&PyseSource> = pyse.iter().filter(|p| p.get("sig") > 10.0).collect();
+        let bright: Vec<&Record> = pyse.iter().filter(|p| p.num("sig") > 10.0).collect();
         for p in &bright {
-            let (ra, dec) = (p.get("ra"), p.get("dec"));
+            let (ra, dec) = (p.num("ra"), p.num("dec"));
             let nearest: Option<(f64, &Source)> = ours
                 .iter()
                 .map(|s| (sky::distance(s.ra, s.dec, ra, dec) * 3600.0, s))
@@ -177,13 +143,13 @@ fn agree_with_pyse(reference: &Path, params: &Params) {
                 eprintln!(
                     "{name}: pyse x {:.2} y {:.2} sig {:.1} peak {:.5} ± {:.5} flux {:.5} ± {:.5} \
                      | ours {:?}",
-                    p.get("x"),
-                    p.get("y"),
-                    p.get("sig"),
-                    p.get("peak"),
-                    p.get("peak_err"),
-                    p.get("flux"),
-                    p.get("flux_err"),
+                    p.num("x"),
+                    p.num("y"),
+                    p.num("sig"),
+                    p.num("peak"),
+                    p.num("peak_err"),
+                    p.num("flux"),
+                    p.num("flux_err"),
                     nearest.map(|(d, s)| format!(
                         "off {:.3} beam x {:.2} y {:.2} peak {:.5} ± {:.5} flux {:.5} ± {:.5}",
                         d / beam_arcsec,
@@ -201,16 +167,16 @@ fn agree_with_pyse(reference: &Path, params: &Params) {
                 offset < 0.1 * beam_arcsec,
                 "{name}: PySE's {:.1} sigma source at pixel ({:.2}, {:.2}) not found: the \
                  nearest is {:.2} beam away",
-                p.get("sig"),
-                p.get("x"),
-                p.get("y"),
+                p.num("sig"),
+                p.num("x"),
+                p.num("y"),
                 offset / beam_arcsec
             );
             offsets.push(offset / beam_arcsec);
-            peak.push(s.peak / p.get("peak"));
-            flux.push(s.flux / p.get("flux"));
-            peak_err.push(s.peak_err / p.get("peak_err"));
-            flux_err.push(s.flux_err / p.get("flux_err"));
+            peak.push(s.peak / p.num("peak"));
+            flux.push(s.flux / p.num("flux"));
+            peak_err.push(s.peak_err / p.num("peak_err"));
+            flux_err.push(s.flux_err / p.num("flux_err"));
         }
         eprintln!(
             "{name}: PySE {} sources, {} above 10 sigma, all matched; skytrap {}",
