@@ -686,6 +686,54 @@ mod tests {
     }
 
     #[test]
+    fn the_fdr_step_counts_the_searched_pixels_only() {
+        // FDR's N is the number of pixels searched (Hopkins et al. 2002: the pixels the
+        // test is applied to). PySE takes len() of its masked array, which counts the
+        // masked pixels as well; they never pass (their density is not below the line),
+        // so its threshold is the one over the searched pixels padded with zeros.
+        let dir = std::env::temp_dir().join(format!("skytrap-fdr-count-{}", std::process::id()));
+        let settings = crate::simulate::Settings {
+            epochs: 1,
+            seed: 3,
+            size: 512,
+            variables: 0,
+            transients: 0,
+            anywhere: true,
+        };
+        let paths = crate::simulate::simulate(&dir, &settings).unwrap();
+        let image = crate::fits::read(&paths[0]).unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+        let p = Params {
+            radius: 100.0,
+            fdr_alpha: Some(0.01),
+            ..Params::default()
+        };
+        let field = field(&image, &p).unwrap();
+        let signal = &image.data - &field.maps.background;
+        let searched: Vec<f64> = signal
+            .iter()
+            .zip(field.maps.rms.iter())
+            .zip(field.mask.iter())
+            .filter(|&((_, &r), &m)| !m && r > 0.0)
+            .map(|((&v, &r), _)| f64::from(v) / f64::from(r))
+            .collect();
+        let masked = field.mask.len() - searched.len();
+        assert!(masked > field.mask.len() / 2);
+        let ours = fdr::threshold(searched.iter().copied(), &field.beam, 0.01).unwrap();
+        let pyse = fdr::threshold(
+            searched
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(0.0, masked)),
+            &field.beam,
+            0.01,
+        )
+        .unwrap();
+        assert_eq!(extract_in(&image, &field, &p).detection, Some(ours));
+        assert!(pyse - ours > 0.05, "{ours} against PySE's {pyse}");
+    }
+
+    #[test]
     fn an_extraction_circle_inside_the_margin_is_its_own_outline() {
         // 512 pixels, margin 10: the circle reaches the margin at 246 pixels.
         assert!(searched_outline(512, 512, &params(10, 200.0)).is_none());

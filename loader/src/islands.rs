@@ -122,4 +122,25 @@ mod tests {
         );
         assert_eq!(find(&signal, &rms, &mask, 4.5, 3.0, true).len(), 2);
     }
+
+    #[test]
+    fn an_island_is_kept_where_any_pixel_reaches_the_detection_threshold() {
+        // The noise rises across a two-pixel island: its brightest pixel, 9 over a noise
+        // of 1.5, is 6σ, and its other pixel, 8.5 over 1, is 8.5σ. PySE tests only the
+        // brightest pixel (against threshold × the noise there) and drops the island at
+        // 8σ; skytrap keeps an island where any pixel is significant (as SExtractor and
+        // Aegean seed islands), and reports that pixel's 8.5σ.
+        let mut signal = Array2::<f32>::zeros((5, 6));
+        signal[[2, 2]] = 8.5;
+        signal[[2, 3]] = 9.0;
+        let mut rms = Array2::from_elem((5, 6), 1.0f32);
+        rms[[2, 3]] = 1.5;
+        let mask = Array2::from_elem((5, 6), false);
+        let found = find(&signal, &rms, &mask, 8.0, 3.0, true);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].max_snr, 8.5);
+        // The noise at the brightest pixel is the island's, for its measurement.
+        assert_eq!(found[0].rms, 1.5);
+        assert!(find(&signal, &rms, &mask, 8.6, 3.0, true).is_empty());
+    }
 }

@@ -425,6 +425,8 @@ fn clean_bias_and_calibration_error_reach_the_output() {
         );
     }
     // Forced fits at the same places get the same terms, as PySE's fit_to_point does.
+    // (Their peaks are skytrap's, not compared with PySE's: PySE's forced model sits up
+    // to half a pixel off the position, forced.rs.)
     let positions = dir.join("positions.csv");
     let lines: Vec<String> = plain
         .iter()

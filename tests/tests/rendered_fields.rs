@@ -161,6 +161,15 @@ fn an_independently_rendered_field_is_found_and_measured_everywhere() {
                     s.peak / t.num("peak")
                 );
                 found[k] += 1;
+                // A deblended component's errors are from the image's noise (100 µJy:
+                // a beam-shaped source's Condon peak error), not from the sub-threshold
+                // level it was cut at, as PySE takes them (3σ or more: errors 3× larger).
+                assert!(
+                    (0.7e-4..1.5e-4).contains(&s.peak_err),
+                    "blend {}: peak error {:.3e}",
+                    t.text("id"),
+                    s.peak_err
+                );
             }
         }
     }
