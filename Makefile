@@ -17,7 +17,8 @@ TEST_PORT ?= 54339
 # Outside the work tree: as root the cluster runs as postgres, which may not be allowed
 # into the directory the repository was cloned in (mktemp -d makes it 0700).
 TEST_DIR  := /tmp/skytrap-test-pgdata-$(TEST_PORT)
-TEST_URL  := postgresql://postgres@127.0.0.1:$(TEST_PORT)/skytrap
+# Its Unix socket, in TEST_DIR (no TCP).
+TEST_URL   = $$($(SKYTRAP) db url --dir $(TEST_DIR) --port $(TEST_PORT))
 # pgrx's test cluster puts its socket in this directory: keep the path short.
 PGRX_TEST_DIR := /tmp/skytrap-pgrx-test
 
@@ -110,7 +111,7 @@ regress:
 	@pg_regress="$$(dirname "$$($(PG_CONFIG) --pgxs)")/../test/regress/pg_regress"; \
 	tests=$$(ls tests/pg_regress/sql | sed -n 's/\.sql$$//p' | grep -vx setup); \
 	rm -rf target/regress; mkdir -p target/regress; \
-	if "$$pg_regress" --bindir="$$($(PG_CONFIG) --bindir)" --host=127.0.0.1 --port=$(TEST_PORT) \
+	if "$$pg_regress" --bindir="$$($(PG_CONFIG) --bindir)" --host=$(TEST_DIR) --port=$(TEST_PORT) \
 	      --user=postgres --dbname=skytrap_regress --inputdir=tests/pg_regress \
 	      --outputdir=target/regress setup $$tests > target/regress/log 2>&1; then \
 	    echo "regress: $$(( $$(echo $$tests | wc -w) + 1 )) passed, 0 failed"; \
@@ -119,7 +120,7 @@ regress:
 	fi
 
 e2e:
-	DATABASE_URL=$(TEST_URL) cargo test --release -p skytrap-tests --tests
+	DATABASE_URL="$(TEST_URL)" cargo test --release -p skytrap-tests --tests
 
 # cargo-fuzz on the header and WCS parsing and on the whole FITS reader, FUZZ_SECONDS per
 # target; `make test` runs each for 15 s (fuzz-smoke).

@@ -184,9 +184,13 @@ struct ClusterOptions {
     /// Data directory
     #[arg(long, default_value = cluster::DEFAULT_DIR)]
     dir: PathBuf,
-    /// TCP port on 127.0.0.1
+    /// Port (of the socket, and of TCP with --tcp)
     #[arg(long, default_value_t = cluster::DEFAULT_PORT)]
     port: u16,
+    /// Also listen on TCP at 127.0.0.1, with a generated password (only the Unix socket in
+    /// the data directory otherwise, which only its owner can reach)
+    #[arg(long)]
+    tcp: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -398,10 +402,16 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let url = || {
-        cli.db
-            .clone()
-            .unwrap_or_else(|| cluster::url_for_port(cluster::DEFAULT_PORT))
+    let url = || -> Result<String> {
+        match &cli.db {
+            Some(url) => Ok(url.clone()),
+            None => cluster::Cluster {
+                dir: cluster::DEFAULT_DIR.into(),
+                port: cluster::DEFAULT_PORT,
+                tcp: false,
+            }
+            .url(),
+        }
     };
     let runtime = || {
         tokio::runtime::Builder::new_current_thread()
@@ -415,15 +425,17 @@ fn run(cli: Cli) -> Result<()> {
             let cluster = cluster::Cluster {
                 dir: o.dir.clone(),
                 port: o.port,
+                tcp: o.tcp,
             };
             match command {
                 DbCommand::Up(_) => {
                     cluster.up()?;
-                    runtime()?.block_on(db::create_database_and_extension(&cluster.url()))?;
-                    eprintln!("skytrap: database ready: psql {}", cluster.url());
+                    let url = cluster.url()?;
+                    runtime()?.block_on(db::create_database_and_extension(&url))?;
+                    eprintln!("skytrap: database ready: psql '{url}'");
                 }
                 DbCommand::Down(_) => cluster.down()?,
-                DbCommand::Url(_) => println!("{}", cluster.url()),
+                DbCommand::Url(_) => println!("{}", cluster.url()?),
             }
         }
         Command::Simulate {
@@ -474,7 +486,7 @@ fn run(cli: Cli) -> Result<()> {
             quality,
         } => {
             runtime()?.block_on(load::load(
-                &url(),
+                &url()?,
                 dataset,
                 images,
                 monitor,
@@ -507,10 +519,10 @@ fn run(cli: Cli) -> Result<()> {
                 exec_attempts: *exec_attempts,
                 ivorn_root: ivorn_root.clone(),
             };
-            runtime()?.block_on(listen::listen(&url(), &options))?;
+            runtime()?.block_on(listen::listen(&url()?, &options))?;
         }
         Command::Rules(RulesCommand::Show { dataset }) => {
-            runtime()?.block_on(rules::show(&url(), dataset))?;
+            runtime()?.block_on(rules::show(&url()?, dataset))?;
         }
         Command::Rules(RulesCommand::Set {
             dataset,
@@ -536,7 +548,7 @@ fn run(cli: Cli) -> Result<()> {
                 m_min: *m_min,
                 radius_arcsec: *radius_arcsec,
             };
-            runtime()?.block_on(rules::set(&url(), dataset, kind, &changes))?;
+            runtime()?.block_on(rules::set(&url()?, dataset, kind, &changes))?;
         }
     }
     Ok(())

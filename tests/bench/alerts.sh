@@ -13,4 +13,4 @@ rm -rf "$dir"
 "$skytrap" db up --dir "$dir" --port "$port" 2>/dev/null
 trap '"$skytrap" db down --dir "$dir"' EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-DATABASE_URL="postgresql://postgres@127.0.0.1:$port/skytrap" target/release/alerts-bench
+DATABASE_URL=$("$skytrap" db url --dir "$dir" --port "$port") target/release/alerts-bench

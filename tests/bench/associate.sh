@@ -88,7 +88,7 @@ skytrap=target/release/skytrap
 if [ -f "$dir/PG_VERSION" ]; then "$skytrap" db down --dir "$dir" || true; fi
 rm -rf "$dir"
 "$skytrap" db up --dir "$dir" --port "$port" 2>/dev/null
-url="postgresql://postgres@127.0.0.1:$port/skytrap"
+url=$("$skytrap" db url --dir "$dir" --port "$port")
 psql -qX "$url" -c "ALTER SYSTEM SET shared_buffers = '2GB'" -c "ALTER SYSTEM SET jit = off" \
      -c "ALTER SYSTEM SET max_parallel_workers_per_gather = 0" -c "ALTER SYSTEM SET autovacuum = off" \
      -c "ALTER SYSTEM SET work_mem = '32MB'" -c "ALTER SYSTEM SET maintenance_work_mem = '512MB'" \

@@ -16,7 +16,7 @@ skytrap=target/release/skytrap
 [ -f "$dir/PG_VERSION" ] && "$skytrap" db down --dir "$dir" || true
 rm -rf "$dir"
 "$skytrap" db up --dir "$dir" --port "$port" 2>/dev/null
-url="postgresql://postgres@127.0.0.1:$port/skytrap"
+url=$("$skytrap" db url --dir "$dir" --port "$port")
 psql -qX "$url" -c "ALTER SYSTEM SET shared_buffers = '4GB'" -c "ALTER SYSTEM SET jit = off" \
      -c "ALTER SYSTEM SET max_parallel_workers_per_gather = 0"
 "$skytrap" db down --dir "$dir" && "$skytrap" db up --dir "$dir" --port "$port" 2>/dev/null

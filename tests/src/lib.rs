@@ -252,8 +252,14 @@ impl PrivateCluster {
         cluster
     }
 
+    /// Its URL, as `skytrap db url` gives it (the Unix socket in its data directory).
     pub fn url(&self) -> String {
-        format!("postgresql://postgres@127.0.0.1:{}/skytrap", self.port)
+        let out = succeed(
+            skytrap()
+                .args(["db", "url", "--port", &self.port.to_string(), "--dir"])
+                .arg(&self.dir),
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
     pub fn up(&self) {
