@@ -87,7 +87,10 @@ lint: pgrx
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+# The core in a debug build as well, as `make install` builds it: cdshealpix's debug
+# assertions are then on, and a float that trips one must be caught here.
 unit: deps
+	cargo test -p skytrap-core --lib
 	cargo test --release -p skytrap-core -p skytrap-loader --lib --tests
 
 # In-backend tests; as root pgrx runs its cluster as postgres. They install a test build

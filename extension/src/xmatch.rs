@@ -10,7 +10,7 @@
 //! nothing beyond its key.
 
 use pgrx::prelude::*;
-use pgrx::{is_a, Internal};
+use pgrx::{is_a, Array, Internal};
 use skytrap_core::pixel;
 use skytrap_core::pixel::Cone;
 use skytrap_core::sky::{self, Position};
@@ -50,10 +50,11 @@ fn with_cone<T>(ra: f64, decl: f64, radius: f64, f: impl FnOnce(&mut Cone) -> T)
 // The key, the exact test, and the operators and comparisons a btree calls for every key it
 // reads while answering a cone. A cross-match calls them for every pair or key it reads, so
 // they are plain version-1 C functions, declared in sql/xmatch.sql: they read their
-// arguments' bytes, call nothing in PostgreSQL and cannot fail, and pgrx's wrapper (memory
-// context switch, error guard) would cost more than their work. (`pixel_wrapper` and
-// `xmatch_keys_wrapper` keep the symbol names pgrx gave them in 0.1.0, whose install script
-// still names them.)
+// arguments' bytes, and #[pg_extern]'s wrapper (argument conversion, memory context
+// switch) would cost more than their work. Each is still #[pg_guard]ed: a panic, which
+// would abort the backend and restart the whole cluster, becomes an ERROR. (`pixel_wrapper`
+// and `xmatch_keys_wrapper` keep the symbol names pgrx gave them in 0.1.0, whose install
+// script still names them.)
 
 /// Declares PostgreSQL's version-1 calling convention for C functions (`pg_finfo_<symbol>`).
 macro_rules! version_1 {
@@ -105,8 +106,9 @@ unsafe fn null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
 ///
 /// # Safety
 /// Called by PostgreSQL with two float8, neither NULL (STRICT).
+#[pg_guard]
 #[no_mangle]
-pub unsafe extern "C" fn pixel_wrapper(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn pixel_wrapper(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     unsafe {
         match pixel::key(float8(arg(fcinfo, 0)), float8(arg(fcinfo, 1))) {
             Some(key) => pg_sys::Datum::from(key),
@@ -124,8 +126,11 @@ pub unsafe extern "C" fn pixel_wrapper(fcinfo: pg_sys::FunctionCallInfo) -> pg_s
 ///
 /// # Safety
 /// Called by PostgreSQL with two bigint and five float8, any of them NULL.
+#[pg_guard]
 #[no_mangle]
-pub unsafe extern "C" fn xmatch_keys_wrapper(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn xmatch_keys_wrapper(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     unsafe {
         let mut v = [0.0; 5];
         for (n, value) in v.iter_mut().enumerate() {
@@ -141,21 +146,36 @@ pub unsafe extern "C" fn xmatch_keys_wrapper(fcinfo: pg_sys::FunctionCallInfo) -
 
 /// Inclusive bounds of an int8range datum, None if empty. In memory an int8range is a
 /// varlena header (4 bytes, or 1 when packed in a row), the range type's oid, the bounds that
-/// are present (8 bytes each) and a flags byte at the end. (An int8range is far too small
-/// to be compressed or stored out of line.)
+/// are present (8 bytes each) and a flags byte at the end. A range stored out of line or
+/// compressed (a row of many ranges can be) is detoasted first; a datum too short for what
+/// its flags say is an ERROR.
 unsafe fn key_range(datum: pg_sys::Datum) -> Option<(i64, i64)> {
     unsafe {
-        let bytes = datum.cast_mut_ptr::<u8>().cast_const();
+        let mut bytes = datum.cast_mut_ptr::<u8>();
+        // Headers as PostgreSQL lays them out on a little-endian machine: 0x01 is a 1-byte
+        // header pointing out of line, low bits 10 a compressed 4-byte one.
+        let first = bytes.read();
+        if first == 0x01 || first & 0x03 == 0x02 {
+            bytes = pg_sys::pg_detoast_datum_packed(bytes.cast()).cast();
+        }
         let (len, header) = if bytes.read() & 0x01 == 0 {
             ((bytes.cast::<u32>().read_unaligned() >> 2) as usize, 4)
         } else {
             (usize::from(bytes.read() >> 1), 1)
         };
+        if len < header + 5 {
+            error!("skytrap: an int8range of {len} bytes is malformed");
+        }
         let flags = u32::from(bytes.add(len - 1).read());
         if flags & pg_sys::RANGE_EMPTY != 0 {
             return None;
         }
-        let mut next = bytes.add(header + 4).cast::<i64>();
+        let bounds = usize::from(flags & pg_sys::RANGE_LB_INF == 0)
+            + usize::from(flags & pg_sys::RANGE_UB_INF == 0);
+        if len < header + 5 + 8 * bounds {
+            error!("skytrap: an int8range of {len} bytes is malformed");
+        }
+        let mut next = bytes.add(header + 4).cast::<i64>().cast_const();
         let lo = if flags & pg_sys::RANGE_LB_INF != 0 {
             i64::MIN
         } else {
@@ -237,8 +257,11 @@ pub unsafe extern "C-unwind" fn skytrap_cone_pixels(
 ///
 /// # Safety
 /// Called by PostgreSQL with (bigint, int8range), neither NULL.
+#[pg_guard]
 #[no_mangle]
-pub unsafe extern "C" fn skytrap_pixel_in(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn skytrap_pixel_in(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     unsafe {
         let key = arg(fcinfo, 0).value() as i64;
         let inside = key_range(arg(fcinfo, 1)).is_some_and(|(lo, hi)| lo <= key && key <= hi);
@@ -254,8 +277,9 @@ pub unsafe extern "C" fn skytrap_pixel_in(fcinfo: pg_sys::FunctionCallInfo) -> p
 ///
 /// # Safety
 /// Called by PostgreSQL with (bigint, int8range), neither NULL.
+#[pg_guard]
 #[no_mangle]
-pub unsafe extern "C" fn skytrap_pixel_range_cmp(
+pub unsafe extern "C-unwind" fn skytrap_pixel_range_cmp(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
     unsafe {
@@ -273,8 +297,9 @@ pub unsafe extern "C" fn skytrap_pixel_range_cmp(
 ///
 /// # Safety
 /// Called by PostgreSQL with (int8range, int8range), neither NULL.
+#[pg_guard]
 #[no_mangle]
-pub unsafe extern "C" fn skytrap_pixel_ranges_cmp(
+pub unsafe extern "C-unwind" fn skytrap_pixel_ranges_cmp(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
     unsafe {
@@ -295,8 +320,11 @@ pub unsafe extern "C" fn skytrap_pixel_ranges_cmp(
 ///
 /// # Safety
 /// Called by PostgreSQL with (bigint, circle), neither NULL.
+#[pg_guard]
 #[no_mangle]
-pub unsafe extern "C" fn skytrap_pixel_near(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn skytrap_pixel_near(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     unsafe {
         let key = arg(fcinfo, 0).value() as i64;
         let circle = arg(fcinfo, 1)
@@ -312,8 +340,11 @@ pub unsafe extern "C" fn skytrap_pixel_near(fcinfo: pg_sys::FunctionCallInfo) ->
 ///
 /// # Safety
 /// Called by PostgreSQL with (bigint, circle).
+#[pg_guard]
 #[no_mangle]
-pub unsafe extern "C" fn skytrap_pixel_circle_cmp(_: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+pub unsafe extern "C-unwind" fn skytrap_pixel_circle_cmp(
+    _fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
     pg_sys::Datum::from(1i32)
 }
 
@@ -516,23 +547,35 @@ fn in_ellipse_exact(
     sky::in_ellipse(ra, decl, ra0, decl0, smaj, smin, pa)
 }
 
+/// The most vertices a polygon may have: its copies live outside PostgreSQL's memory
+/// accounting, so a huge array is an ERROR rather than a backend the kernel kills.
+const MAX_VERTICES: usize = 100_000;
+
 /// The vertices of a polygon array {ra1, dec1, ra2, dec2, ...} (a multidimensional array
 /// is read in storage order, so {{ra1, dec1}, {ra2, dec2}, ...} works too); None if it is
-/// not one: an odd number of elements, or a NULL element.
-fn vertices(polygon: &[Option<f64>]) -> Option<Vec<(f64, f64)>> {
-    if !polygon.len().is_multiple_of(2) {
+/// not one: an odd number of elements, or a NULL element. More than `MAX_VERTICES` is an
+/// ERROR.
+fn vertices(polygon: &Array<'_, f64>) -> Option<Vec<(f64, f64)>> {
+    let n = polygon.len();
+    if n > 2 * MAX_VERTICES {
+        error!(
+            "skytrap: a polygon of {} vertices; at most {MAX_VERTICES}",
+            n / 2
+        );
+    }
+    if !n.is_multiple_of(2) {
         return None;
     }
-    polygon
-        .chunks_exact(2)
-        .map(|v| Some((v[0]?, v[1]?)))
+    let mut values = polygon.iter();
+    std::iter::from_fn(|| Some((values.next()?, values.next()?)))
+        .map(|(ra, dec)| Some((ra?, dec?)))
         .collect()
 }
 
 /// Exact test: (ra, decl) inside the polygon {ra1, dec1, ra2, dec2, ...} (great-circle
 /// edges); false for an array that is not a polygon (see `polygon_cone`).
 #[pg_extern(immutable, strict, parallel_safe)]
-fn in_polygon_exact(ra: f64, decl: f64, polygon: Vec<Option<f64>>) -> bool {
+fn in_polygon_exact(ra: f64, decl: f64, polygon: Array<'_, f64>) -> bool {
     vertices(&polygon).is_some_and(|v| sky::in_polygon(ra, decl, &v))
 }
 
@@ -540,6 +583,6 @@ fn in_polygon_exact(ra: f64, decl: f64, polygon: Vec<Option<f64>>) -> bool {
 /// (odd length, a NULL element, fewer than 3 vertices, a NaN or infinite coordinate or a
 /// declination outside [-90, 90], larger than a hemisphere).
 #[pg_extern(immutable, strict, parallel_safe)]
-fn polygon_cone(polygon: Vec<Option<f64>>) -> Option<Vec<f64>> {
+fn polygon_cone(polygon: Array<'_, f64>) -> Option<Vec<f64>> {
     sky::polygon_cone(&vertices(&polygon)?).map(|(ra, dec, r)| vec![ra, dec, r])
 }

@@ -52,8 +52,19 @@ fn on_sky(ra: f64, dec: f64) -> bool {
     ra.is_finite() && dec.is_finite() && dec.abs() <= 90.0
 }
 
+/// Zero for a magnitude below 1e-200: far below any pixel's size (a key pixel is 1e-7°
+/// across), and it keeps subnormals, which break HEALPix's arithmetic, out of it.
+fn tame(v: f64) -> f64 {
+    if v.abs() < 1e-200 {
+        0.0
+    } else {
+        v
+    }
+}
+
 /// The pixel key of a position; None for a NaN or |dec| > 90. RA is taken modulo 360.
 pub fn key(ra: f64, dec: f64) -> Option<i64> {
+    let (ra, dec) = (tame(ra), tame(dec));
     if !on_sky(ra, dec) {
         return None;
     }
@@ -289,6 +300,8 @@ impl Cone {
     /// `density` keys per steradian near it (infinite if unknown: the tightest ranges). A
     /// NaN or unusable centre or a NaN or negative radius gives a cone with no ranges.
     pub fn new(ra: f64, dec: f64, radius: f64, density: f64) -> Cone {
+        // RA modulo 360 here already, so that the centre's vector is the key's position.
+        let (ra, dec, radius) = (sky::normalise_ra(tame(ra)), tame(dec), tame(radius));
         let reach = radius.to_radians() + KEY_SLACK;
         let max_chord2 = if reach >= std::f64::consts::PI {
             f64::INFINITY
@@ -615,5 +628,78 @@ mod tests {
         let dec2 = sin_dec.asin();
         let dra = (pa.sin() * d.sin() * dec_r.cos()).atan2(d.cos() - dec_r.sin() * sin_dec);
         (sky::normalise_ra(ra + dra.to_degrees()), dec2.to_degrees())
+    }
+}
+
+#[cfg(test)]
+mod hostile_inputs {
+    use super::*;
+
+    /// Floats a query can hand the key and the cone: zeros, subnormals, the smallest
+    /// normals, values just off the poles and base-pixel corners, huge and non-finite.
+    fn hostile() -> Vec<f64> {
+        let mut v = vec![
+            0.0,
+            -0.0,
+            f64::from_bits(1),
+            -f64::from_bits(1),
+            4.9e-324,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            1e-300,
+            1e-200,
+            1e-100,
+            1e-12,
+            90.0,
+            -90.0,
+            90.0 - 1e-12,
+            -(90.0 - 1e-12),
+            f64::from_bits(90f64.to_bits() - 1),
+            f64::from_bits(90f64.to_bits() + 1),
+            41.810_314_895_778_6, // asin(2/3): the edge of HEALPix's equatorial belt
+            -41.810_314_895_778_6,
+            45.0,
+            90.0 + 1e-9,
+            180.0,
+            360.0,
+            -360.0,
+            1e300,
+            -1e300,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        v.extend((0..8).map(|k| 45.0 * k as f64));
+        v
+    }
+
+    /// Every key and every cone of hostile floats answers without a panic (in a debug
+    /// build, where cdshealpix's own assertions are on), and a cone around a position holds
+    /// that position's key.
+    #[test]
+    fn no_float_makes_the_key_or_the_cone_panic() {
+        let values = hostile();
+        for &ra in &values {
+            for &dec in &values {
+                let k = key(ra, dec);
+                for &radius in &values {
+                    let mut cone = Cone::new(ra, dec, radius, f64::INFINITY);
+                    let ranges = cone.ranges().to_vec();
+                    if let Some(k) = k {
+                        if radius >= 0.0 {
+                            assert!(
+                                within(&ranges, k) && cone.may_hold(k),
+                                "({ra}, {dec}) radius {radius}"
+                            );
+                        }
+                    }
+                    for &(lo, hi) in ranges.iter().take(3) {
+                        cone.may_hold(lo);
+                        cone.may_hold(hi);
+                    }
+                }
+            }
+        }
     }
 }

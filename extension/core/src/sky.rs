@@ -6,7 +6,8 @@ pub fn normalise_ra(ra: f64) -> f64 {
     if r >= 360.0 {
         0.0
     } else {
-        r
+        // −0 (from −360, say) becomes +0: the two hash to different pixels at the poles.
+        r + 0.0
     }
 }
 
