@@ -31,6 +31,8 @@ pub struct Options {
     pub exec: Option<String>,
     /// Attempts of the command before the alert is parked.
     pub exec_attempts: u32,
+    /// How long one attempt of the command may run before it is killed (a failed attempt).
+    pub exec_timeout: Duration,
     /// IVORN of the alert stream, e.g. ivo://example.org/skytrap.
     pub ivorn_root: String,
 }
@@ -63,7 +65,7 @@ fn is_disconnection(e: &anyhow::Error) -> bool {
 }
 
 pub async fn listen(url: &str, opts: &Options) -> Result<()> {
-    let config: tokio_postgres::Config = url.parse().context("invalid database URL")?;
+    let config = crate::db::target(url)?.config;
     let mut cursor: Option<i64> = None;
     let mut delivered = 0u64;
     let mut wait = Duration::from_millis(250);
@@ -175,6 +177,13 @@ async fn initial_position(client: &Client, opts: &Options) -> Result<i64> {
     let Some(name) = &opts.consumer else {
         return Ok(opts.from.unwrap_or(newest));
     };
+    let existed = client
+        .query_opt(
+            "SELECT 1 FROM skytrap.alert_consumer WHERE name = $1",
+            &[name],
+        )
+        .await?
+        .is_some();
     match opts.from {
         Some(from) => {
             client
@@ -196,7 +205,9 @@ async fn initial_position(client: &Client, opts: &Options) -> Result<i64> {
                 .await?;
         }
     }
-    // Row-level security hides another role's consumer: its name is taken.
+    // Row-level security hides another role's consumer: its name is taken. Another name
+    // would start after the newest alert and skip what came since the old cursor, so the
+    // listener stops and says how to get the cursor back.
     let Some(row) = client
         .query_opt(
             "SELECT last_alert_id FROM skytrap.alert_consumer WHERE name = $1",
@@ -204,9 +215,21 @@ async fn initial_position(client: &Client, opts: &Options) -> Result<i64> {
         )
         .await?
     else {
-        anyhow::bail!("consumer '{name}' belongs to another database role; choose another name");
+        anyhow::bail!(
+            "consumer '{name}' belongs to another database role (after an update from \
+             0.1.0, to the role that ran it): have the extension's owner hand it over with \
+             UPDATE skytrap.alert_consumer SET owner = current_user WHERE name = '{name}' \
+             run as this role by a superuser, or SET owner = '<this role>'"
+        );
     };
-    Ok(row.get(0))
+    let position: i64 = row.get(0);
+    if !existed && opts.from.is_none() {
+        eprintln!(
+            "skytrap: listen: new consumer '{name}' starts after alert {position}, the newest \
+             (--from ID to start earlier)"
+        );
+    }
+    Ok(position)
 }
 
 /// Hands one alert to every responder. A responder's own failure (a full disk, a closed
@@ -229,7 +252,7 @@ async fn deliver(client: &Client, opts: &Options, id: i64, line: &str) -> Result
     if let Some(command) = &opts.exec {
         let mut failure = String::new();
         for attempt in 1..=opts.exec_attempts.max(1) {
-            match run_command(command, id, line).await {
+            match run_command(command, id, line, opts.exec_timeout).await {
                 Ok(()) => return Ok(()),
                 Err(e) => failure = format!("{e:#}"),
             }
@@ -255,19 +278,43 @@ async fn deliver(client: &Client, opts: &Options, id: i64, line: &str) -> Result
     Ok(())
 }
 
-async fn run_command(command: &str, id: i64, line: &str) -> Result<()> {
+/// Runs the responder once: the alert on its stdin, `SKYTRAP_ALERT_ID` set, and none of
+/// the listener's database credentials in its environment. Past `timeout` its whole process
+/// group is killed and the attempt has failed.
+async fn run_command(command: &str, id: i64, line: &str, timeout: Duration) -> Result<()> {
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .env("SKYTRAP_ALERT_ID", id.to_string())
+        .env_remove("DATABASE_URL")
+        .env_remove("PGPASSWORD")
+        .env_remove("PGPASSFILE")
         .stdin(std::process::Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("cannot run `{command}`"))?;
+    let group = child.id();
     let mut stdin = child.stdin.take().expect("piped stdin");
-    // A command that does not read its input is not an error.
-    let _ = stdin.write_all(format!("{line}\n").as_bytes()).await;
-    drop(stdin);
-    let status = child.wait().await?;
-    anyhow::ensure!(status.success(), "`{command}` exited with {status}");
-    Ok(())
+    let run = async {
+        // A command that does not read its input is not an error.
+        let _ = stdin.write_all(format!("{line}\n").as_bytes()).await;
+        drop(stdin);
+        child.wait().await
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Ok(status) => {
+            let status = status?;
+            anyhow::ensure!(status.success(), "`{command}` exited with {status}");
+            Ok(())
+        }
+        Err(_) => {
+            if let Some(pid) = group {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{pid}")])
+                    .status();
+            }
+            anyhow::bail!("`{command}` still ran after {timeout:?} and was killed")
+        }
+    }
 }

@@ -114,6 +114,9 @@ enum Command {
         /// Attempts of the --exec command before an alert is parked
         #[arg(long, default_value_t = 3, value_name = "N")]
         exec_attempts: u32,
+        /// Seconds one attempt of the --exec command may run before it is killed
+        #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = positive_seconds)]
+        exec_timeout: f64,
         /// IVORN of the VOEvent stream
         #[arg(
             long,
@@ -503,6 +506,7 @@ fn run(cli: Cli) -> Result<()> {
             voevent,
             exec,
             exec_attempts,
+            exec_timeout,
             ivorn_root,
         } => {
             if let Some(dir) = voevent {
@@ -517,6 +521,7 @@ fn run(cli: Cli) -> Result<()> {
                 voevent: voevent.clone(),
                 exec: exec.clone(),
                 exec_attempts: *exec_attempts,
+                exec_timeout: std::time::Duration::from_secs_f64(*exec_timeout),
                 ivorn_root: ivorn_root.clone(),
             };
             runtime()?.block_on(listen::listen(&url()?, &options))?;
@@ -583,6 +588,16 @@ fn non_negative(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
         _ => Err(format!("'{text}' is not a number >= 0")),
+    }
+}
+
+/// A number of seconds above 0, at most a day.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x <= 86400.0 => Ok(x),
+        _ => Err(format!(
+            "'{text}' is not a number of seconds above 0 (at most 86400)"
+        )),
     }
 }
 

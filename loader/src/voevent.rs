@@ -43,7 +43,8 @@ pub fn render(alert: &Value, ivorn_root: &str) -> Result<String> {
         };
         writeln!(
             xml,
-            r#"    <Param name="{name}" value="{}" dataType="{data_type}"{unit}{ucd}/>"#,
+            r#"    <Param name="{}" value="{}" dataType="{data_type}"{unit}{ucd}/>"#,
+            escape(name),
             escape(&value)
         )
     };
@@ -211,11 +212,24 @@ fn number_or_int(v: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// Text for an XML attribute or element: markup escaped, and the characters XML 1.0 does
+/// not allow at all (control characters but tab, newline and carriage return; U+FFFE,
+/// U+FFFF) replaced by U+FFFD, so that the file stays well-formed whatever a dataset's
+/// name or a rule's key holds.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -244,5 +258,46 @@ mod tests {
             xml.contains(r#"<EventIVORN cite="followup">ivo://example.org/skytrap#5</EventIVORN>"#)
         );
         assert!(xml.contains("a &lt;field&gt; &amp; more"));
+    }
+
+    #[test]
+    fn hostile_names_and_keys_leave_a_valid_voevent() {
+        // A dataset description, a rule's key and its value holding quotes, markup,
+        // ampersands and a control character XML forbids (U+0001): the file must still
+        // validate against the VOEvent 2.0 schema.
+        let hostile = "say \"hi\" <b>&amp;</b> \u{1}";
+        let mut classification = serde_json::Map::new();
+        classification.insert(hostile.to_string(), Value::String(hostile.to_string()));
+        let alert = serde_json::json!({
+            "alert_id": 8, "kind": "new_source", "created_at": "2026-01-02T00:00:01+00:00",
+            "dataset": {"id": 1, "description": hostile},
+            "source": {"id": 70, "ra": 123.5, "dec": 56.25, "error_radius": 3.6, "f_peak": 0.5,
+                       "f_peak_err": 0.01, "f_int": 0.5, "f_int_err": 0.02, "det_sigma": 50.0,
+                       "image": 3, "freq_eff": 1.5e8, "taustart_ts": "2026-01-02T00:00:00"},
+            "object": {"runcat": 9},
+            "classification": classification,
+            "citations": []
+        });
+        let xml = render(&alert, "ivo://example.org/skytrap").unwrap();
+        assert!(!xml.contains('\u{1}'));
+        assert!(xml.contains("name=\"say &quot;hi&quot; &lt;b&gt;&amp;amp;&lt;/b&gt; \u{fffd}\""));
+        let dir = std::env::temp_dir().join(format!("skytrap-voevent-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("8.xml");
+        std::fs::write(&file, &xml).unwrap();
+        let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/VOEvent-v2.0.xsd");
+        let check = std::process::Command::new("xmllint")
+            .args(["--noout", "--schema"])
+            .arg(&schema)
+            .arg(&file)
+            .output()
+            .expect("xmllint (Debian: libxml2-utils)");
+        std::fs::remove_dir_all(dir).unwrap();
+        assert!(
+            check.status.success(),
+            "{}\n{xml}",
+            String::from_utf8_lossy(&check.stderr)
+        );
     }
 }

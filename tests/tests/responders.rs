@@ -164,6 +164,39 @@ async fn commands_get_every_alert_and_failures_are_parked() {
         .unwrap()
         .get(0);
     assert_eq!(cursor, expected[2]);
+
+    // A command that hangs is killed after --exec-timeout (its children too) and the
+    // attempt counts as failed; a responder sees no database credentials.
+    let env = dir.join("env.txt");
+    let started = std::time::Instant::now();
+    let out = skytrap()
+        .args(["--db", &url, "listen", "--from", "0", "--consumer", "slow"])
+        .args([
+            "--limit",
+            "1",
+            "--exec-attempts",
+            "1",
+            "--exec-timeout",
+            "0.5",
+        ])
+        .arg("--exec")
+        .arg(format!("env > {}; sleep 30 & wait", env.display()))
+        .env("DATABASE_URL", &url)
+        .env("PGPASSWORD", "s3cret")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("was killed"), "{stderr}");
+    let environment = std::fs::read_to_string(&env).unwrap();
+    assert!(environment.contains("SKYTRAP_ALERT_ID="));
+    for secret in ["DATABASE_URL", "PGPASSWORD", "s3cret"] {
+        assert!(
+            !environment.contains(secret),
+            "{secret} reached the responder"
+        );
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 
