@@ -14,25 +14,35 @@
 --                      Stokes parameter:
 --                      |Vs| >= vs_min and |m| >= m_min (Mooley et al. 2016: 4.3 and 0.26)
 --   monitor_detection  a blind detection within radius_arcsec of a monitor position
+-- Every threshold is finite and not negative: a NaN or infinite one would switch a rule
+-- off without a word (NaN compares above every number), a negative one means no more
+-- than 0 does.
 CREATE TABLE skytrap.alert_rule (
     dataset            integer NOT NULL REFERENCES skytrap.dataset (id) ON DELETE CASCADE,
     kind               text NOT NULL
                        CHECK (kind IN ('new_source', 'variable', 'flux_jump', 'monitor_detection')),
     enabled            boolean NOT NULL DEFAULT true,
     min_newsource_type smallint NOT NULL DEFAULT 0 CHECK (min_newsource_type IN (0, 1)),
-    min_det_sigma      double precision NOT NULL DEFAULT 0,
-    eta_min            double precision NOT NULL DEFAULT 8.0,
-    v_min              double precision NOT NULL DEFAULT 0.4,
+    min_det_sigma      double precision NOT NULL DEFAULT 0
+                       CHECK (min_det_sigma >= 0 AND min_det_sigma < 'Infinity'),
+    eta_min            double precision NOT NULL DEFAULT 8.0
+                       CHECK (eta_min >= 0 AND eta_min < 'Infinity'),
+    v_min              double precision NOT NULL DEFAULT 0.4
+                       CHECK (v_min >= 0 AND v_min < 'Infinity'),
     band               integer REFERENCES skytrap.frequencyband (id) ON DELETE SET NULL,
-    vs_min             double precision NOT NULL DEFAULT 4.3 CHECK (vs_min >= 0),
-    m_min              double precision NOT NULL DEFAULT 0.26 CHECK (m_min >= 0),
-    radius_arcsec      double precision NOT NULL DEFAULT 10 CHECK (radius_arcsec >= 0),
+    vs_min             double precision NOT NULL DEFAULT 4.3
+                       CHECK (vs_min >= 0 AND vs_min < 'Infinity'),
+    m_min              double precision NOT NULL DEFAULT 0.26
+                       CHECK (m_min >= 0 AND m_min < 'Infinity'),
+    radius_arcsec      double precision NOT NULL DEFAULT 10
+                       CHECK (radius_arcsec >= 0 AND radius_arcsec < 'Infinity'),
     PRIMARY KEY (dataset, kind)
 );
 
 CREATE FUNCTION skytrap.add_default_alert_rules()
 RETURNS trigger
 LANGUAGE plpgsql
+SET search_path = skytrap, pg_temp
 AS $$
 BEGIN
     INSERT INTO skytrap.alert_rule (dataset, kind)
@@ -45,7 +55,7 @@ CREATE TRIGGER add_default_alert_rules AFTER INSERT ON skytrap.dataset
     FOR EACH ROW EXECUTE FUNCTION skytrap.add_default_alert_rules();
 
 -- The outbox. alert_id order is commit order (see raise_alerts), so a consumer that has
--- seen alert N has seen every alert below N.
+-- seen alert N has seen every alert below N. Only raise_alerts writes it.
 CREATE TABLE skytrap.alert (
     alert_id       bigserial PRIMARY KEY,
     created_at     timestamptz NOT NULL DEFAULT now(),
@@ -103,6 +113,15 @@ CREATE POLICY analysts_read ON skytrap.alert_consumer FOR SELECT
 CREATE POLICY analysts_read ON skytrap.alert_parked FOR SELECT
     USING (pg_has_role('skytrap_analyst', 'USAGE'));
 
+-- The order in which transactions write alerts: each writer locks this one row until it
+-- commits (raise_alerts). A row lock rather than an advisory lock: only roles that may
+-- update this table (none but its owner) can take it, while an advisory lock is any
+-- role's to hold, and one held would stall every alert.
+CREATE TABLE skytrap.alert_order (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row)
+);
+INSERT INTO skytrap.alert_order DEFAULT VALUES;
+
 -- A reason to alert found in one image, before it becomes an outbox row.
 CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint, classification jsonb);
 
@@ -121,6 +140,7 @@ CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint,
 CREATE FUNCTION skytrap.alert_bodies(candidates skytrap.alert_candidate[])
 RETURNS TABLE (n bigint, body jsonb)
 LANGUAGE sql STABLE
+SET search_path = skytrap, pg_temp
 AS $$
     SELECT c.n, jsonb_build_object(
         'schema_version', 1,
@@ -185,6 +205,7 @@ $$;
 CREATE FUNCTION skytrap.alert_body(kind text, runcat bigint, xtrsrc bigint, classification jsonb)
 RETURNS jsonb
 LANGUAGE sql STABLE
+SET search_path = skytrap, pg_temp
 AS $$
     SELECT body
     FROM skytrap.alert_bodies(ARRAY[ROW(kind, runcat, xtrsrc, classification)::skytrap.alert_candidate])
@@ -194,6 +215,7 @@ $$;
 CREATE FUNCTION skytrap.alert_candidates(image integer)
 RETURNS SETOF skytrap.alert_candidate
 LANGUAGE sql STABLE
+SET search_path = skytrap, pg_temp
 AS $$
     WITH img AS (SELECT * FROM skytrap.image WHERE id = alert_candidates.image),
     rule AS (SELECT r.* FROM skytrap.alert_rule r, img WHERE r.dataset = img.dataset AND r.enabled),
@@ -253,10 +275,14 @@ AS $$
       AND skytrap.distance(m.ra, m.decl, x.ra, x.decl) * 3600 < r.radius_arcsec
 $$;
 
--- Fires once per image, when associate_image marks it associated.
+-- Fires once per image, when associate_image marks it associated. It runs as the
+-- extension's owner (SECURITY DEFINER), the one writer of the outbox: no other role may
+-- insert alerts, so none can skip the ordering lock or forge a body.
 CREATE FUNCTION skytrap.raise_alerts()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = skytrap, pg_temp
 AS $$
 DECLARE
     found skytrap.alert_candidate[];
@@ -268,7 +294,7 @@ BEGIN
     END IF;
     -- Writers of alerts queue here until they commit, so alert ids are handed out in
     -- commit order and a consumer reading "alert_id > last seen" can never skip one.
-    PERFORM pg_advisory_xact_lock(7292, 0);
+    PERFORM 1 FROM skytrap.alert_order FOR UPDATE;
     INSERT INTO skytrap.alert (kind, dataset, runcat, xtrsrc, image, body)
     SELECT c.kind, NEW.dataset, c.runcat, c.xtrsrc, NEW.id, b.body
     FROM unnest(found) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
@@ -287,6 +313,7 @@ CREATE TRIGGER raise_alerts AFTER UPDATE OF associated_at ON skytrap.image
 CREATE FUNCTION skytrap.notify_alerts()
 RETURNS trigger
 LANGUAGE plpgsql
+SET search_path = skytrap, pg_temp
 AS $$
 BEGIN
     PERFORM pg_notify('skytrap_alert',

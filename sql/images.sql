@@ -1,5 +1,5 @@
 -- Where a new image belongs: its frequency band and its sky region. Loaders call these
--- inside the INSERT of the image row, under the dataset's advisory lock.
+-- inside the INSERT of the image row, under the dataset's lock (its locked row).
 
 -- The first band of the dataset whose interval overlaps [freq_eff ± freq_bw/2], or a new
 -- band centred on this image (TraP's get_band). Frequencies in Hz. NULL for a NULL
@@ -9,6 +9,7 @@ CREATE FUNCTION skytrap.frequencyband_for(dataset integer, freq_eff double preci
                                           freq_bw double precision)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = skytrap, pg_temp
 AS $$
 DECLARE
     lo   double precision := freq_eff - freq_bw / 2;
@@ -39,7 +40,9 @@ END
 $$;
 
 -- Whether a sky region's search covered (ra, decl): nearer its centre than xtr_radius
--- and, where it has a footprint, inside it.
+-- and, where it has a footprint, inside it. Inlined into its callers, so it sets no
+-- search_path (which would stop that): its functions are schema-qualified and its
+-- operators built-in ones on exact types, which pg_catalog, searched first, resolves.
 CREATE FUNCTION skytrap.skyregion_covers(region skytrap.skyregion, ra double precision,
                                          decl double precision)
 RETURNS boolean
@@ -60,6 +63,7 @@ CREATE FUNCTION skytrap.skyregion_for(dataset integer, centre_ra double precisio
                                       footprint double precision[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = skytrap, pg_temp
 AS $$
 DECLARE
     region integer;

@@ -15,6 +15,7 @@ CREATE TYPE skytrap.lightcurve_statistics AS (
 CREATE FUNCTION skytrap.lightcurve_stats_final(state double precision[])
 RETURNS skytrap.lightcurve_statistics
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = skytrap, pg_temp
 AS $$
     SELECT CASE WHEN state[1] > 0 THEN
         ROW(state[1]::integer, state[2] / state[1], state[5] / state[4], state[7], state[8],
@@ -44,6 +45,7 @@ CREATE AGGREGATE skytrap.lightcurve_stats(flux double precision, flux_err double
 CREATE FUNCTION skytrap.forced_fit_targets(image integer)
 RETURNS TABLE (runcat bigint, monitor integer, ra double precision, decl double precision)
 LANGUAGE sql STABLE STRICT
+SET search_path = skytrap, pg_temp
 AS $$
     SELECT r.id, NULL::integer, r.wm_ra, r.wm_decl
     FROM skytrap.image i

@@ -6,9 +6,9 @@
 --     CREATE ROLE alice    LOGIN IN ROLE skytrap_analyst;    -- psql, notebooks
 --
 --   skytrap_loader    writes the pipeline: datasets, images, measurements, association
---                     (skytrap.associate_image) and the alerts it raises; changes alert
---                     rules (`skytrap rules set`). Cannot drop or alter tables, and cannot
---                     touch the listeners' cursors.
+--                     (skytrap.associate_image), which raises alerts; changes alert rules
+--                     (`skytrap rules set`). Cannot drop or alter tables, cannot write
+--                     the outbox itself, and cannot touch the listeners' cursors.
 --   skytrap_analyst   reads everything in schema skytrap; writes only its own tables in
 --                     schema skytrap_scratch and temporary tables.
 --   skytrap_listener  reads the alert outbox (skytrap.alert) and nothing else of the
@@ -20,8 +20,14 @@
 -- them, and every database's CREATE EXTENSION grants them its own objects. DROP EXTENSION
 -- takes the grants on its objects with it, never the roles. Tables added by later versions
 -- are granted by their upgrade scripts. skytrap's functions and triggers run with the
--- caller's privileges (none is SECURITY DEFINER), so what a role may do is exactly what
--- is granted below.
+-- caller's privileges, so what a role may do is exactly what is granted below; the one
+-- exception is the trigger that writes the outbox (skytrap.raise_alerts, SECURITY
+-- DEFINER), which no role may write otherwise.
+--
+-- Two locks make writers take turns: a dataset's row in skytrap.dataset (its loaders) and
+-- the one row of skytrap.alert_order (alert ids in commit order). They are row locks
+-- because SELECT ... FOR UPDATE needs UPDATE privilege: only loaders may lock a dataset
+-- and only the owner the alert order, where an advisory lock is any role's to hold.
 
 -- The roles, unless they exist (made by another database's CREATE EXTENSION, or by an
 -- administrator, whose attributes are then kept as they are).
@@ -63,7 +69,7 @@ GRANT USAGE ON SCHEMA skytrap TO skytrap_loader, skytrap_analyst, skytrap_listen
 -- skytrap_loader ------------------------------------------------------------------------
 
 -- What `skytrap load`, skytrap.associate_image and the triggers behind them read: the
--- pipeline tables, the alert rules and the outbox (an alert cites earlier alerts).
+-- pipeline tables, the alert rules and the outbox (what its loads raised).
 GRANT SELECT ON
     skytrap.dataset, skytrap.config, skytrap.frequencyband, skytrap.skyregion, skytrap.image,
     skytrap.rejectreason, skytrap.rejection, skytrap.monitor, skytrap.extractedsource,
@@ -73,12 +79,13 @@ GRANT SELECT ON
 TO skytrap_loader;
 -- What they add: a dataset (and, by trigger, its default alert rules), bands, sky regions,
 -- images, rejections, monitor positions, measurements (COPY), lightcurves and their
--- links, flux sums, new sources, variability and, by trigger, alerts.
+-- links, flux sums, new sources and variability. Alerts are written by the trigger
+-- raise_alerts alone, with its owner's privileges: not granted here.
 GRANT INSERT ON
     skytrap.dataset, skytrap.config, skytrap.alert_rule, skytrap.frequencyband, skytrap.skyregion,
     skytrap.image, skytrap.rejection, skytrap.monitor, skytrap.extractedsource,
     skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
-    skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric, skytrap.alert
+    skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric
 TO skytrap_loader;
 -- What association changes: lightcurves (moved, extended, forked away), their flux sums
 -- and variability, forced fits it finds redundant, a monitor's lightcurve, and the
@@ -89,6 +96,9 @@ GRANT UPDATE ON skytrap.runningcatalog_flux, skytrap.varmetric TO skytrap_loader
 GRANT UPDATE (prev_xtrsrc) ON skytrap.assocxtrsource TO skytrap_loader;
 GRANT UPDATE (runcat) ON skytrap.monitor TO skytrap_loader;
 GRANT UPDATE (associated_at) ON skytrap.image TO skytrap_loader;
+-- Of a dataset only process_end_ts (TraP's end of processing), which lets loaders and
+-- associate_image lock the dataset's row: the dataset's lock.
+GRANT UPDATE (process_end_ts) ON skytrap.dataset TO skytrap_loader;
 -- `skytrap rules set`: a rule's settings, never which dataset or kind it is.
 GRANT UPDATE (enabled, min_newsource_type, min_det_sigma, eta_min, v_min, band, vs_min,
               m_min, radius_arcsec)
@@ -99,8 +109,7 @@ GRANT USAGE ON SEQUENCE
     skytrap.image_id_seq, skytrap.rejection_id_seq, skytrap.monitor_id_seq,
     skytrap.extractedsource_id_seq, skytrap.runningcatalog_id_seq,
     skytrap.runningcatalog_flux_id_seq, skytrap.assocxtrsource_id_seq,
-    skytrap.assocskyrgn_id_seq, skytrap.newsource_id_seq, skytrap.varmetric_id_seq,
-    skytrap.alert_alert_id_seq
+    skytrap.assocskyrgn_id_seq, skytrap.newsource_id_seq, skytrap.varmetric_id_seq
 TO skytrap_loader;
 -- The functions that write are the loader's alone (everyone may run the others, which
 -- only read). Table privileges would stop anyone else anyway; this says so up front.
@@ -116,6 +125,9 @@ GRANT EXECUTE ON FUNCTION
     skytrap.skyregion_for(integer, double precision, double precision, double precision,
                           double precision[])
 TO skytrap_loader;
+
+-- The trigger that writes the outbox runs as its owner: no one calls it but the trigger.
+REVOKE EXECUTE ON FUNCTION skytrap.raise_alerts() FROM PUBLIC;
 
 -- skytrap_analyst -----------------------------------------------------------------------
 

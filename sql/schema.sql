@@ -7,8 +7,14 @@
 -- Angles are degrees unless a column says otherwise; fluxes are Jy (peak: Jy/beam).
 
 -- The installed version of the extension, as CREATE or ALTER EXTENSION ... UPDATE left it.
+-- Like every function of skytrap that PostgreSQL does not inline into its caller, it pins
+-- search_path to its own schema (pg_catalog, always searched first, and pg_temp last):
+-- a schema that others may write to, early on a caller's search_path, could otherwise
+-- hold a function of an exact argument type (say unnest(bigint[])) that runs in place of
+-- the built-in one with the caller's privileges.
 CREATE FUNCTION skytrap.version() RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = skytrap, pg_temp
 AS $$ SELECT extversion::text FROM pg_catalog.pg_extension WHERE extname = 'skytrap' $$;
 
 -- One survey or observing campaign, with the association parameters used for it.

@@ -70,6 +70,10 @@ CREATE OPERATOR CLASS skytrap.pixel_ops FOR TYPE bigint USING btree AS
     FUNCTION 1 (int8range, int8range) skytrap.pixel_ranges_cmp(int8range, int8range),
     FUNCTION 1 (bigint, circle) skytrap.pixel_circle_cmp(bigint, circle);
 
+-- These predicates are inlined into the queries that use them, so they set no search_path
+-- (which would stop that): every function in them is schema-qualified, and their
+-- operators are built-in ones on exact types, which pg_catalog, searched first, resolves.
+
 -- Degrees in, degrees out. Defined behaviour (see tests/pg_regress/sql/xmatch.sql and
 -- robustness.sql):
 --   NULL anywhere gives NULL (so WHERE drops the row); a NaN or infinite coordinate or

@@ -11,7 +11,9 @@ use skytrap_core::sky::Position;
 use skytrap_core::variability::{self, FluxSums, SignificantPair};
 use std::collections::{HashMap, HashSet};
 
-/// Advisory-lock key space for "one associating transaction per dataset at a time".
+/// Advisory-lock key space for "one associating transaction per dataset at a time" in a
+/// database not yet updated to 0.3.0, whose loaders take this lock; from 0.3.0 the lock is
+/// the dataset's row, which no role but a loader may lock.
 const DATASET_LOCK_SPACE: i32 = 7291;
 
 /// TraP's `assocxtrsource.type`.
@@ -69,8 +71,8 @@ struct Source {
 /// points; forced fits at monitor positions extend (or start) the monitor's lightcurve.
 /// First detections brighter than earlier images could have missed become `newsource`
 /// rows (which raise alerts), and the variability summary of every lightcurve touched is
-/// brought up to date. Takes the dataset's advisory lock, so concurrent loaders of one
-/// dataset queue up; the caller's transaction makes the whole image atomic.
+/// brought up to date. Locks the dataset's row, so concurrent loaders of one dataset
+/// queue up; the caller's transaction makes the whole image atomic.
 /// What `associate_image` returns: lightcurves extended one-to-one or many-to-one, new
 /// lightcurves, new sources (transient candidates), forks, and forced-fit points.
 type Counts = (i32, i32, i32, i32, i32);
@@ -78,6 +80,10 @@ type Counts = (i32, i32, i32, i32, i32);
 // pgrx reads the column names from the literal tuple, so it cannot be a type alias.
 #[allow(clippy::type_complexity)]
 #[pg_extern]
+// Its statements name built-in functions unqualified (unnest of bigint[], say): under the
+// caller's search_path, a schema others may write to could hold a function of that exact
+// argument type to run in their place, so the path is pinned (pg_catalog first, implicitly).
+#[search_path(@extschema@, pg_temp)]
 fn associate_image(
     image: i32,
 ) -> Result<
@@ -183,19 +189,33 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
 
 fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::Error> {
     let found = client.select(
-        "SELECT dataset FROM skytrap.image WHERE id = $1",
+        "SELECT dataset, to_regclass('skytrap.alert_order') IS NOT NULL
+         FROM skytrap.image WHERE id = $1",
         None,
         &[image_id.into()],
     )?;
     if found.is_empty() {
         error!("skytrap.associate_image: image {image_id} does not exist");
     }
-    let dataset = found.first().get_one::<i32>()?.unwrap_or_default();
-    client.update(
-        "SELECT pg_advisory_xact_lock($1, $2)",
-        None,
-        &[DATASET_LOCK_SPACE.into(), dataset.into()],
-    )?;
+    let found = found.first();
+    let dataset = found.get::<i32>(1)?.unwrap_or_default();
+    // The dataset's lock: its row, which only roles that may update skytrap.dataset (its
+    // loaders) can lock, so no other role can hold it and stall loading. A database
+    // without 0.3.0's alert_order table is not updated yet, and its loaders take 0.2.0's
+    // advisory lock.
+    if found.get::<bool>(2)?.unwrap_or_default() {
+        client.update(
+            "SELECT FROM skytrap.dataset WHERE id = $1 FOR NO KEY UPDATE",
+            None,
+            &[dataset.into()],
+        )?;
+    } else {
+        client.update(
+            "SELECT pg_advisory_xact_lock($1, $2)",
+            None,
+            &[DATASET_LOCK_SPACE.into(), dataset.into()],
+        )?;
+    }
     let row = client
         .update(
             "SELECT i.band, i.stokes, d.beamwidths_limit * i.rb_smaj, d.assoc_radius,

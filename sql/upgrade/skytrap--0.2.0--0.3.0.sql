@@ -58,7 +58,9 @@ CREATE INDEX ON skytrap.extractedsource (ff_runcat) WHERE ff_runcat IS NOT NULL;
 CREATE INDEX ON skytrap.newsource (trigger_xtrsrc);
 
 -- Whether a sky region's search covered (ra, decl): nearer its centre than xtr_radius
--- and, where it has a footprint, inside it.
+-- and, where it has a footprint, inside it. Inlined into its callers, so it sets no
+-- search_path (which would stop that): its functions are schema-qualified and its
+-- operators built-in ones on exact types, which pg_catalog, searched first, resolves.
 CREATE FUNCTION skytrap.skyregion_covers(region skytrap.skyregion, ra double precision,
                                          decl double precision)
 RETURNS boolean
@@ -80,6 +82,7 @@ CREATE FUNCTION skytrap.skyregion_for(dataset integer, centre_ra double precisio
                                       footprint double precision[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
+SET search_path = skytrap, pg_temp
 AS $$
 DECLARE
     region integer;
@@ -144,6 +147,7 @@ CREATE INDEX ON skytrap.alert (xtrsrc);
 CREATE OR REPLACE FUNCTION skytrap.alert_bodies(candidates skytrap.alert_candidate[])
 RETURNS TABLE (n bigint, body jsonb)
 LANGUAGE sql STABLE
+SET search_path = skytrap, pg_temp
 AS $$
     SELECT c.n, jsonb_build_object(
         'schema_version', 1,
@@ -204,3 +208,92 @@ AS $$
         WHERE ha.runcat = r.id) h
 $$;
 
+-- Alert rules refuse a NaN, infinite or negative threshold (a NaN one switched its rule off
+-- without a word). Rules stored before are kept to what they did: a negative threshold
+-- becomes 0, which lets through the same points; a rule with a NaN or infinite one, which
+-- never did what it said, is switched off with that value back at its default, for its
+-- owner to set again (`skytrap rules show` lists it as disabled).
+UPDATE skytrap.alert_rule SET
+    enabled = enabled AND min_det_sigma < 'Infinity' AND eta_min < 'Infinity'
+              AND v_min < 'Infinity' AND vs_min < 'Infinity' AND m_min < 'Infinity'
+              AND radius_arcsec < 'Infinity',
+    min_det_sigma = CASE WHEN min_det_sigma < 'Infinity' THEN greatest(min_det_sigma, 0) ELSE 0 END,
+    eta_min = CASE WHEN eta_min < 'Infinity' THEN greatest(eta_min, 0) ELSE 8.0 END,
+    v_min = CASE WHEN v_min < 'Infinity' THEN greatest(v_min, 0) ELSE 0.4 END,
+    vs_min = CASE WHEN vs_min < 'Infinity' THEN greatest(vs_min, 0) ELSE 4.3 END,
+    m_min = CASE WHEN m_min < 'Infinity' THEN greatest(m_min, 0) ELSE 0.26 END,
+    radius_arcsec = CASE WHEN radius_arcsec < 'Infinity' THEN greatest(radius_arcsec, 0) ELSE 10 END
+WHERE NOT (min_det_sigma >= 0 AND min_det_sigma < 'Infinity' AND eta_min >= 0
+           AND eta_min < 'Infinity' AND v_min >= 0 AND v_min < 'Infinity' AND vs_min >= 0
+           AND vs_min < 'Infinity' AND m_min >= 0 AND m_min < 'Infinity'
+           AND radius_arcsec >= 0 AND radius_arcsec < 'Infinity');
+ALTER TABLE skytrap.alert_rule
+    DROP CONSTRAINT alert_rule_vs_min_check,
+    DROP CONSTRAINT alert_rule_m_min_check,
+    DROP CONSTRAINT alert_rule_radius_arcsec_check,
+    ADD CONSTRAINT alert_rule_min_det_sigma_check
+        CHECK (min_det_sigma >= 0 AND min_det_sigma < 'Infinity'),
+    ADD CONSTRAINT alert_rule_eta_min_check CHECK (eta_min >= 0 AND eta_min < 'Infinity'),
+    ADD CONSTRAINT alert_rule_v_min_check CHECK (v_min >= 0 AND v_min < 'Infinity'),
+    ADD CONSTRAINT alert_rule_vs_min_check CHECK (vs_min >= 0 AND vs_min < 'Infinity'),
+    ADD CONSTRAINT alert_rule_m_min_check CHECK (m_min >= 0 AND m_min < 'Infinity'),
+    ADD CONSTRAINT alert_rule_radius_arcsec_check
+        CHECK (radius_arcsec >= 0 AND radius_arcsec < 'Infinity');
+
+-- The two locks that make writers take turns are row locks, which only roles that may
+-- update the row can take, where the advisory locks before were any role's to hold (and
+-- so to stall loading and alerting with): a dataset's row (its loaders; they may update
+-- process_end_ts, and so lock the row) and the one row of alert_order (alert ids in
+-- commit order; only its owner may lock it). The outbox is written by raise_alerts
+-- alone, which runs as its owner: loaders no longer insert alerts themselves.
+CREATE TABLE skytrap.alert_order (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row)
+);
+INSERT INTO skytrap.alert_order DEFAULT VALUES;
+GRANT SELECT ON skytrap.alert_order TO skytrap_analyst;
+
+CREATE OR REPLACE FUNCTION skytrap.raise_alerts()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = skytrap, pg_temp
+AS $$
+DECLARE
+    found skytrap.alert_candidate[];
+BEGIN
+    SELECT array_agg(c ORDER BY c.kind, c.xtrsrc, c.runcat) INTO found
+    FROM skytrap.alert_candidates(NEW.id) c;
+    IF found IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- Writers of alerts queue here until they commit, so alert ids are handed out in
+    -- commit order and a consumer reading "alert_id > last seen" can never skip one.
+    PERFORM 1 FROM skytrap.alert_order FOR UPDATE;
+    INSERT INTO skytrap.alert (kind, dataset, runcat, xtrsrc, image, body)
+    SELECT c.kind, NEW.dataset, c.runcat, c.xtrsrc, NEW.id, b.body
+    FROM unnest(found) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
+    LEFT JOIN skytrap.alert_bodies(found) b ON b.n = c.n
+    ORDER BY c.n
+    ON CONFLICT (kind, runcat, xtrsrc) DO NOTHING;
+    RETURN NULL;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION skytrap.raise_alerts() FROM PUBLIC;
+REVOKE INSERT ON skytrap.alert FROM skytrap_loader;
+REVOKE USAGE ON SEQUENCE skytrap.alert_alert_id_seq FROM skytrap_loader;
+GRANT UPDATE (process_end_ts) ON skytrap.dataset TO skytrap_loader;
+
+-- Every function that is not inlined into its caller pins search_path (pg_catalog first,
+-- then skytrap, then pg_temp): a schema others may write to, early on a caller's path,
+-- could otherwise hold a function of an exact argument type (unnest(bigint[]), say) that
+-- would run in the built-in one's place with the caller's privileges.
+ALTER FUNCTION skytrap.version() SET search_path = skytrap, pg_temp;
+ALTER FUNCTION skytrap.frequencyband_for(integer, double precision, double precision)
+    SET search_path = skytrap, pg_temp;
+ALTER FUNCTION skytrap.add_default_alert_rules() SET search_path = skytrap, pg_temp;
+ALTER FUNCTION skytrap.alert_body(text, bigint, bigint, jsonb) SET search_path = skytrap, pg_temp;
+ALTER FUNCTION skytrap.alert_candidates(integer) SET search_path = skytrap, pg_temp;
+ALTER FUNCTION skytrap.notify_alerts() SET search_path = skytrap, pg_temp;
+ALTER FUNCTION skytrap.lightcurve_stats_final(double precision[]) SET search_path = skytrap, pg_temp;
+ALTER FUNCTION skytrap.forced_fit_targets(integer) SET search_path = skytrap, pg_temp;
+ALTER FUNCTION skytrap.associate_image(integer) SET search_path = skytrap, pg_temp;

@@ -456,7 +456,7 @@ async fn a_transient_in_an_image_corner_is_new_and_followed() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Two loaders of one dataset queue on its advisory lock (the second skips what the
+/// Two loaders of one dataset queue on its row lock (the second skips what the
 /// first stored), loaders of different datasets run side by side, and every dataset ends
 /// as a single serial load would leave it.
 #[tokio::test(flavor = "current_thread")]

@@ -95,6 +95,25 @@ FROM skytrap.alert WHERE kind = 'new_source';
 -- Rules are checked: an unknown kind and a negative threshold are refused.
 INSERT INTO skytrap.alert_rule (dataset, kind) SELECT id, 'rumour' FROM skytrap.dataset;
 UPDATE skytrap.alert_rule SET vs_min = -1 WHERE kind = 'flux_jump';
+-- So are NaN and infinite thresholds, which would switch a rule off without a word (NaN
+-- compares above every number): every threshold of every kind.
+UPDATE skytrap.alert_rule SET min_det_sigma = 'NaN' WHERE kind = 'new_source';
+UPDATE skytrap.alert_rule SET min_det_sigma = -1 WHERE kind = 'new_source';
+UPDATE skytrap.alert_rule SET eta_min = 'NaN' WHERE kind = 'variable';
+UPDATE skytrap.alert_rule SET eta_min = 'Infinity' WHERE kind = 'variable';
+UPDATE skytrap.alert_rule SET v_min = '-Infinity' WHERE kind = 'variable';
+UPDATE skytrap.alert_rule SET v_min = 'NaN' WHERE kind = 'variable';
+UPDATE skytrap.alert_rule SET vs_min = 'NaN' WHERE kind = 'flux_jump';
+UPDATE skytrap.alert_rule SET m_min = 'Infinity' WHERE kind = 'flux_jump';
+UPDATE skytrap.alert_rule SET radius_arcsec = 'NaN' WHERE kind = 'monitor_detection';
+UPDATE skytrap.alert_rule SET radius_arcsec = -10 WHERE kind = 'monitor_detection';
+-- Zero and finite values are taken (rolled back: the rules stay as they were).
+BEGIN;
+UPDATE skytrap.alert_rule SET min_det_sigma = 0, eta_min = 0, v_min = 0, vs_min = 0, m_min = 0,
+                              radius_arcsec = 0;
+UPDATE skytrap.alert_rule SET min_det_sigma = 1e300, eta_min = 1e300, v_min = 1e300,
+                              vs_min = 1e300, m_min = 1e300, radius_arcsec = 1e300;
+ROLLBACK;
 
 -- A fork keeps the alerts of the history it carries. Epoch 5: A is seen as two 2 Jy
 -- sources 2″ either side of it, and forks into two lightcurves (its own is deleted).
