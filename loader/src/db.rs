@@ -1,27 +1,69 @@
 //! Connections to PostgreSQL: a URL (or libpq key=value string) as libpq reads it, the
-//! password looked up in a password file as libpq does, and never a password in a message.
+//! password looked up in a password file as libpq does, TLS by libpq's `sslmode` (rustls),
+//! and never a password in a message.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use futures_util::stream::{poll_fn, Stream, StreamExt};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::path::PathBuf;
-use tokio_postgres::config::Host;
-use tokio_postgres::{Client, Config, NoTls};
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Where and how to connect: tokio-postgres's settings, plus what it does not read itself.
 pub struct Target {
     pub config: Config,
     /// The connection string with any password masked, for messages.
     pub shown: String,
+    /// What of the server's certificate is checked.
+    verify: Verify,
+    /// `sslrootcert`: the certificate authorities to check it against (else the system's).
+    root_cert: Option<PathBuf>,
 }
 
-/// Reads a connection string. libpq's `passfile` parameter is taken out (tokio-postgres
-/// does not know it); without a password in the string, one is looked up in `passfile`,
-/// else `$PGPASSFILE`, else `~/.pgpass`.
+/// libpq's `sslmode` beyond tokio-postgres's own disable/prefer/require.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Verify {
+    /// prefer and require: encrypted, the certificate not checked (as libpq does).
+    Nothing,
+    /// verify-ca: signed by a trusted authority.
+    Chain,
+    /// verify-full: that, and issued for the host connected to.
+    ChainAndName,
+}
+
+/// Reads a connection string. libpq's `passfile`, `sslmode` and `sslrootcert` are taken
+/// out (tokio-postgres knows only some of them); without a password in the string, one is
+/// looked up in `passfile`, else `$PGPASSFILE`, else `~/.pgpass`.
 pub fn target(url: &str) -> Result<Target> {
     let shown = mask_password(url);
     let (rest, passfile) = take_parameter(url, "passfile");
+    let (rest, sslmode) = take_parameter(&rest, "sslmode");
+    let (rest, root_cert) = take_parameter(&rest, "sslrootcert");
     let mut config: Config = rest
         .parse()
         .with_context(|| format!("cannot read the connection string {shown}"))?;
+    let (mode, verify) = match sslmode.as_deref() {
+        None | Some("prefer") | Some("allow") => (SslMode::Prefer, Verify::Nothing),
+        Some("disable") => (SslMode::Disable, Verify::Nothing),
+        // As libpq: with a root certificate given, require checks the chain.
+        Some("require") if root_cert.is_some() => (SslMode::Require, Verify::Chain),
+        Some("require") => (SslMode::Require, Verify::Nothing),
+        Some("verify-ca") => (SslMode::Require, Verify::Chain),
+        Some("verify-full") => (SslMode::Require, Verify::ChainAndName),
+        Some(other) => bail!(
+            "sslmode={other} in {shown}: one of disable, allow, prefer, require, verify-ca, \
+             verify-full"
+        ),
+    };
+    config.ssl_mode(mode);
     if config.get_password().is_none() {
         let file = passfile
             .map(PathBuf::from)
@@ -31,7 +73,157 @@ pub fn target(url: &str) -> Result<Target> {
             config.password(password);
         }
     }
-    Ok(Target { config, shown })
+    Ok(Target {
+        config,
+        shown,
+        verify,
+        root_cert: root_cert.map(PathBuf::from),
+    })
+}
+
+/// The TLS connector for a target (used only where the server is reached over TCP).
+pub fn tls(target: &Target) -> Result<MakeRustlsConnect> {
+    // ring rather than rustls's default aws-lc-rs, whose C build needs CMake; ring's lack
+    // of post-quantum key exchange is what the deprecation is about.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .dangerous();
+    let verifier: Arc<dyn ServerCertVerifier> = match target.verify {
+        Verify::Nothing => Arc::new(Unverified(provider)),
+        Verify::Chain | Verify::ChainAndName => {
+            let mut roots = RootCertStore::empty();
+            match &target.root_cert {
+                Some(file) => {
+                    let certs = CertificateDer::pem_file_iter(file)
+                        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                        .with_context(|| {
+                            format!("cannot read the root certificates in {}", file.display())
+                        })?;
+                    for cert in certs {
+                        roots.add(cert).with_context(|| {
+                            format!("a root certificate in {} is unusable", file.display())
+                        })?;
+                    }
+                }
+                None => {
+                    for cert in rustls_native_certs::load_native_certs().certs {
+                        let _ = roots.add(cert);
+                    }
+                }
+            }
+            let webpki =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build()?;
+            if target.verify == Verify::Chain {
+                Arc::new(AnyName(webpki))
+            } else {
+                webpki
+            }
+        }
+    };
+    Ok(MakeRustlsConnect::new(
+        builder
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth(),
+    ))
+}
+
+/// sslmode=prefer or require: the channel is encrypted, the certificate taken as it is
+/// (the handshake's signatures are still checked).
+#[derive(Debug)]
+struct Unverified(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for Unverified {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// sslmode=verify-ca: the chain checked, the name not.
+#[derive(Debug)]
+struct AnyName(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
 }
 
 /// Connects and drives the connection in the background.
@@ -40,18 +232,48 @@ pub async fn connect(url: &str) -> Result<Client> {
 }
 
 pub async fn connect_to(target: &Target) -> Result<Client> {
-    let (client, connection) = target.config.connect(NoTls).await.with_context(|| {
+    let (client, mut messages) = open(target, &target.config).await.with_context(|| {
         format!(
             "cannot connect to {}; start the private database with `skytrap db up` or pass --db URL",
             target.shown
         )
     })?;
     tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            eprintln!("skytrap: database connection lost: {e}");
+        while let Some(message) = messages.next().await {
+            if let Err(e) = message {
+                eprintln!("skytrap: database connection lost: {e}");
+            }
         }
     });
     Ok(client)
+}
+
+/// What the server sends besides query results (notices, notifications); polling it
+/// drives the connection.
+pub type Messages = Pin<Box<dyn Stream<Item = Result<AsyncMessage, tokio_postgres::Error>> + Send>>;
+
+/// Opens a connection with `config` (the target's, or a variant of it): TLS as the target
+/// says over TCP, none over a Unix socket (which has no host name to check).
+pub async fn open(target: &Target, config: &Config) -> Result<(Client, Messages)> {
+    let sockets_only = config
+        .get_hosts()
+        .iter()
+        .all(|h| matches!(h, Host::Unix(_)));
+    Ok(
+        if sockets_only || config.get_ssl_mode() == SslMode::Disable {
+            let (client, mut connection) = config.connect(NoTls).await?;
+            (
+                client,
+                Box::pin(poll_fn(move |cx| connection.poll_message(cx))),
+            )
+        } else {
+            let (client, mut connection) = config.connect(tls(target)?).await?;
+            (
+                client,
+                Box::pin(poll_fn(move |cx| connection.poll_message(cx))),
+            )
+        },
+    )
 }
 
 /// The connection string with the password (in the user part of a URL, or a `password`

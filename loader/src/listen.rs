@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio_postgres::{AsyncMessage, Client, NoTls};
+use tokio_postgres::{AsyncMessage, Client};
 
 /// Alerts read per query.
 const BATCH: usize = 1000;
@@ -65,12 +65,12 @@ fn is_disconnection(e: &anyhow::Error) -> bool {
 }
 
 pub async fn listen(url: &str, opts: &Options) -> Result<()> {
-    let config = crate::db::target(url)?.config;
+    let target = crate::db::target(url)?;
     let mut cursor: Option<i64> = None;
     let mut delivered = 0u64;
     let mut wait = Duration::from_millis(250);
     loop {
-        match session(&config, opts, &mut cursor, &mut delivered).await {
+        match session(&target, opts, &mut cursor, &mut delivered).await {
             Ok(()) => return Ok(()),
             Err(e) if is_disconnection(&e) => {
                 eprintln!("skytrap: listen: database unavailable ({e:#}); retrying in {wait:?}");
@@ -84,18 +84,17 @@ pub async fn listen(url: &str, opts: &Options) -> Result<()> {
 
 /// One connection's worth of listening; returns Ok only when `limit` is reached.
 async fn session(
-    config: &tokio_postgres::Config,
+    target: &crate::db::Target,
     opts: &Options,
     cursor: &mut Option<i64>,
     delivered: &mut u64,
 ) -> Result<()> {
-    let mut config = config.clone();
+    let mut config = target.config.clone();
     // Visible in pg_stat_activity, so operators (and tests) can see a listener is up.
     config.application_name("skytrap listen");
-    let (client, mut connection) = config.connect(NoTls).await?;
+    let (client, mut messages) = crate::db::open(target, &config).await?;
     let (wake, mut woken) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
-        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
             match message {
                 Ok(AsyncMessage::Notification(_)) => {

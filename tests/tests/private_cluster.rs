@@ -68,13 +68,13 @@ fn only_the_owner_reaches_the_private_cluster() {
     // A name a shell would choke on or run: nothing in it may be interpreted.
     let dir = base.join("it's $(touch pwned) \"x\"");
     let port = 56000 + (std::process::id() % 3000) as u16;
+    let stop = scopeguard(&dir, port);
     let out = db(&["up"], &dir, port);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stop = scopeguard(&dir, port);
 
     // The owner: through the socket, with the extension ready.
     let socket = url(&dir, port, false);
@@ -167,4 +167,139 @@ fn scopeguard(dir: &Path, port: u16) -> impl Drop {
         }
     }
     Stop(dir.to_path_buf(), port)
+}
+
+/// `sslmode` as libpq reads it, over TCP to a server with a certificate of its own CA:
+/// verify-full and verify-ca check it against `sslrootcert` (another CA is refused),
+/// require encrypts without checking, disable does not encrypt.
+#[tokio::test(flavor = "current_thread")]
+async fn tls_follows_sslmode() {
+    let base = scratch_dir("private-cluster-tls");
+    let dir = base.join("pgdata");
+    let port = 59000 + (std::process::id() % 3000) as u16;
+    let _stop = scopeguard(&dir, port);
+    succeed(
+        skytrap()
+            .args(["db", "up", "--tcp", "--port", &port.to_string(), "--dir"])
+            .arg(&dir),
+    );
+    // Two authorities, and a certificate for 127.0.0.1 from the first.
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&base)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    for ca in ["ca", "other-ca"] {
+        let (key, crt, subject) = (
+            format!("{ca}.key"),
+            format!("{ca}.crt"),
+            format!("/CN={ca}"),
+        );
+        let mut args = vec![
+            "req", "-x509", "-days", "2", "-subj", &subject, "-keyout", &key, "-out", &crt,
+        ];
+        args.extend(ec);
+        openssl(&args);
+    }
+    let mut args = vec![
+        "req",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ];
+    args.extend(ec);
+    openssl(&args);
+    std::fs::write(base.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
+    ]);
+    for file in ["server.crt", "server.key"] {
+        let to = dir.join(file);
+        std::fs::copy(base.join(file), &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if is_root() {
+            succeed(Command::new("chown").arg("postgres:postgres").arg(&to));
+        }
+    }
+    let tcp = url(&dir, port, true);
+    let admin = skytrap_loader::db::connect(&tcp).await.unwrap();
+    for sql in ["ALTER SYSTEM SET ssl = on", "SELECT pg_reload_conf()"] {
+        admin.batch_execute(sql).await.unwrap();
+    }
+    drop(admin);
+
+    let encoded = |p: &Path| -> String {
+        p.to_string_lossy()
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect()
+    };
+    let (ca, other) = (
+        encoded(&base.join("ca.crt")),
+        encoded(&base.join("other-ca.crt")),
+    );
+    let encrypted = |extra: String| {
+        let url = format!("{tcp}&{extra}");
+        async move {
+            let client = skytrap_loader::db::connect(&url)
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            let row = client
+                .query_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .await
+                .unwrap();
+            Ok::<bool, String>(row.get(0))
+        }
+    };
+    assert_eq!(
+        encrypted(format!("sslmode=verify-full&sslrootcert={ca}")).await,
+        Ok(true)
+    );
+    assert_eq!(
+        encrypted(format!("sslmode=verify-ca&sslrootcert={ca}")).await,
+        Ok(true)
+    );
+    assert_eq!(encrypted("sslmode=require".into()).await, Ok(true));
+    assert_eq!(encrypted("sslmode=disable".into()).await, Ok(false));
+    let refused = encrypted(format!("sslmode=verify-full&sslrootcert={other}"))
+        .await
+        .unwrap_err();
+    assert!(refused.contains("certificate"), "{refused}");
+    let unknown = encrypted("sslmode=sometimes".into()).await.unwrap_err();
+    assert!(unknown.contains("sslmode=sometimes"), "{unknown}");
+    std::fs::remove_dir_all(base).unwrap();
 }
