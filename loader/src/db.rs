@@ -238,10 +238,13 @@ pub async fn connect_to(target: &Target) -> Result<Client> {
             target.shown
         )
     })?;
+    // Notices and notifications are dropped; the first error ends the connection (the
+    // stream would repeat it, and spinning here starves a single-threaded runtime).
     tokio::spawn(async move {
         while let Some(message) = messages.next().await {
             if let Err(e) = message {
                 eprintln!("skytrap: database connection lost: {e}");
+                break;
             }
         }
     });
