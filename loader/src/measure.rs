@@ -721,7 +721,8 @@ pub(crate) mod tests {
 
     #[test]
     fn an_island_two_pixels_wide_is_its_brightest_pixel_times_fudge_max_pix() {
-        // A noiseless round source of peak 6 (σ = 1) with a HWHM of 1.5 pixels at
+        // In every mode, `--force-beam` included (PySE fits no island that thin, with the
+        // shape forced or not). A noiseless round source of peak 6 (σ = 1) with a HWHM of 1.5 pixels at
         // (10.5, 10.5): above the 3σ analysis threshold are the four pixels around it, each
         // 6·exp(−ln2·0.5/2.25) = 4.8056, a 2 × 2 island. PySE fits nothing there: the peak
         // is that pixel times fudge_max_pix = (∫ exp(ln2·u²/2.25) du over [−½, ½])², whose
@@ -754,9 +755,17 @@ pub(crate) mod tests {
             fudge_max_pix(&beam)
         );
         let pixel = 6.0 * (-LN_2 * 0.5 / 2.25).exp();
+        // Every mode alike; with the beam forced the shape also carries no error.
+        let forced = crate::forcebeam::measure(&pixels, 1.0, 3.0, &beam);
+        assert_eq!(
+            (forced.smaj_err, forced.smin_err, forced.theta_err),
+            (0.0, 0.0, 0.0)
+        );
         for m in [
             measure(&pixels, 1.0, 3.0, &beam),
             measure_moments(&pixels, 1.0, 3.0, &beam),
+            measure_moments_beam(&pixels, 1.0, 3.0, &beam),
+            forced,
         ] {
             assert!(!m.fitted);
             let g = m.gaussian;
