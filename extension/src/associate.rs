@@ -5,6 +5,7 @@ use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{self, SpiClient};
 use skytrap_core::associate::{candidate_pairs, plan, RunningPosition};
+use skytrap_core::codes::link;
 use skytrap_core::lightcurve::{self, BandPoint};
 use skytrap_core::newsource::{self, PreviousImage};
 use skytrap_core::sky::Position;
@@ -15,17 +16,6 @@ use std::collections::{HashMap, HashSet};
 /// database not yet updated to 0.3.0, whose loaders take this lock; from 0.3.0 the lock is
 /// the dataset's row, which no role but a loader may lock.
 const DATASET_LOCK_SPACE: i32 = 7291;
-
-/// TraP's `assocxtrsource.type`.
-mod link {
-    pub const FORK_BASE: i16 = 2;
-    pub const ONE_TO_ONE: i16 = 3;
-    pub const NEW_SOURCE: i16 = 4;
-    pub const FORK_COPY: i16 = 6;
-    pub const NULL_DETECTION: i16 = 7;
-    pub const FIRST_MONITOR: i16 = 8;
-    pub const MONITOR: i16 = 9;
-}
 
 struct Image {
     dataset: i32,

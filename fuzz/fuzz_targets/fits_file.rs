@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use skytrap_loader::extract::{self, Params};
-use skytrap_loader::fits;
+use skytrap_loader::image::fits;
 
 fuzz_target!(|data: &[u8]| {
     let image = match fits::parse(data) {

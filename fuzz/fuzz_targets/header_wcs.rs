@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use skytrap_loader::fits;
-use skytrap_loader::header::Header;
-use skytrap_loader::wcs::Wcs;
+use skytrap_loader::image::fits;
+use skytrap_loader::image::header::Header;
+use skytrap_loader::image::wcs::Wcs;
 
 fuzz_target!(|data: &[u8]| {
     let cards: Vec<String> = data

@@ -19,8 +19,8 @@
 //! rms_est_sigma = 4.0
 //! ```
 
+use crate::extract::qc::Quality;
 use crate::extract::Params;
-use crate::qc::Quality;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 

@@ -1,8 +1,8 @@
 //! `skytrap extract` output: CSV with the columns the issue fixes, or JSON lines.
 
+use crate::extract::forced;
 use crate::extract::{self, Params, Source};
-use crate::fits;
-use crate::forced;
+use crate::image::fits;
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use rayon::prelude::*;

@@ -1,9 +1,9 @@
 //! A simulated multi-epoch sky with known answers: steady sources, variables and
 //! transients on correlated noise, written as LOFAR-like 4-D FITS images with `truth.csv`.
 
-use crate::header::{Header, Value};
-use crate::measure::{Beam, Gaussian};
-use crate::wcs::Wcs;
+use crate::extract::measure::{Beam, Gaussian};
+use crate::image::header::{Header, Value};
+use crate::image::wcs::Wcs;
 use anyhow::{Context, Result};
 use fitsio::images::{ImageDescription, ImageType};
 use fitsio::FitsFile;

@@ -9,7 +9,7 @@
 //! The unbounded version of this is `tests/fuzz/run.sh` (cargo-fuzz).
 
 use skytrap_loader::extract::{self, Params};
-use skytrap_loader::fits;
+use skytrap_loader::image::fits;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 const CASES: u64 = 20_000;

@@ -2,7 +2,7 @@
 
 use skytrap_core::sky;
 use skytrap_loader::extract::{self, Params};
-use skytrap_loader::fits;
+use skytrap_loader::image::fits;
 use skytrap_loader::simulate::{self, Settings, NOISE};
 use skytrap_tests::{extract_csv_rows, read_truth, scratch_dir, skytrap};
 

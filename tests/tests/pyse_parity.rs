@@ -14,7 +14,7 @@
 use skytrap_core::sky;
 use skytrap_loader::config::{Config, Preset};
 use skytrap_loader::extract::{self, Params, Source};
-use skytrap_loader::fits;
+use skytrap_loader::image::fits;
 use skytrap_loader::simulate::{self, Population, NOISE};
 use skytrap_tests::{fits_dir, read_records, scratch_dir, workspace, Record};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 
 use skytrap_core::sky;
 use skytrap_loader::extract::{self, Params, Source};
-use skytrap_loader::fits;
+use skytrap_loader::image::fits;
 use skytrap_tests::{read_records, workspace, Record};
 use std::fmt::Write;
 use std::path::PathBuf;

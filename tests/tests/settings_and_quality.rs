@@ -616,7 +616,7 @@ fn deblending_fdr_and_force_beam_on_a_hand_made_image() {
 /// nominal limit of (8 + 1)σ but above (t + 1)σ, is new in the second image.
 #[tokio::test(flavor = "current_thread")]
 async fn fdr_images_record_the_threshold_they_applied() {
-    use skytrap_loader::{config::Config, extract, fits};
+    use skytrap_loader::{config::Config, extract, image::fits};
     const SIZE: usize = 256;
     let settings = Settings {
         epochs: 2,

@@ -5,6 +5,7 @@
 //! name says otherwise.
 
 pub mod associate;
+pub mod codes;
 pub mod lightcurve;
 pub mod newsource;
 pub mod pixel;

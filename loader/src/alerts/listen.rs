@@ -3,7 +3,7 @@
 //! `skytrap.alert_consumer`, so nothing is lost while the listener is down, and a lost
 //! connection (a server restart) is retried until the server is back.
 
-use crate::voevent;
+use crate::alerts::voevent;
 use anyhow::{Context, Result};
 use futures_util::StreamExt;
 use std::io::Write;
@@ -50,18 +50,7 @@ impl std::fmt::Display for Disconnected {
 impl std::error::Error for Disconnected {}
 
 fn is_disconnection(e: &anyhow::Error) -> bool {
-    if e.downcast_ref::<Disconnected>().is_some() {
-        return true;
-    }
-    match e.downcast_ref::<tokio_postgres::Error>() {
-        // No server error: the socket closed or the connection was refused.
-        Some(pg) => pg.as_db_error().is_none_or(|db| {
-            let code = db.code().code();
-            // Class 08 connection exceptions, 57 operator intervention (shutdown).
-            code.starts_with("08") || code.starts_with("57")
-        }),
-        None => false,
-    }
+    e.downcast_ref::<Disconnected>().is_some() || crate::db::connection_lost(e)
 }
 
 pub async fn listen(url: &str, opts: &Options) -> Result<()> {

@@ -1,18 +1,27 @@
-//! Source extraction: masks, background and noise, islands, measurement, sky coordinates.
+//! Source extraction, stage by stage: the mask and the background and noise maps
+//! (`background`), the detection threshold (`fdr`), islands (`islands`) and their
+//! deblending (`deblend`), measurement (`measure`, `forcebeam`, `deconv`), forced fits at
+//! given positions (`forced`) and image quality control (`qc`); this module ties them
+//! together and puts the results on the sky.
 
-use crate::background;
-use crate::deblend;
-use crate::deconv;
-use crate::ellipse::{self, Ellipse};
-use crate::fdr;
-use crate::fits::Image;
-use crate::forcebeam;
-use crate::islands;
-use crate::measure::{self, Beam, Measurement};
+pub mod background;
+pub mod deblend;
+pub mod deconv;
+pub mod fdr;
+pub mod forcebeam;
+pub mod forced;
+pub mod islands;
+pub mod measure;
+pub mod qc;
+
+use crate::image::ellipse::{self, Ellipse};
+use crate::image::fits::Image;
 use anyhow::{bail, Result};
+use measure::{Beam, Measurement};
 use ndarray::Array2;
 use rayon::prelude::*;
 use serde::Serialize;
+use skytrap_core::codes::reject;
 use skytrap_core::sky;
 
 /// Extraction settings; the defaults are TraP's job_params.
@@ -74,7 +83,7 @@ impl Default for Params {
             clean_bias: 0.0,
             clean_bias_error: 0.0,
             frac_flux_cal_error: 0.0,
-            box_in_beampix: crate::forced::BOX_IN_BEAMPIX,
+            box_in_beampix: forced::BOX_IN_BEAMPIX,
         }
     }
 }
@@ -162,10 +171,10 @@ pub struct Unusable {
 /// TraP's reject reasons, numbered as in `skytrap.rejectreason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RejectReason {
-    RmsInvalid = 0,
-    BeamInvalid = 1,
-    ContainsNan = 4,
-    Flat = 5,
+    RmsInvalid = reject::RMS_INVALID as isize,
+    BeamInvalid = reject::BEAM_INVALID as isize,
+    ContainsNan = reject::CONTAINS_NAN as isize,
+    Flat = reject::FLAT as isize,
 }
 
 impl std::fmt::Display for Unusable {
@@ -618,7 +627,7 @@ mod tests {
         };
         let source = crate::simulate::source_at(256, "steady", 127.5, 127.5, vec![0.03]).unwrap();
         let paths = crate::simulate::render(&dir, &settings, &[source]).unwrap();
-        let image = crate::fits::read(&paths[0]).unwrap();
+        let image = crate::image::fits::read(&paths[0]).unwrap();
         std::fs::remove_dir_all(dir).unwrap();
         image
     }
@@ -701,7 +710,7 @@ mod tests {
             anywhere: true,
         };
         let paths = crate::simulate::simulate(&dir, &settings).unwrap();
-        let image = crate::fits::read(&paths[0]).unwrap();
+        let image = crate::image::fits::read(&paths[0]).unwrap();
         std::fs::remove_dir_all(dir).unwrap();
         let p = Params {
             radius: 100.0,

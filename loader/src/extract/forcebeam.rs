@@ -2,7 +2,7 @@
 //! position fitted (PySE's `force_beam`, TraP's job_params default). Used for surveys of
 //! point sources, where a free shape only adds noise to the peak.
 
-use crate::measure::{
+use crate::extract::measure::{
     condon_errors, goodness_of_fit, max_pixel_estimate, moments_errors, too_thin, Beam, Gaussian,
     Measurement,
 };
@@ -147,7 +147,7 @@ fn solve3(a: [[f64; 3]; 3], b: [f64; 3]) -> Option<[f64; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::tests::{island, BEAM};
+    use crate::extract::measure::tests::{island, BEAM};
 
     #[test]
     fn a_point_source_is_recovered_exactly() {

@@ -1,6 +1,11 @@
-//! Connections to PostgreSQL: a URL (or libpq key=value string) as libpq reads it, the
-//! password looked up in a password file as libpq does, TLS by libpq's `sslmode` (rustls),
-//! and never a password in a message.
+//! The database side: the private cluster (`cluster`), loading images (`load`), alert
+//! rules (`rules`); and here, connections to PostgreSQL: a URL (or libpq key=value string)
+//! as libpq reads it, the password looked up in a password file as libpq does, TLS by
+//! libpq's `sslmode` (rustls), and never a password in a message.
+
+pub mod cluster;
+pub mod load;
+pub mod rules;
 
 use anyhow::{bail, Context, Result};
 use futures_util::stream::{poll_fn, Stream, StreamExt};
@@ -356,6 +361,33 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Whether an error means the server went away (a closed socket, a refused connection, a
+/// shutdown) rather than refused the work: worth reconnecting and trying again.
+pub fn connection_lost(e: &anyhow::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.chain().any(|cause| {
+        let Some(pg) = cause.downcast_ref::<tokio_postgres::Error>() else {
+            return false;
+        };
+        match pg.code() {
+            // Class 08, connection exceptions, and the server shutting down or starting.
+            Some(code) => {
+                code.code().starts_with("08")
+                    || [
+                        SqlState::ADMIN_SHUTDOWN,
+                        SqlState::CRASH_SHUTDOWN,
+                        SqlState::CANNOT_CONNECT_NOW,
+                    ]
+                    .contains(code)
+            }
+            None => {
+                pg.is_closed()
+                    || std::error::Error::source(pg).is_some_and(|s| s.is::<std::io::Error>())
+            }
+        }
+    })
+}
+
 /// The password for this connection in a libpq password file
 /// (`host:port:database:user:password`, `*` matching anything, `\:` and `\\` escaped), as
 /// libpq reads it: ignored (with a warning) if others may read it. A Unix socket's
@@ -448,13 +480,13 @@ pub async fn create_database_and_extension(url: &str) -> Result<()> {
     let exists = client
         .query_opt(
             "SELECT 1 FROM pg_database WHERE datname = $1",
-            &[&crate::cluster::DATABASE],
+            &[&cluster::DATABASE],
         )
         .await?
         .is_some();
     if !exists {
         client
-            .batch_execute(&format!("CREATE DATABASE {}", crate::cluster::DATABASE))
+            .batch_execute(&format!("CREATE DATABASE {}", cluster::DATABASE))
             .await?;
     }
     let client = connect(url).await?;

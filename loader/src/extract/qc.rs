@@ -3,8 +3,9 @@
 //! recent images, and a restoring beam neither undersampled, oversampled nor too
 //! elliptical. `load` records a failing image as a rejection with TraP's reason.
 
-use crate::measure::Beam;
+use crate::extract::measure::Beam;
 use ndarray::Array2;
+use skytrap_core::variability::median;
 
 /// TraP's quality settings, named and defaulted as in its job_params.cfg.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,16 +42,6 @@ impl Default for Quality {
     }
 }
 
-/// The median (the mean of the two middle values for an even count), of sorted values.
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
-}
-
 /// TraP's `rms_qc` (`tkp/quality/rms.py`): over the central subregion (rows
 /// `[ny/2 − ny/f, ny/2 + ny/f)` and the same for columns, integer division), repeatedly
 /// keep the values within κ population standard deviations of the median until none is
@@ -74,7 +65,6 @@ pub fn clipped_rms(values: &mut Vec<f64>, sigma: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
-    values.sort_by(f64::total_cmp);
     loop {
         let m = median(values);
         let n = values.len() as f64;

@@ -3,7 +3,7 @@
 //! `alpha` of the pixels above it are expected to be noise, with PySE's correction for
 //! noise correlated over a beam.
 
-use crate::measure::Beam;
+use crate::extract::measure::Beam;
 use std::f64::consts::PI;
 
 /// PySE's correlation correction C_n = Σ_{k=1}^{K} 1/k, K = round(π/4·θ_B·θ_b + 1) − 1, with

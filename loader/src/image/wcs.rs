@@ -4,7 +4,7 @@
 //! CROTA2 with non-square pixels and non-symmetric CD matrices wrong (build-notes §8).
 //! Pixels are 0-based (x along NAXIS1, y along NAXIS2); angles are degrees.
 
-use crate::header::Header;
+use crate::image::header::Header;
 use anyhow::{bail, Context, Result};
 use skytrap_core::sky;
 
@@ -59,7 +59,7 @@ impl Wcs {
         if !(-90.0..=90.0).contains(&crval[1]) {
             bail!(
                 "CRVAL2 = {} is not a declination (-90 to 90 degrees)",
-                crate::header::show(crval[1])
+                crate::image::header::show(crval[1])
             );
         }
         let crpix = [need("CRPIX1")?, need("CRPIX2")?];
@@ -300,7 +300,7 @@ fn linear_transform(h: &Header) -> Result<[[f64; 2]; 2]> {
         if v == 0.0 || v.abs() > 360.0 {
             bail!(
                 "{k} = {} is not a pixel size in degrees (nonzero, at most 360)",
-                crate::header::show(v)
+                crate::image::header::show(v)
             );
         }
         Ok(v)
@@ -337,7 +337,7 @@ fn linear_transform(h: &Header) -> Result<[[f64; 2]; 2]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::header::Value;
+    use crate::image::header::Value;
     use std::collections::HashMap;
     use std::path::Path;
 
@@ -421,7 +421,7 @@ mod tests {
                 continue;
             }
             let w = wcs.entry(name.clone()).or_insert_with(|| {
-                crate::fits::read(&images.join(&name))
+                crate::image::fits::read(&images.join(&name))
                     .unwrap_or_else(|e| panic!("{name}: {e:#}"))
                     .wcs
             });

@@ -8,9 +8,9 @@
 //! the position asked for, and its peaks come out 5.5 % low on average (up to 16 %);
 //! skytrap's model sits at the exact position.
 
+use crate::extract::measure::{calibrated, condon_errors, Gaussian};
 use crate::extract::{to_sky, Field, Params, Source};
-use crate::fits::Image;
-use crate::measure::{calibrated, condon_errors, Gaussian};
+use crate::image::fits::Image;
 use std::f64::consts::PI;
 
 /// TraP's default box: 10 × the larger beam semi-axis (pixels) on a side.
@@ -119,7 +119,7 @@ mod tests {
         let params = Params::default();
         let mut pulls = Vec::new();
         for (e, path) in images.iter().enumerate() {
-            let image = crate::fits::read(path).unwrap();
+            let image = crate::image::fits::read(path).unwrap();
             let f = field(&image, &params).unwrap();
             for line in truth.lines().skip(1) {
                 let c: Vec<&str> = line.split(',').collect();
@@ -153,7 +153,7 @@ mod tests {
         );
         // A forced fit's errors are those of the blind fit with the shape held at the
         // beam (--force-beam) at the same place: σ on the peak and √3 σ on the flux.
-        let image = crate::fits::read(&images[0]).unwrap();
+        let image = crate::image::fits::read(&images[0]).unwrap();
         let force_beam = Params {
             force_beam: true,
             ..Params::default()
@@ -179,7 +179,7 @@ mod tests {
             bright.flux_err
         );
         // Off the image: no fit.
-        let image = crate::fits::read(&images[0]).unwrap();
+        let image = crate::image::fits::read(&images[0]).unwrap();
         let f = field(&image, &params).unwrap();
         assert!(fit_at(&image, &f, 0.0, -60.0, &params).is_none());
         std::fs::remove_dir_all(dir).unwrap();

@@ -5,6 +5,7 @@
 use anyhow::{bail, Result};
 use ndarray::Array2;
 use rayon::prelude::*;
+use skytrap_core::variability::median;
 
 /// Full-resolution background and noise (Jy/beam).
 pub struct Maps {
@@ -148,7 +149,7 @@ fn fill_masked_nodes(nodes: &[Option<(f64, f64)>], gx: usize) -> Vec<(f64, f64)>
     while let Some(k) = queue.pop_front() {
         let Some(seed) = nearest[k] else { continue };
         let (x, y) = at(k);
-        for (dx, dy) in crate::islands::EIGHT_NEIGHBOURS {
+        for (dx, dy) in crate::extract::islands::EIGHT_NEIGHBOURS {
             let (xn, yn) = (x + dx, y + dy);
             if xn < 0 || yn < 0 || xn >= gx as i64 || yn >= gy as i64 {
                 continue;
@@ -219,17 +220,6 @@ pub fn clipped_statistics(values: &mut Vec<f64>) -> Option<(f64, f64)> {
             return Some((background, sigma));
         }
         clip = Some(c);
-    }
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    let n = values.len();
-    let (_, &mut hi, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
-    if n % 2 == 1 {
-        hi
-    } else {
-        let lo = values[..n / 2].iter().copied().fold(f64::MIN, f64::max);
-        (lo + hi) / 2.0
     }
 }
 

@@ -6,15 +6,16 @@
 
 use crate::config::{self, Config};
 use crate::db;
+use crate::extract::forced;
+use crate::extract::qc::{self, Quality};
 use crate::extract::{self, Extraction, Geometry, Params, RejectReason, Unusable};
-use crate::fits;
-use crate::forced;
-use crate::qc::{self, Quality};
+use crate::image::fits;
 use anyhow::{bail, Context, Result};
 use futures_util::pin_mut;
 use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use skytrap_core::codes::extract_type;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -434,7 +435,7 @@ async fn store_retrying(
     let deadline = Instant::now() + retry_for;
     loop {
         let lost = match store(client, dataset, p, config).await {
-            Err(e) if connection_lost(&e) && Instant::now() < deadline => e,
+            Err(e) if db::connection_lost(&e) && Instant::now() < deadline => e,
             done => return done,
         };
         bar.suspend(|| {
@@ -458,26 +459,6 @@ async fn store_retrying(
             }
         };
     }
-}
-
-/// Whether an error means the server went away rather than refused the work.
-fn connection_lost(e: &anyhow::Error) -> bool {
-    use tokio_postgres::error::SqlState;
-    e.chain().any(|cause| {
-        let Some(pg) = cause.downcast_ref::<tokio_postgres::Error>() else {
-            return false;
-        };
-        pg.is_closed()
-            || std::error::Error::source(pg).is_some_and(|s| s.is::<std::io::Error>())
-            || pg.code().is_some_and(|c| {
-                [
-                    SqlState::ADMIN_SHUTDOWN,
-                    SqlState::CRASH_SHUTDOWN,
-                    SqlState::CANNOT_CONNECT_NOW,
-                ]
-                .contains(c)
-            })
-    })
 }
 
 /// Writes one image and its sources and associates it, or records why it is rejected,
@@ -644,10 +625,10 @@ async fn store(
             dropped += 1;
             continue;
         }
-        let extract_type: i16 = match (ff_runcat, ff_monitor) {
-            (_, Some(_)) => 2,
-            (Some(_), None) => 1,
-            (None, None) => 0,
+        let measured_as = match (ff_runcat, ff_monitor) {
+            (_, Some(_)) => extract_type::FORCED_AT_MONITOR,
+            (Some(_), None) => extract_type::FORCED_AT_LIGHTCURVE,
+            (None, None) => extract_type::BLIND,
         };
         let row: [&(dyn ToSql + Sync); 24] = [
             &image,
@@ -668,7 +649,7 @@ async fn store(
             &s.flux_err,
             &s.chisq,
             &s.reduced_chisq,
-            &extract_type,
+            &measured_as,
             &i16::from(s.fitted),
             &(s.x as f32),
             &(s.y as f32),

@@ -756,7 +756,7 @@ pub(crate) mod tests {
         );
         let pixel = 6.0 * (-LN_2 * 0.5 / 2.25).exp();
         // Every mode alike; with the beam forced the shape also carries no error.
-        let forced = crate::forcebeam::measure(&pixels, 1.0, 3.0, &beam);
+        let forced = crate::extract::forcebeam::measure(&pixels, 1.0, 3.0, &beam);
         assert_eq!(
             (forced.smaj_err, forced.smin_err, forced.theta_err),
             (0.0, 0.0, 0.0)

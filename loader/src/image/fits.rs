@@ -1,8 +1,8 @@
 //! Reading radio images: pixels as a 2-D plane, the header, the WCS and what the pipeline
 //! needs from the header (frequency, beam, time).
 
-use crate::header::{show, Header};
-use crate::wcs::Wcs;
+use crate::image::header::{show, Header};
+use crate::image::wcs::Wcs;
 use anyhow::{bail, Context, Result};
 use ndarray::Array2;
 use std::io::{Read, Seek, SeekFrom};
@@ -224,7 +224,10 @@ struct Layout {
 
 impl Layout {
     fn of(h: &Header) -> Result<Layout> {
-        if !matches!(h.get("SIMPLE"), Some(crate::header::Value::Logical(true))) {
+        if !matches!(
+            h.get("SIMPLE"),
+            Some(crate::image::header::Value::Logical(true))
+        ) {
             bail!("SIMPLE is not T: the file does not conform to FITS");
         }
         let bitpix = h.required("BITPIX")?;
@@ -501,7 +504,7 @@ pub fn observation_time(meta: &Metadata) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::header::Value;
+    use crate::image::header::Value;
 
     fn header(pairs: &[(&str, Value)]) -> Header {
         Header::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())))
