@@ -85,7 +85,7 @@ pub enum Command {
         #[command(flatten)]
         params: ExtractOptions,
         #[command(flatten)]
-        quality: QualityOptions,
+        quality: SettingFlags<true>,
     },
     /// Deliver alerts as they are committed: JSON lines on stdout (the default), VOEvent
     /// files, or a command per alert
@@ -196,15 +196,7 @@ pub struct ClusterOptions {
     pub tcp: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Connectivity {
-    #[value(name = "8")]
-    Eight,
-    #[value(name = "4")]
-    Four,
-}
-
-/// Source-finding settings. Each defaults to the file of --config, else the preset.
+/// Source-finding settings: the preset, a file over it, and a flag per setting over both.
 #[derive(Args)]
 pub struct ExtractOptions {
     /// Defaults: trap (TraP's job_params: shape fixed to the beam, 250-pixel radius) or
@@ -215,88 +207,60 @@ pub struct ExtractOptions {
     /// TraP's job_params.cfg); flags override it, it overrides the preset
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Detection threshold, in sigma of the local noise [trap: 8, pyse: 10]
-    #[arg(long, value_parser = positive)]
-    pub detection_threshold: Option<f64>,
-    /// Analysis threshold for growing islands, in sigma [3]
-    #[arg(long, value_parser = positive)]
-    pub analysis_threshold: Option<f64>,
-    /// Background and noise box size, pixels [trap: 50, pyse: 64]
-    #[arg(long, value_parser = clap::value_parser!(u32).range(3..=65536))]
-    pub back_size: Option<u32>,
-    /// Pixels ignored along the image border [trap: 10, pyse: 0]
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=65536))]
-    pub margin: Option<u32>,
-    /// Extraction radius around the image centre, pixels (0: whole image) [0]
-    #[arg(long, value_parser = non_negative)]
-    pub radius: Option<f64>,
-    /// Island connectivity [8]
-    #[arg(long, value_enum)]
-    pub connectivity: Option<Connectivity>,
-    /// False Detection Rate: detect at the threshold where at most this fraction of
-    /// detected pixels is noise (Hopkins et al. 2002, as PySE) instead of a fixed one [off]
-    #[arg(long, value_name = "ALPHA", value_parser = fraction)]
-    pub fdr: Option<f64>,
-    /// Deblend islands over N sub-thresholds (PySE's deblend_nthresh; 0: off) [0]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=300))]
-    pub deblend: Option<u32>,
-    /// Least fraction of the island's flux a deblended part must hold [0.005]
-    #[arg(long, value_name = "FRACTION", value_parser = fraction)]
-    pub deblend_mincont: Option<f64>,
-    /// Fit only peak and position, with the shape held at the restoring beam [false]
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
-    pub force_beam: Option<bool>,
-    /// Measure sources by their moments, without a least-squares fit (PySE's vectorised
-    /// mode; the config key is `vectorized`) [false]
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
-    pub moments: Option<bool>,
-    /// CLEAN bias added to every peak, Jy/beam (PySE's clean_bias) [0]
-    #[arg(long, value_name = "JY", allow_negative_numbers = true, value_parser = finite)]
-    pub clean_bias: Option<f64>,
-    /// Error of the CLEAN bias, Jy/beam [0]
-    #[arg(long, value_name = "JY", value_parser = non_negative)]
-    pub clean_bias_error: Option<f64>,
-    /// Fractional flux-calibration error, added to every peak error [0]
-    #[arg(long, value_name = "FRACTION", value_parser = non_negative)]
-    pub frac_flux_cal_error: Option<f64>,
-    /// Forced fits: box side in units of the larger beam semi-axis [trap: 10, pyse: 3]
-    #[arg(long, value_name = "BEAMS", value_parser = positive)]
-    pub box_in_beampix: Option<f64>,
-    /// Systematic position error east-west, arcsec [trap: 10, pyse: 0]
-    #[arg(long, value_parser = non_negative)]
-    pub ew_sys_err: Option<f64>,
-    /// Systematic position error north-south, arcsec [trap: 10, pyse: 0]
-    #[arg(long, value_parser = non_negative)]
-    pub ns_sys_err: Option<f64>,
+    #[command(flatten)]
+    pub flags: SettingFlags<false>,
 }
 
-/// Image quality control of `load` (TraP's names and defaults).
-#[derive(Args)]
-pub struct QualityOptions {
-    /// Reject an image whose centre noise rms_qc (Jy/beam) is not below this [100]
-    #[arg(long, value_parser = positive)]
-    pub rms_est_max: Option<f64>,
-    /// ... or not above this [0]
-    #[arg(long, value_parser = non_negative)]
-    pub rms_est_min: Option<f64>,
-    /// Images of the band before the rms history test applies (0: off) [100]
-    #[arg(long, value_name = "N")]
-    pub rms_est_history: Option<u32>,
-    /// ... which rejects an rms_qc this many sigma off the history's mean [3]
-    #[arg(long, value_parser = positive)]
-    pub rms_rej_sigma: Option<f64>,
-    /// Kappa of the clipping that measures rms_qc [4]
-    #[arg(long, value_parser = positive)]
-    pub rms_est_sigma: Option<f64>,
-    /// rms_qc is measured over the central 2/F of each axis [8]
-    #[arg(long, value_name = "F", value_parser = clap::value_parser!(u32).range(2..=65536))]
-    pub rms_est_fraction: Option<u32>,
-    /// Reject a beam with a semi-axis of more pixels than this [30]
-    #[arg(long, value_parser = positive)]
-    pub oversampled_x: Option<f64>,
-    /// Reject a beam whose semi-axes' ratio exceeds this [2]
-    #[arg(long, value_parser = positive)]
-    pub elliptical_x: Option<f64>,
+/// The flags of the settings in `config::settings()`, one per setting, with its help;
+/// `QUALITY` chooses the image quality-control ones (`load` only) or the extraction ones.
+/// Each value is checked where a file's value is, by `Config::set_text`.
+pub struct SettingFlags<const QUALITY: bool> {
+    pub given: Vec<(&'static config::Setting, String)>,
+}
+
+impl<const QUALITY: bool> SettingFlags<QUALITY> {
+    fn settings() -> impl Iterator<Item = &'static config::Setting> {
+        config::settings()
+            .iter()
+            .filter(|s| s.is_quality() == QUALITY)
+    }
+}
+
+impl<const QUALITY: bool> clap::FromArgMatches for SettingFlags<QUALITY> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let given = Self::settings()
+            .filter_map(|s| matches.get_one::<String>(s.key).map(|v| (s, v.clone())))
+            .collect();
+        Ok(SettingFlags { given })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl<const QUALITY: bool> Args for SettingFlags<QUALITY> {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        Self::settings().fold(command, |command, s| {
+            let arg = clap::Arg::new(s.key)
+                .long(s.flag)
+                .value_name(s.value_name)
+                .help(s.help)
+                .allow_negative_numbers(true);
+            command.arg(if s.is_switch() {
+                arg.num_args(0..=1)
+                    .require_equals(true)
+                    .default_missing_value("true")
+            } else {
+                arg
+            })
+        })
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -306,98 +270,20 @@ pub enum PresetName {
 }
 
 impl ExtractOptions {
-    /// The preset, the file over it, the flags over both.
-    pub fn config(&self, quality: Option<&QualityOptions>) -> Result<config::Config> {
+    /// The preset, the file over it, the flags over both (the quality flags of `load`
+    /// too, where given).
+    pub fn config(&self, quality: Option<&SettingFlags<true>>) -> Result<config::Config> {
         let preset = self.preset.map(|p| match p {
             PresetName::Trap => config::Preset::Trap,
             PresetName::Pyse => config::Preset::Pyse,
         });
         let mut c = config::Config::from_file(preset, self.config.as_deref())?;
-        let e = &mut c.extraction;
-        let set = |target: &mut f64, v: Option<f64>| {
-            if let Some(v) = v {
-                *target = v;
-            }
-        };
-        set(&mut e.detection, self.detection_threshold);
-        set(&mut e.analysis, self.analysis_threshold);
-        set(&mut e.radius, self.radius);
-        set(&mut e.deblend_mincont, self.deblend_mincont);
-        set(&mut e.box_in_beampix, self.box_in_beampix);
-        set(&mut e.ew_sys_err, self.ew_sys_err);
-        set(&mut e.ns_sys_err, self.ns_sys_err);
-        if let Some(v) = self.back_size {
-            e.back_size = v as usize;
-        }
-        if let Some(v) = self.margin {
-            e.margin = v as usize;
-        }
-        if let Some(v) = self.connectivity {
-            e.eight_connected = matches!(v, Connectivity::Eight);
-        }
-        if let Some(v) = self.fdr {
-            e.fdr_alpha = Some(v);
-        }
-        if let Some(v) = self.deblend {
-            e.deblend_nthresh = v as usize;
-        }
-        if let Some(v) = self.force_beam {
-            e.force_beam = v;
-        }
-        if let Some(v) = self.moments {
-            e.moments_only = v;
-        }
-        set(&mut e.clean_bias, self.clean_bias);
-        set(&mut e.clean_bias_error, self.clean_bias_error);
-        set(&mut e.frac_flux_cal_error, self.frac_flux_cal_error);
-        if let Some(o) = quality {
-            let q = &mut c.quality;
-            set(&mut q.rms_est_max, o.rms_est_max);
-            set(&mut q.rms_est_min, o.rms_est_min);
-            set(&mut q.rms_rej_sigma, o.rms_rej_sigma);
-            set(&mut q.rms_est_sigma, o.rms_est_sigma);
-            set(&mut q.oversampled_x, o.oversampled_x);
-            set(&mut q.elliptical_x, o.elliptical_x);
-            if let Some(v) = o.rms_est_history {
-                q.rms_est_history = v as usize;
-            }
-            if let Some(v) = o.rms_est_fraction {
-                q.rms_est_fraction = v as usize;
-            }
+        let quality = quality.map(|q| q.given.as_slice()).unwrap_or_default();
+        for (setting, text) in self.flags.given.iter().chain(quality) {
+            c.set_text(setting, text)
+                .map_err(|why| anyhow::anyhow!("--{} {text}: {why}", setting.flag))?;
         }
         Ok(c)
-    }
-}
-
-/// A finite number above 0.
-pub fn positive(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("'{text}' is not a positive number")),
-    }
-}
-
-/// A number strictly between 0 and 1.
-pub fn fraction(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
-        _ => Err(format!("'{text}' is not a number between 0 and 1")),
-    }
-}
-
-/// A finite number.
-pub fn finite(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(format!("'{text}' is not a finite number")),
-    }
-}
-
-/// A finite number, 0 or more.
-pub fn non_negative(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!("'{text}' is not a number >= 0")),
     }
 }
 

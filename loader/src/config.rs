@@ -156,6 +156,17 @@ impl Config {
         Ok(config)
     }
 
+    /// Sets a setting from the text of a flag, through the same check as a file's value.
+    pub fn set_text(&mut self, setting: &Setting, text: &str) -> Result<(), String> {
+        let value = match setting.kind {
+            Kind::Float => text.trim().parse().map(Value::Float).ok(),
+            Kind::Int => text.trim().parse().map(Value::Int).ok(),
+            Kind::Bool => text.trim().parse().map(Value::Bool).ok(),
+        }
+        .ok_or_else(|| format!("expected {}", setting.kind.describe()))?;
+        (setting.set)(self, value)
+    }
+
     /// One (section, key, value, type) row per setting, as `load` stores them; the value
     /// is written so that it reads back to the same number.
     pub fn rows(&self) -> Vec<Row> {
@@ -244,12 +255,36 @@ enum Value {
     Bool(bool),
 }
 
-struct Setting {
-    section: &'static str,
-    key: &'static str,
+/// One setting: where it lives in the TOML file and in `skytrap.config` (TraP's section
+/// and key), its command-line flag and help, how to read it from a `Config`, and how to
+/// check and store a value, the one validation every source of a value goes through.
+pub struct Setting {
+    pub section: &'static str,
+    pub key: &'static str,
+    /// The long flag, without its dashes.
+    pub flag: &'static str,
+    pub value_name: &'static str,
+    pub help: &'static str,
     kind: Kind,
     get: fn(&Config) -> Value,
     set: fn(&mut Config, Value) -> Result<(), String>,
+}
+
+impl Setting {
+    /// A switch: `--flag` alone means true, `--flag=false` false.
+    pub fn is_switch(&self) -> bool {
+        matches!(self.kind, Kind::Bool)
+    }
+
+    /// Image quality control, which `load` applies and `extract` does not.
+    pub fn is_quality(&self) -> bool {
+        self.section != "source_extraction"
+    }
+}
+
+/// Every setting, in the order `load` stores them.
+pub fn settings() -> &'static [Setting] {
+    SETTINGS
 }
 
 fn float(v: Value) -> f64 {
@@ -304,10 +339,14 @@ fn count(v: Value, lo: i64, hi: i64) -> Result<usize, String> {
 }
 
 macro_rules! setting {
-    ($section:literal, $key:literal, $kind:ident, |$c:ident| $get:expr, |$m:ident, $v:ident| $set:expr) => {
+    ($section:literal, $key:literal, $flag:literal, $value_name:literal, $help:literal, $kind:ident,
+     |$c:ident| $get:expr, |$m:ident, $v:ident| $set:expr) => {
         Setting {
             section: $section,
             key: $key,
+            flag: $flag,
+            value_name: $value_name,
+            help: $help,
             kind: Kind::$kind,
             get: |$c| $get,
             set: |$m, $v| {
@@ -323,6 +362,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "detection_threshold",
+        "detection-threshold",
+        "SIGMA",
+        "Detection threshold, in sigma of the local noise [trap: 8, pyse: 10]",
         Float,
         |c| Value::Float(c.extraction.detection),
         |c, v| c.extraction.detection = positive(v)?
@@ -330,6 +372,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "analysis_threshold",
+        "analysis-threshold",
+        "SIGMA",
+        "Analysis threshold for growing islands, in sigma [3]",
         Float,
         |c| Value::Float(c.extraction.analysis),
         |c, v| c.extraction.analysis = positive(v)?
@@ -337,6 +382,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "back_size",
+        "back-size",
+        "PIXELS",
+        "Background and noise box size, pixels [trap: 50, pyse: 64]",
         Int,
         |c| Value::Int(c.extraction.back_size as i64),
         |c, v| c.extraction.back_size = count(v, 3, 65536)?
@@ -344,6 +392,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "margin",
+        "margin",
+        "PIXELS",
+        "Pixels ignored along the image border [trap: 10, pyse: 0]",
         Int,
         |c| Value::Int(c.extraction.margin as i64),
         |c, v| c.extraction.margin = count(v, 0, 65536)?
@@ -351,6 +402,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "extraction_radius_pix",
+        "radius",
+        "PIXELS",
+        "Extraction radius around the image centre, pixels (0: whole image) [0]",
         Float,
         |c| Value::Float(c.extraction.radius),
         |c, v| c.extraction.radius = non_negative(v)?
@@ -358,6 +412,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "connectivity",
+        "connectivity",
+        "4|8",
+        "Island connectivity [8]",
         Int,
         |c| Value::Int(if c.extraction.eight_connected { 8 } else { 4 }),
         |c, v| c.extraction.eight_connected = match int(v) {
@@ -369,6 +426,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "fdr_alpha",
+        "fdr",
+        "ALPHA",
+        "False Detection Rate: detect at the threshold where at most this fraction of detected pixels is noise (Hopkins et al. 2002, as PySE) instead of a fixed one (0: off) [off]",
         Float,
         |c| Value::Float(c.extraction.fdr_alpha.unwrap_or(0.0)),
         |c, v| c.extraction.fdr_alpha = {
@@ -385,6 +445,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "deblend_nthresh",
+        "deblend",
+        "N",
+        "Deblend islands over N sub-thresholds (PySE's deblend_nthresh; 0: off) [0]",
         Int,
         |c| Value::Int(c.extraction.deblend_nthresh as i64),
         |c, v| c.extraction.deblend_nthresh = count(v, 0, 300)?
@@ -392,6 +455,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "deblend_mincont",
+        "deblend-mincont",
+        "FRACTION",
+        "Least fraction of the island's flux a deblended part must hold [0.005]",
         Float,
         |c| Value::Float(c.extraction.deblend_mincont),
         |c, v| c.extraction.deblend_mincont = {
@@ -405,6 +471,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "force_beam",
+        "force-beam",
+        "BOOL",
+        "Fit only peak and position, with the shape held at the restoring beam [false]",
         Bool,
         |c| Value::Bool(c.extraction.force_beam),
         |c, v| c.extraction.force_beam = matches!(v, Value::Bool(true))
@@ -412,6 +481,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "clean_bias",
+        "clean-bias",
+        "JY",
+        "CLEAN bias added to every peak, Jy/beam (PySE's clean_bias) [0]",
         Float,
         |c| Value::Float(c.extraction.clean_bias),
         |c, v| c.extraction.clean_bias = finite(v)?
@@ -419,6 +491,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "clean_bias_error",
+        "clean-bias-error",
+        "JY",
+        "Error of the CLEAN bias, Jy/beam [0]",
         Float,
         |c| Value::Float(c.extraction.clean_bias_error),
         |c, v| c.extraction.clean_bias_error = non_negative(v)?
@@ -426,6 +501,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "frac_flux_cal_error",
+        "frac-flux-cal-error",
+        "FRACTION",
+        "Fractional flux-calibration error, added to every peak error [0]",
         Float,
         |c| Value::Float(c.extraction.frac_flux_cal_error),
         |c, v| c.extraction.frac_flux_cal_error = non_negative(v)?
@@ -433,6 +511,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "vectorized",
+        "moments",
+        "BOOL",
+        "Measure sources by their moments, without a least-squares fit (PySE's vectorised mode) [false]",
         Bool,
         |c| Value::Bool(c.extraction.moments_only),
         |c, v| c.extraction.moments_only = matches!(v, Value::Bool(true))
@@ -440,6 +521,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "box_in_beampix",
+        "box-in-beampix",
+        "BEAMS",
+        "Forced fits: box side in units of the larger beam semi-axis [trap: 10, pyse: 3]",
         Float,
         |c| Value::Float(c.extraction.box_in_beampix),
         |c, v| c.extraction.box_in_beampix = positive(v)?
@@ -447,6 +531,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "ew_sys_err",
+        "ew-sys-err",
+        "ARCSEC",
+        "Systematic position error east-west, arcsec [trap: 10, pyse: 0]",
         Float,
         |c| Value::Float(c.extraction.ew_sys_err),
         |c, v| c.extraction.ew_sys_err = non_negative(v)?
@@ -454,6 +541,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "source_extraction",
         "ns_sys_err",
+        "ns-sys-err",
+        "ARCSEC",
+        "Systematic position error north-south, arcsec [trap: 10, pyse: 0]",
         Float,
         |c| Value::Float(c.extraction.ns_sys_err),
         |c, v| c.extraction.ns_sys_err = non_negative(v)?
@@ -461,6 +551,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "persistence",
         "rms_est_sigma",
+        "rms-est-sigma",
+        "KAPPA",
+        "Kappa of the clipping that measures rms_qc [4]",
         Float,
         |c| Value::Float(c.quality.rms_est_sigma),
         |c, v| c.quality.rms_est_sigma = positive(v)?
@@ -468,6 +561,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "persistence",
         "rms_est_fraction",
+        "rms-est-fraction",
+        "F",
+        "rms_qc is measured over the central 2/F of each axis [8]",
         Int,
         |c| Value::Int(c.quality.rms_est_fraction as i64),
         |c, v| c.quality.rms_est_fraction = count(v, 2, 65536)?
@@ -475,6 +571,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "quality",
         "rms_est_history",
+        "rms-est-history",
+        "N",
+        "Images of the band before the rms history test applies (0: off) [100]",
         Int,
         |c| Value::Int(c.quality.rms_est_history as i64),
         |c, v| c.quality.rms_est_history = count(v, 0, 1_000_000)?
@@ -482,6 +581,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "quality",
         "rms_est_max",
+        "rms-est-max",
+        "JY",
+        "Reject an image whose centre noise rms_qc (Jy/beam) is not below this [100]",
         Float,
         |c| Value::Float(c.quality.rms_est_max),
         |c, v| c.quality.rms_est_max = positive(v)?
@@ -489,6 +591,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "quality",
         "rms_est_min",
+        "rms-est-min",
+        "JY",
+        "... or not above this [0]",
         Float,
         |c| Value::Float(c.quality.rms_est_min),
         |c, v| c.quality.rms_est_min = non_negative(v)?
@@ -496,6 +601,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "quality",
         "rms_rej_sigma",
+        "rms-rej-sigma",
+        "SIGMA",
+        "... which rejects an rms_qc this many sigma off the history's mean [3]",
         Float,
         |c| Value::Float(c.quality.rms_rej_sigma),
         |c, v| c.quality.rms_rej_sigma = positive(v)?
@@ -503,6 +611,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "quality",
         "oversampled_x",
+        "oversampled-x",
+        "PIXELS",
+        "Reject a beam with a semi-axis of more pixels than this [30]",
         Float,
         |c| Value::Float(c.quality.oversampled_x),
         |c, v| c.quality.oversampled_x = positive(v)?
@@ -510,6 +621,9 @@ static SETTINGS: &[Setting] = &[
     setting!(
         "quality",
         "elliptical_x",
+        "elliptical-x",
+        "RATIO",
+        "Reject a beam whose semi-axes' ratio exceeds this [2]",
         Float,
         |c| Value::Float(c.quality.elliptical_x),
         |c, v| c.quality.elliptical_x = {
@@ -525,6 +639,39 @@ static SETTINGS: &[Setting] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flag_and_a_file_go_through_one_check() {
+        // The command line used to refuse what a file accepted (`--deblend-mincont 0`,
+        // `--fdr 0` for "off") and accept what a file refused (`--elliptical-x 0.5`): now
+        // both reach the same setting's check and give its message.
+        let setting = |key: &str| settings().iter().find(|s| s.key == key).unwrap();
+        let mut from_flags = Config::preset(None);
+        from_flags
+            .set_text(setting("deblend_mincont"), "0")
+            .unwrap();
+        from_flags.set_text(setting("fdr_alpha"), "0").unwrap();
+        let from_file = Config::from_toml(
+            None,
+            "[source_extraction]\ndeblend_mincont = 0\nfdr_alpha = 0",
+        )
+        .unwrap();
+        assert_eq!(from_flags, from_file);
+        assert_eq!(from_flags.extraction.fdr_alpha, None);
+        let flag = Config::preset(None)
+            .set_text(setting("elliptical_x"), "0.5")
+            .unwrap_err();
+        let file = Config::from_toml(None, "[quality]\nelliptical_x = 0.5").unwrap_err();
+        assert!(format!("{file:#}").ends_with(&flag), "{file:#} / {flag}");
+        // Every setting has a flag of its own, and a switch only for true/false ones.
+        let mut flags: Vec<&str> = settings().iter().map(|s| s.flag).collect();
+        flags.sort_unstable();
+        flags.dedup();
+        assert_eq!(flags.len(), settings().len());
+        assert!(settings()
+            .iter()
+            .all(|s| s.is_switch() == (s.value_name == "BOOL")));
+    }
 
     #[test]
     fn presets_are_trap_job_params_and_pyse_cli_defaults() {
