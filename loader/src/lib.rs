@@ -3,6 +3,8 @@
 //! delivery (`alerts`); plus the settings (`config`), catalogue output and the simulator.
 //! The `skytrap` binary is a thin CLI on top.
 
+#![forbid(unsafe_code)]
+
 pub mod alerts;
 pub mod config;
 pub mod db;

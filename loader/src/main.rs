@@ -1,5 +1,7 @@
 //! The `skytrap` command: parses the command line (`cli`) and dispatches to the library.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use anyhow::{Context, Result};

@@ -4,6 +4,8 @@
 //! `#[pg_extern]` functions and the loader calls it directly. Angles are degrees unless a
 //! name says otherwise.
 
+#![forbid(unsafe_code)]
+
 pub mod associate;
 pub mod codes;
 pub mod lightcurve;
