@@ -238,6 +238,14 @@ impl Drop for KillOnDrop {
 
 /// A private cluster of the test's own (`skytrap db up`), for tests that stop and start
 /// the server; stopped when dropped.
+/// Whether the tests run as root (then private clusters run as `postgres`).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
 pub struct PrivateCluster {
     pub dir: PathBuf,
     pub port: u16,
@@ -299,12 +307,8 @@ impl PrivateCluster {
             .output()
             .unwrap();
         let pg_ctl = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("pg_ctl");
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
         // The server refuses to run as root; `skytrap db up` runs it as postgres.
-        let mut command = if root {
+        let mut command = if is_root() {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(pg_ctl);
             c

@@ -5,7 +5,7 @@
 //! One cluster, started three times (about 5 s); as root, the other local user is
 //! `nobody`.
 
-use skytrap_tests::{scratch_dir, skytrap, succeed};
+use skytrap_tests::{is_root, scratch_dir, skytrap, succeed};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -53,13 +53,6 @@ fn psql(as_user: Option<&str>, url: &str, sql: &str) -> Result<String, String> {
 
 fn tcp_open(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 #[test]

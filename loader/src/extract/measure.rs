@@ -346,10 +346,11 @@ pub fn moments(pixels: &[(usize, usize, f32)], threshold: f64, beam: &Beam) -> G
     let w2 = (((sxx - syy) / 2.0).powi(2) + sxy * sxy).sqrt();
     let (mut a2, mut b2) = (2.0 * LN_2 * (w1 + w2), 2.0 * LN_2 * (w1 - w2));
     // PySE's peak wherever it cannot extrapolate: the brightest pixel × fudge_max_pix.
-    let max_pixel_peak = peak * fudge_max_pix(beam);
+    // (A closure: fudge_max_pix integrates over the pixel, too dear for every island.)
+    let max_pixel_peak = || peak * fudge_max_pix(beam);
     if b2.is_nan() || b2 <= 0.0 || pixels.len() < 5 {
         return Gaussian {
-            peak: max_pixel_peak,
+            peak: max_pixel_peak(),
             x: xm,
             y: ym,
             smaj: beam.smaj,
@@ -365,7 +366,8 @@ pub fn moments(pixels: &[(usize, usize, f32)], threshold: f64, beam: &Beam) -> G
     };
     // PySE's "tweaked moments" peak (Spreeuw 2010 eq. 2.67): from the pixel nearest the
     // barycentre (value B, offset Δ), solve ln(A/B) = (ε/b²)(1 + ln(T/A)/(A/T − 1)).
-    let peak = tweaked_peak(pixels, (xm, ym), theta, a2, b2, threshold).unwrap_or(max_pixel_peak);
+    let peak =
+        tweaked_peak(pixels, (xm, ym), theta, a2, b2, threshold).unwrap_or_else(max_pixel_peak);
     // Pixels below the threshold are missing from the island, which shrinks the
     // moments; with ρ = T/A the true variance is larger by 1/(1 + ρ ln ρ/(1 − ρ)).
     let rho = threshold / peak;
@@ -741,11 +743,7 @@ pub(crate) mod tests {
             smin: 1.5,
             theta: 0.0,
         };
-        let pixels: Vec<(usize, usize, f32)> = (0..21)
-            .flat_map(|y| (0..21).map(move |x| (x, y)))
-            .map(|(x, y)| (x, y, source.value(x as f64, y as f64) as f32))
-            .filter(|p| p.2 > 3.0)
-            .collect();
+        let pixels = island(&source, 3.0);
         assert_eq!(pixels.len(), 4);
         let x = LN_2 / 2.25;
         let fudge = (1.0 + x / 12.0 + x * x / 160.0 + x.powi(3) / 2688.0).powi(2);
@@ -832,11 +830,7 @@ pub(crate) mod tests {
             smin: 0.8,
             theta: 0.0,
         };
-        let pixels: Vec<(usize, usize, f32)> = (0..41)
-            .flat_map(|y| (0..41).map(move |x| (x, y)))
-            .map(|(x, y)| (x, y, source.value(x as f64, y as f64) as f32))
-            .filter(|p| p.2 > 0.1)
-            .collect();
+        let pixels = island(&source, 0.1);
         let base = 10.0 * (-LN_2 * 0.5 / 0.64).exp();
         let g = moments(&pixels, 0.1, &beam);
         assert!(
