@@ -1,5 +1,37 @@
--- Where a new image belongs: its frequency band and its sky region. Loaders call these
--- inside the INSERT of the image row, under the dataset's lock (its locked row).
+-- What loaders call while storing an image: the dataset's lock, then, inside the INSERT
+-- of the image row and under that lock, where the image belongs (its frequency band and
+-- its sky region).
+
+-- The dataset's lock, held until the transaction ends: loaders of one dataset take turns
+-- storing and associating images. It is the dataset's row, which only roles that may
+-- update skytrap.dataset (its loaders) can lock, where an advisory lock is any role's to
+-- hold. Where the session sets no lock_timeout of its own, it waits at most 10 minutes
+-- (long enough for another loader to store an image, short of waiting for ever on a
+-- session that holds the lock and does nothing), then fails with one line saying why.
+CREATE FUNCTION skytrap.lock_dataset(dataset integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = skytrap, pg_temp
+AS $$
+DECLARE
+    name text;
+BEGIN
+    SELECT d.description INTO name FROM skytrap.dataset d WHERE d.id = lock_dataset.dataset;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'skytrap.lock_dataset: dataset % does not exist', dataset
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    IF current_setting('lock_timeout') = '0' THEN
+        PERFORM set_config('lock_timeout', '10min', true);
+    END IF;
+    PERFORM FROM skytrap.dataset d WHERE d.id = lock_dataset.dataset FOR NO KEY UPDATE;
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'dataset ''%'' is locked: another loader holds it and kept it past lock_timeout (%); run the load again once that loader is done',
+        name, current_setting('lock_timeout')
+        USING ERRCODE = 'lock_not_available';
+END
+$$;
+
 
 -- The first band of the dataset whose interval overlaps [freq_eff ± freq_bw/2], or a new
 -- band centred on this image (TraP's get_band). Frequencies in Hz. NULL for a NULL

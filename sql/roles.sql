@@ -115,12 +115,14 @@ TO skytrap_loader;
 -- only read). Table privileges would stop anyone else anyway; this says so up front.
 REVOKE EXECUTE ON FUNCTION
     skytrap.associate_image(integer),
+    skytrap.lock_dataset(integer),
     skytrap.frequencyband_for(integer, double precision, double precision),
     skytrap.skyregion_for(integer, double precision, double precision, double precision,
                           double precision[])
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     skytrap.associate_image(integer),
+    skytrap.lock_dataset(integer),
     skytrap.frequencyband_for(integer, double precision, double precision),
     skytrap.skyregion_for(integer, double precision, double precision, double precision,
                           double precision[])

@@ -179,7 +179,7 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
 
 fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::Error> {
     let found = client.select(
-        "SELECT dataset, to_regclass('skytrap.alert_order') IS NOT NULL
+        "SELECT dataset, to_regprocedure('skytrap.lock_dataset(integer)') IS NOT NULL
          FROM skytrap.image WHERE id = $1",
         None,
         &[image_id.into()],
@@ -189,16 +189,11 @@ fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::E
     }
     let found = found.first();
     let dataset = found.get::<i32>(1)?.unwrap_or_default();
-    // The dataset's lock: its row, which only roles that may update skytrap.dataset (its
-    // loaders) can lock, so no other role can hold it and stall loading. A database
-    // without 0.3.0's alert_order table is not updated yet, and its loaders take 0.2.0's
-    // advisory lock.
+    // The dataset's lock (which the loader took already, in the same transaction). A
+    // database without 0.3.0's lock_dataset is not updated yet, and its loaders take
+    // 0.2.0's advisory lock.
     if found.get::<bool>(2)?.unwrap_or_default() {
-        client.update(
-            "SELECT FROM skytrap.dataset WHERE id = $1 FOR NO KEY UPDATE",
-            None,
-            &[dataset.into()],
-        )?;
+        client.update("SELECT skytrap.lock_dataset($1)", None, &[dataset.into()])?;
     } else {
         client.update(
             "SELECT pg_advisory_xact_lock($1, $2)",

@@ -297,3 +297,36 @@ ALTER FUNCTION skytrap.notify_alerts() SET search_path = skytrap, pg_temp;
 ALTER FUNCTION skytrap.lightcurve_stats_final(double precision[]) SET search_path = skytrap, pg_temp;
 ALTER FUNCTION skytrap.forced_fit_targets(integer) SET search_path = skytrap, pg_temp;
 ALTER FUNCTION skytrap.associate_image(integer) SET search_path = skytrap, pg_temp;
+
+-- The dataset's lock, held until the transaction ends: loaders of one dataset take turns
+-- storing and associating images. It is the dataset's row, which only roles that may
+-- update skytrap.dataset (its loaders) can lock, where an advisory lock is any role's to
+-- hold. Where the session sets no lock_timeout of its own, it waits at most 10 minutes
+-- (long enough for another loader to store an image, short of waiting for ever on a
+-- session that holds the lock and does nothing), then fails with one line saying why.
+CREATE FUNCTION skytrap.lock_dataset(dataset integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = skytrap, pg_temp
+AS $$
+DECLARE
+    name text;
+BEGIN
+    SELECT d.description INTO name FROM skytrap.dataset d WHERE d.id = lock_dataset.dataset;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'skytrap.lock_dataset: dataset % does not exist', dataset
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    IF current_setting('lock_timeout') = '0' THEN
+        PERFORM set_config('lock_timeout', '10min', true);
+    END IF;
+    PERFORM FROM skytrap.dataset d WHERE d.id = lock_dataset.dataset FOR NO KEY UPDATE;
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'dataset ''%'' is locked: another loader holds it and kept it past lock_timeout (%); run the load again once that loader is done',
+        name, current_setting('lock_timeout')
+        USING ERRCODE = 'lock_not_available';
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION skytrap.lock_dataset(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION skytrap.lock_dataset(integer) TO skytrap_loader;

@@ -369,38 +369,18 @@ async fn dataset_id(
     Ok(id)
 }
 
-/// How long a loader waits for a dataset's lock where the session sets no lock_timeout of
-/// its own (`ALTER ROLE ... SET lock_timeout`, or `options=-c lock_timeout=...` in the
-/// URL): long enough for another loader to store an image, short of waiting for ever on
-/// a session that holds the lock and does nothing.
-const DATASET_LOCK_TIMEOUT: &str = "10min";
-
-/// Takes the dataset's lock until the transaction ends: its row in skytrap.dataset, which
-/// only loaders may lock (an advisory lock would be any role's to hold). Loaders of one
-/// dataset take turns; after lock_timeout a loader gives up with one line saying why.
+/// Takes the dataset's lock until the transaction ends (`skytrap.lock_dataset`, which
+/// says, in one line, why it gave up after lock_timeout).
 async fn lock_dataset(tx: &tokio_postgres::Transaction<'_>, dataset: i32) -> Result<()> {
-    let row = tx
-        .query_one(
-            "SELECT description,
-                    CASE WHEN pg_catalog.current_setting('lock_timeout') = '0'
-                         THEN pg_catalog.set_config('lock_timeout', $2, true)
-                         ELSE pg_catalog.current_setting('lock_timeout') END
-             FROM skytrap.dataset WHERE id = $1",
-            &[&dataset, &DATASET_LOCK_TIMEOUT],
-        )
-        .await?;
-    let (name, timeout): (String, String) = (row.get(0), row.get(1));
     match tx
-        .execute(
-            "SELECT FROM skytrap.dataset WHERE id = $1 FOR NO KEY UPDATE",
-            &[&dataset],
-        )
+        .execute("SELECT skytrap.lock_dataset($1)", &[&dataset])
         .await
     {
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
             bail!(
-                "dataset '{name}' is locked: another loader holds it and kept it past \
-                 lock_timeout ({timeout}); run the load again once that loader is done"
+                "{}",
+                e.as_db_error()
+                    .map_or(e.to_string(), |d| d.message().to_string())
             )
         }
         done => done.map(drop).map_err(Into::into),
