@@ -18,7 +18,8 @@ CREATE EXTENSION skytrap;
 --     lightcurve_stats_add is not STRICT because it skips NULL measurements itself;
 --   * forced_fit_targets, alert_candidates, alert_bodies and alert_body only read tables:
 --     STABLE;
---   * associate_image, frequencyband_for, skyregion_for and the trigger functions write:
+--   * associate_image, lock_dataset, frequencyband_for, skyregion_for and the trigger
+--     functions write (or lock):
 --     VOLATILE, PARALLEL UNSAFE.
 SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments, p.prokind,
        p.provolatile, p.proisstrict, p.proparallel
@@ -263,6 +264,11 @@ SELECT skytrap.frequencyband_for(id, 'Infinity', 1e6) FROM skytrap.dataset;
 SELECT skytrap.frequencyband_for(id, 150e6, 'NaN') FROM skytrap.dataset;
 SELECT skytrap.frequencyband_for(id, 150e6, -1e6) FROM skytrap.dataset;
 SELECT skytrap.frequencyband_for(-1, 150e6, 1e6);
+-- lock_dataset: NULL is no call; a dataset that does not exist is an error; an existing
+-- one is locked (its row, held to the end of the transaction).
+SELECT skytrap.lock_dataset(NULL) IS NULL AS null_dataset;
+SELECT skytrap.lock_dataset(-1);
+SELECT skytrap.lock_dataset(id) FROM skytrap.dataset;
 -- A zero bandwidth is a band of one frequency, and the same frequency finds it again.
 SELECT skytrap.frequencyband_for(id, 120e6, 0) = skytrap.frequencyband_for(id, 120e6, 0) AS same_band FROM skytrap.dataset;
 SELECT skytrap.skyregion_for(NULL, 10, 0, 1) IS NULL AS null_dataset,
