@@ -1,26 +1,40 @@
-//! `skytrap load`: extract every image (in parallel), then write each one and associate it,
-//! in time order, one transaction per image. Before association each image is also
-//! force-fitted at the positions the database asks for (lightcurves that may have gone
-//! undetected, and monitor positions); the image is read again for that rather than kept
-//! in memory, so memory stays bounded however long the series.
+//! `skytrap load`: every file is checked first (its content hashed, its header read), so
+//! a bad file stops the load before it touches the database. Then the images are
+//! extracted a few at a time, in parallel and in time order, while the previous ones are
+//! written and associated, one transaction per image. Before association each image is
+//! also force-fitted at the positions the database asks for (lightcurves that may have
+//! gone undetected, and monitor positions), with the pixels and background its
+//! extraction used; only a few images are held at once, so memory stays bounded however
+//! long the series.
 
 use crate::config::{self, Config};
 use crate::db;
 use crate::extract::forced;
 use crate::extract::qc::{self, Quality};
-use crate::extract::{self, Extraction, Geometry, Params, RejectReason, Unusable};
+use crate::extract::{self, Extraction, Field, Geometry, Params, RejectReason, Unusable};
 use crate::image::fits;
 use anyhow::{bail, Context, Result};
 use futures_util::pin_mut;
-use indicatif::{ParallelProgressIterator, ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use skytrap_core::codes::extract_type;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::Sender;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
+
+/// A file to load, its header checked.
+struct Todo {
+    path: PathBuf,
+    url: String,
+    sha256: String,
+    /// DATE-OBS, checked, and the frequency: the order in which images are stored.
+    time: String,
+    freq_eff: f64,
+}
 
 /// One image ready for the database.
 struct Prepared {
@@ -34,10 +48,17 @@ struct Prepared {
     outcome: Outcome,
 }
 
-/// What extraction made of an image: its sources, or TraP's reason to reject it.
+/// What extraction made of an image: its sources, with the pixels and field they were
+/// measured on (for the forced fits), or TraP's reason to reject it.
 enum Outcome {
-    Measured(Extraction),
+    Measured(Box<Measured>),
     Rejected(Unusable),
+}
+
+struct Measured {
+    extraction: Extraction,
+    image: fits::Image,
+    field: Field,
 }
 
 /// What a load did, for the summary line.
@@ -102,7 +123,7 @@ pub async fn load(
         }
         loaded_urls.insert(row.get(0), sha256);
     }
-    let mut todo = Vec::new();
+    let mut new_files = Vec::new();
     let mut summary = Summary::default();
     for (path, url, sha256) in files {
         if let Some(Some(before)) = loaded_urls.get(&url) {
@@ -119,23 +140,30 @@ pub async fn load(
             summary.skipped += 1;
         } else {
             loaded_urls.insert(url.clone(), Some(sha256.clone()));
-            todo.push((path, url, sha256));
+            new_files.push((path, url, sha256));
         }
     }
-
-    let bar = progress(todo.len() as u64, "extracting");
-    let prepared: Vec<Result<Prepared>> = todo
-        .par_iter()
-        .progress_with(bar.clone())
+    // Nothing is written unless every image can be read: its header is checked here, and
+    // its bytes were all read for the hash.
+    let mut todo: Vec<Todo> = new_files
+        .into_par_iter()
         .map(|(path, url, sha256)| {
-            prepare(path, url, sha256, params, &config.quality)
-                .with_context(|| path.display().to_string())
+            let checked = || -> Result<Todo> {
+                let described = fits::describe(&path)?;
+                extract::check_margin(described.nx, described.ny, params)?;
+                Ok(Todo {
+                    time: fits::observation_time(&described.meta)?,
+                    freq_eff: described.meta.freq_eff,
+                    path: path.clone(),
+                    url,
+                    sha256,
+                })
+            };
+            checked().with_context(|| path.display().to_string())
         })
-        .collect();
-    bar.finish_and_clear();
-    // Nothing is written unless every image could be read: a bad file stops the load
-    // before it touches the database, and says which file and why.
-    let mut prepared: Vec<Prepared> = prepared.into_iter().collect::<Result<_>>()?;
+        .collect::<Result<_>>()?;
+    todo.sort_by(|a, b| a.time.cmp(&b.time).then(a.freq_eff.total_cmp(&b.freq_eff)));
+
     let dataset_id = dataset_id(&mut client, dataset, config, allow_config_change).await?;
     for (ra, dec) in monitors {
         client
@@ -147,15 +175,16 @@ pub async fn load(
             )
             .await?;
     }
-    prepared.sort_by(|a, b| {
-        a.time
-            .cmp(&b.time)
-            .then(a.meta.freq_eff.total_cmp(&b.meta.freq_eff))
-    });
 
-    let bar = progress(prepared.len() as u64, "associating");
-    for p in &prepared {
-        let stored = store_retrying(&mut client, url, dataset_id, p, config, retry_for, &bar)
+    let bar = progress(todo.len() as u64, "loading");
+    let (sender, mut prepared) = tokio::sync::mpsc::channel(1);
+    {
+        let config = config.clone();
+        std::thread::spawn(move || extract_in_order(todo, &config, sender));
+    }
+    while let Some(p) = prepared.recv().await {
+        let p = p?;
+        let stored = store_retrying(&mut client, url, dataset_id, &p, config, retry_for, &bar)
             .await
             .with_context(|| format!("{}: storing and associating failed", p.url))?;
         bar.inc(1);
@@ -221,15 +250,26 @@ fn sha256_of(path: &Path) -> Result<String> {
         .collect())
 }
 
-fn prepare(
-    path: &Path,
-    url: &str,
-    sha256: &str,
-    params: &Params,
-    quality: &Quality,
-) -> Result<Prepared> {
-    let image = fits::read(path)?;
-    let time = fits::observation_time(&image.meta)?;
+/// Extracts the images in the order given, as many at a time as there are threads, and
+/// hands each on in that order. The channel holds one: while an image is stored, the next
+/// ones are extracted, and no more than a few images' pixels and maps are in memory.
+fn extract_in_order(todo: Vec<Todo>, config: &Config, out: Sender<Result<Prepared>>) {
+    for batch in todo.chunks(rayon::current_num_threads()) {
+        let prepared: Vec<Result<Prepared>> = batch
+            .par_iter()
+            .map(|t| prepare(t, config).with_context(|| t.path.display().to_string()))
+            .collect();
+        for p in prepared {
+            if out.blocking_send(p).is_err() {
+                return; // the load stopped
+            }
+        }
+    }
+}
+
+fn prepare(t: &Todo, config: &Config) -> Result<Prepared> {
+    let (params, quality) = (&config.extraction, &config.quality);
+    let image = fits::read(&t.path)?;
     let geometry = extract::geometry(&image, params)?;
     // TraP's quality control before extraction: the noise in the image centre within
     // range, then the beam's shape; the history test needs the database (`store`). An
@@ -241,21 +281,21 @@ fn prepare(
             qc::beam_invalid(&extract::beam_in_pixels(&image), quality)
                 .map(|detail| (RejectReason::BeamInvalid, detail))
         });
-    let outcome = match failed {
-        Some((reason, detail)) => match extract::field(&image, params) {
-            Err(e) => Outcome::Rejected(e.downcast::<Unusable>()?),
-            Ok(_) => Outcome::Rejected(Unusable { reason, detail }),
-        },
-        None => match extract::extract(&image, params) {
-            Ok(extraction) => Outcome::Measured(extraction),
-            Err(e) => Outcome::Rejected(e.downcast::<Unusable>()?),
-        },
+    let meta = image.meta.clone();
+    let outcome = match (extract::field(&image, params), failed) {
+        (Err(e), _) => Outcome::Rejected(e.downcast::<Unusable>()?),
+        (Ok(_), Some((reason, detail))) => Outcome::Rejected(Unusable { reason, detail }),
+        (Ok(field), None) => Outcome::Measured(Box::new(Measured {
+            extraction: extract::extract_in(&image, &field, params),
+            image,
+            field,
+        })),
     };
     Ok(Prepared {
-        url: url.to_string(),
-        sha256: sha256.to_string(),
-        time,
-        meta: image.meta,
+        url: t.url.clone(),
+        sha256: t.sha256.clone(),
+        time: t.time.clone(),
+        meta,
         geometry,
         rms_qc: Some(rms_qc).filter(|r| r.is_finite()),
         outcome,
@@ -462,10 +502,68 @@ async fn store(
     if exists.is_some() {
         return Ok(Stored::Before);
     }
+    let image = insert_image(&tx, dataset, p, params).await?;
+    let verdict = match &p.outcome {
+        Outcome::Rejected(why) => Err((why.reason, why.detail.clone())),
+        Outcome::Measured(measured) => {
+            match off_history(&tx, dataset, &image, p.rms_qc, &config.quality).await? {
+                Some(detail) => Err((RejectReason::RmsInvalid, detail)),
+                None => Ok(measured),
+            }
+        }
+    };
+    let measured = match verdict {
+        Ok(measured) => measured,
+        Err((reason, detail)) => {
+            // TraP keeps a rejected image, with its reason, and never associates it.
+            tx.execute(
+                "INSERT INTO skytrap.rejection (image, rejectreason, comment)
+                 VALUES ($1, $2, left($3, 512))",
+                &[&image.id, &(reason as i32), &detail],
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Stored::Rejected(detail));
+        }
+    };
+    let forced = forced_fits(&tx, image.id, &measured.image, &measured.field, params).await?;
+    let sources = &measured.extraction.sources;
+    let (written, dropped) = copy_sources(&tx, image.id, sources, &forced, params).await?;
+    let row = tx
+        .query_one(
+            "SELECT new_sources FROM skytrap.associate_image($1)",
+            &[&image.id],
+        )
+        .await?;
+    let new_sources: i32 = row.get(0);
+    tx.commit().await?;
+    Ok(Stored::Associated {
+        written,
+        dropped,
+        new_sources: i64::from(new_sources),
+    })
+}
+
+/// The image's row as inserted: its id, and the band and time the history test reads by.
+struct ImageRow {
+    id: i32,
+    band: i32,
+    taustart: std::time::SystemTime,
+}
+
+async fn insert_image(
+    tx: &tokio_postgres::Transaction<'_>,
+    dataset: i32,
+    p: &Prepared,
+    params: &Params,
+) -> Result<ImageRow> {
     let g = &p.geometry;
     let m = &p.meta;
     let (rms_min, rms_max, detection) = match &p.outcome {
-        Outcome::Measured(e) => (Some(e.rms_min), Some(e.rms_max), e.detection),
+        Outcome::Measured(m) => {
+            let e = &m.extraction;
+            (Some(e.rms_min), Some(e.rms_max), e.detection)
+        }
         Outcome::Rejected(_) => (None, None, Some(params.detection)),
     };
     let inserted = tx
@@ -504,98 +602,99 @@ async fn store(
             ],
         )
         .await?;
-    let image: i32 = inserted.get(0);
-    let band: i32 = inserted.get(1);
-    let taustart: std::time::SystemTime = inserted.get(2);
-    let mut outcome = match &p.outcome {
-        Outcome::Measured(e) => Ok(e),
-        Outcome::Rejected(why) => Err((why.reason, why.detail.clone())),
-    };
-    if let (Ok(_), Some(rms_qc)) = (&outcome, p.rms_qc) {
-        // TraP's history test: rms_qc of the band's newest images up to this one (this
-        // one included), rejected ones too.
-        let history: Vec<f64> = tx
-            .query(
-                // The dataset too, so that the (dataset, band, taustart_ts) index finds the
-                // rows (a band belongs to one dataset).
-                "SELECT rms_qc FROM skytrap.image
-                 WHERE dataset = $4 AND band = $1 AND taustart_ts <= $2 AND rms_qc IS NOT NULL
-                 ORDER BY taustart_ts DESC, id DESC LIMIT $3",
-                &[
-                    &band,
-                    &taustart,
-                    &(config.quality.rms_est_history as i64),
-                    &dataset,
-                ],
-            )
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        if let Some(detail) = qc::rms_off_history(rms_qc, &history, &config.quality) {
-            outcome = Err((RejectReason::RmsInvalid, detail));
-        }
-    }
-    let e = match outcome {
-        Ok(e) => e,
-        Err((reason, detail)) => {
-            // TraP keeps a rejected image, with its reason, and never associates it.
-            tx.execute(
-                "INSERT INTO skytrap.rejection (image, rejectreason, comment)
-                 VALUES ($1, $2, left($3, 512))",
-                &[&image, &(reason as i32), &detail],
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(Stored::Rejected(detail));
-        }
-    };
+    Ok(ImageRow {
+        id: inserted.get(0),
+        band: inserted.get(1),
+        taustart: inserted.get(2),
+    })
+}
 
-    let forced = forced_fits(&tx, image, p, params).await?;
-
-    let sink = tx
-        .copy_in(
-            "COPY skytrap.extractedsource (image, ra, decl, ra_fit_err, decl_fit_err, ew_sys_err,
-                 ns_sys_err, error_radius, det_sigma, semimajor, semiminor, pa, f_peak,
-                 f_peak_err, f_int, f_int_err, chisq, reduced_chisq, extract_type, fit_type,
-                 x_pix, y_pix, ff_runcat, ff_monitor)
-             FROM STDIN BINARY",
+/// TraP's history test: why the image's rms_qc is off those of the band's newest images
+/// up to this one (this one included, rejected ones too), if it is.
+async fn off_history(
+    tx: &tokio_postgres::Transaction<'_>,
+    dataset: i32,
+    image: &ImageRow,
+    rms_qc: Option<f64>,
+    quality: &Quality,
+) -> Result<Option<String>> {
+    let Some(rms_qc) = rms_qc else {
+        return Ok(None);
+    };
+    let history: Vec<f64> = tx
+        .query(
+            // The dataset too, so that the (dataset, band, taustart_ts) index finds the
+            // rows (a band belongs to one dataset).
+            "SELECT rms_qc FROM skytrap.image
+             WHERE dataset = $4 AND band = $1 AND taustart_ts <= $2 AND rms_qc IS NOT NULL
+             ORDER BY taustart_ts DESC, id DESC LIMIT $3",
+            &[
+                &image.band,
+                &image.taustart,
+                &(quality.rms_est_history as i64),
+                &dataset,
+            ],
         )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    Ok(qc::rms_off_history(rms_qc, &history, quality))
+}
+
+/// The columns of `skytrap.extractedsource` the loader writes, and their types, in the
+/// order `copy_sources` gives the values.
+const SOURCE_COLUMNS: [(&str, Type); 24] = [
+    ("image", Type::INT4),
+    ("ra", Type::FLOAT8),
+    ("decl", Type::FLOAT8),
+    ("ra_fit_err", Type::FLOAT8),
+    ("decl_fit_err", Type::FLOAT8),
+    ("ew_sys_err", Type::FLOAT8),
+    ("ns_sys_err", Type::FLOAT8),
+    ("error_radius", Type::FLOAT8),
+    ("det_sigma", Type::FLOAT8),
+    ("semimajor", Type::FLOAT8),
+    ("semiminor", Type::FLOAT8),
+    ("pa", Type::FLOAT8),
+    ("f_peak", Type::FLOAT8),
+    ("f_peak_err", Type::FLOAT8),
+    ("f_int", Type::FLOAT8),
+    ("f_int_err", Type::FLOAT8),
+    ("chisq", Type::FLOAT8),
+    ("reduced_chisq", Type::FLOAT8),
+    ("extract_type", Type::INT2),
+    ("fit_type", Type::INT2),
+    ("x_pix", Type::FLOAT4),
+    ("y_pix", Type::FLOAT4),
+    ("ff_runcat", Type::INT8),
+    ("ff_monitor", Type::INT4),
+];
+
+/// COPYs the image's blind detections and forced fits into `skytrap.extractedsource`;
+/// returns how many were written and how many dropped. TraP drops measurements whose flux
+/// errors are infinite; so do we, and count them.
+async fn copy_sources(
+    tx: &tokio_postgres::Transaction<'_>,
+    image: i32,
+    blind: &[extract::Source],
+    forced: &[(Target, extract::Source)],
+    params: &Params,
+) -> Result<(usize, usize)> {
+    let columns: Vec<&str> = SOURCE_COLUMNS.iter().map(|c| c.0).collect();
+    let types: Vec<Type> = SOURCE_COLUMNS.iter().map(|c| c.1.clone()).collect();
+    let sink = tx
+        .copy_in(&format!(
+            "COPY skytrap.extractedsource ({}) FROM STDIN BINARY",
+            columns.join(", ")
+        ))
         .await?;
-    let f8 = Type::FLOAT8;
-    let types = [
-        Type::INT4,
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        f8.clone(),
-        Type::INT2,
-        Type::INT2,
-        Type::FLOAT4,
-        Type::FLOAT4,
-        Type::INT8,
-        Type::INT4,
-    ];
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
     let (mut written, mut dropped) = (0, 0);
-    let blind = e.sources.iter().map(|s| (s, None, None));
+    let blind = blind.iter().map(|s| (s, None, None));
     let at_targets = forced.iter().map(|(t, s)| (s, t.runcat, t.monitor));
     for (s, ff_runcat, ff_monitor) in blind.chain(at_targets) {
-        // TraP drops measurements whose flux errors are infinite; so do we, and count them.
         let finite = [s.peak_err, s.flux_err, s.ra_err, s.dec_err, s.error_radius]
             .iter()
             .all(|v| v.is_finite())
@@ -610,7 +709,7 @@ async fn store(
             (Some(_), None) => extract_type::FORCED_AT_LIGHTCURVE,
             (None, None) => extract_type::BLIND,
         };
-        let row: [&(dyn ToSql + Sync); 24] = [
+        let row: [&(dyn ToSql + Sync); SOURCE_COLUMNS.len()] = [
             &image,
             &s.ra,
             &s.dec,
@@ -640,20 +739,7 @@ async fn store(
         written += 1;
     }
     writer.finish().await?;
-
-    let row = tx
-        .query_one(
-            "SELECT new_sources FROM skytrap.associate_image($1)",
-            &[&image],
-        )
-        .await?;
-    let new_sources: i32 = row.get(0);
-    tx.commit().await?;
-    Ok(Stored::Associated {
-        written,
-        dropped,
-        new_sources: i64::from(new_sources),
-    })
+    Ok((written, dropped))
 }
 
 /// A position the database asks the loader to force-fit.
@@ -669,7 +755,8 @@ struct Target {
 async fn forced_fits(
     tx: &tokio_postgres::Transaction<'_>,
     image: i32,
-    p: &Prepared,
+    pixels: &fits::Image,
+    field: &Field,
     params: &Params,
 ) -> Result<Vec<(Target, extract::Source)>> {
     let targets: Vec<Target> = tx
@@ -688,15 +775,10 @@ async fn forced_fits(
             dec: r.get(3),
         })
         .collect();
-    if targets.is_empty() {
-        return Ok(Vec::new());
-    }
-    let pixels = fits::read(Path::new(&p.url))?;
-    let field = extract::field(&pixels, params)?;
     Ok(targets
         .into_par_iter()
         .filter_map(|t| {
-            let s = forced::fit_at(&pixels, &field, t.ra, t.dec, params)?;
+            let s = forced::fit_at(pixels, field, t.ra, t.dec, params)?;
             Some((t, s))
         })
         .collect())

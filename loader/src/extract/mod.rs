@@ -230,12 +230,7 @@ pub fn field(image: &Image, params: &Params) -> Result<Field> {
         .filter(|(_, &m)| !m)
         .map(|(&v, _)| v);
     let Some(first) = unmasked.next() else {
-        if nx <= 2 * params.margin || ny <= 2 * params.margin {
-            bail!(
-                "the image ({nx}x{ny} pixels) is no larger than its margin of {} pixels",
-                params.margin
-            );
-        }
+        check_margin(nx, ny, params)?;
         if image.data.iter().any(|v| v.is_nan()) {
             return Err(unusable(
                 RejectReason::ContainsNan,
@@ -283,6 +278,18 @@ pub fn field(image: &Image, params: &Params) -> Result<Field> {
         rms_min,
         rms_max,
     })
+}
+
+/// An image no larger than twice its margin has no pixel to search: the settings do not
+/// suit it (an error, where an image whose pixels are unusable is a rejection).
+pub fn check_margin(nx: usize, ny: usize, params: &Params) -> Result<()> {
+    if nx <= 2 * params.margin || ny <= 2 * params.margin {
+        bail!(
+            "the image ({nx}x{ny} pixels) is no larger than its margin of {} pixels",
+            params.margin
+        );
+    }
+    Ok(())
 }
 
 /// PySE's `rms_filter` default.

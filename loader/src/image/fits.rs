@@ -52,15 +52,8 @@ pub struct Metadata {
 /// pixel bytes are read and converted to float32 with BSCALE/BZERO applied and BLANK
 /// pixels set to NaN.
 pub fn read(path: &Path) -> Result<Image> {
-    let meta = std::fs::metadata(path).context("cannot read the file")?;
-    if meta.is_dir() {
-        bail!("is a directory, not a FITS file");
-    }
-    if meta.len() == 0 {
-        bail!("the file is empty");
-    }
-    let file = std::fs::File::open(path).context("cannot open the file")?;
-    read_from(std::io::BufReader::new(file), meta.len())
+    let (input, file_len) = open(path)?;
+    read_from(input, file_len)
 }
 
 /// `read` on a FITS file held in memory (tests and fuzzing).
@@ -71,7 +64,49 @@ pub fn parse(bytes: &[u8]) -> Result<Image> {
     read_from(std::io::Cursor::new(bytes), bytes.len() as u64)
 }
 
-fn read_from<R: Read + Seek>(mut input: R, file_len: u64) -> Result<Image> {
+/// What a FITS file's header says about its image, checked: everything but the pixels.
+pub struct Described {
+    pub meta: Metadata,
+    /// Pixels along RA and DEC.
+    pub nx: usize,
+    pub ny: usize,
+}
+
+/// Reads and checks a FITS file's header as `read` does, without reading its pixels: a
+/// file that passes holds an image `read` can return (unless it changes meanwhile).
+pub fn describe(path: &Path) -> Result<Described> {
+    let (input, file_len) = open(path)?;
+    let checked = checked_header(input, file_len)?;
+    Ok(Described {
+        meta: checked.meta,
+        nx: checked.layout.nx,
+        ny: checked.layout.ny,
+    })
+}
+
+fn open(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64)> {
+    let meta = std::fs::metadata(path).context("cannot read the file")?;
+    if meta.is_dir() {
+        bail!("is a directory, not a FITS file");
+    }
+    if meta.len() == 0 {
+        bail!("the file is empty");
+    }
+    let file = std::fs::File::open(path).context("cannot open the file")?;
+    Ok((std::io::BufReader::new(file), meta.len()))
+}
+
+/// A header read and checked, with the input positioned after it.
+struct CheckedHeader<R> {
+    input: R,
+    header: Header,
+    header_len: u64,
+    layout: Layout,
+    wcs: Wcs,
+    meta: Metadata,
+}
+
+fn checked_header<R: Read>(mut input: R, file_len: u64) -> Result<CheckedHeader<R>> {
     let (cards, header_len) = read_header(&mut input, file_len)?;
     let (header, celestial) = celestial_axes_first(Header::from_cards(&cards));
     let mut layout = Layout::of(&header)?;
@@ -97,6 +132,25 @@ fn read_from<R: Read + Seek>(mut input: R, file_len: u64) -> Result<Image> {
     })?;
     let meta = metadata(&header)?;
     check_geometry(&wcs, &meta, layout.nx, layout.ny)?;
+    Ok(CheckedHeader {
+        input,
+        header,
+        header_len,
+        layout,
+        wcs,
+        meta,
+    })
+}
+
+fn read_from<R: Read + Seek>(input: R, file_len: u64) -> Result<Image> {
+    let CheckedHeader {
+        mut input,
+        header,
+        header_len,
+        layout,
+        wcs,
+        meta,
+    } = checked_header(input, file_len)?;
     input
         .seek(SeekFrom::Start(header_len))
         .context("cannot read the pixel data")?;
