@@ -230,7 +230,8 @@ async fn deliver(client: &Client, opts: &Options, id: i64, line: &str) -> Result
         out.flush()?;
     }
     if let Some(dir) = &opts.voevent {
-        let alert: serde_json::Value = serde_json::from_str(line)?;
+        let alert: voevent::Alert =
+            serde_json::from_str(line).context("the alert is not one skytrap writes")?;
         let xml = voevent::render(&alert, &opts.ivorn_root)?;
         let path = dir.join(format!("{id}.xml"));
         let tmp = dir.join(format!(".{id}.xml.partial"));

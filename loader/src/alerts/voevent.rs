@@ -1,20 +1,91 @@
 //! VOEvent 2.0 (IVOA Recommendation, 2011) documents for skytrap alerts.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use std::fmt::Write;
 
-/// Renders one alert (the JSON that `skytrap listen` prints) as a VOEvent 2.0 document.
-/// Its IVORN is `<ivorn_root>#<alert_id>`; earlier alerts of the same source are cited as
-/// follow-ups.
-pub fn render(alert: &Value, ivorn_root: &str) -> Result<String> {
-    let id = alert["alert_id"]
-        .as_i64()
-        .context("alert without alert_id")?;
-    let kind = alert["kind"].as_str().context("alert without kind")?;
-    let source = &alert["source"];
-    let object = &alert["object"];
-    let number = |v: &Value| v.as_f64().map(|x| x.to_string()).unwrap_or_default();
+/// What a VOEvent says of an alert: the parts of the JSON that `skytrap listen` prints
+/// (`skytrap.alert_bodies`, with the outbox's id and time) that it carries.
+#[derive(Deserialize)]
+pub struct Alert {
+    pub alert_id: i64,
+    pub kind: Kind,
+    #[serde(default)]
+    pub created_at: String,
+    pub dataset: Dataset,
+    pub source: Source,
+    pub object: Object,
+    /// Why it alerts: the rule's figures, by name.
+    #[serde(default)]
+    pub classification: serde_json::Map<String, Value>,
+    /// Earlier alerts on the same lightcurve.
+    #[serde(default)]
+    pub citations: Vec<i64>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    NewSource,
+    Variable,
+    FluxJump,
+    MonitorDetection,
+}
+
+#[derive(Deserialize)]
+pub struct Dataset {
+    pub description: String,
+}
+
+/// The measurement that raised the alert. Values are None where the JSON holds no number
+/// (PostgreSQL writes a NaN or an infinity as a string).
+#[derive(Deserialize)]
+pub struct Source {
+    pub id: i64,
+    pub image: i64,
+    pub taustart_ts: String,
+    #[serde(deserialize_with = "number")]
+    pub ra: Option<f64>,
+    #[serde(deserialize_with = "number")]
+    pub dec: Option<f64>,
+    /// Arcseconds.
+    #[serde(default, deserialize_with = "number")]
+    pub error_radius: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub f_peak: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub f_peak_err: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub f_int: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub f_int_err: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub det_sigma: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub freq_eff: Option<f64>,
+}
+
+/// The lightcurve.
+#[derive(Deserialize)]
+pub struct Object {
+    pub runcat: i64,
+    #[serde(default, deserialize_with = "number")]
+    pub v_int: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
+    pub eta_int: Option<f64>,
+}
+
+fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(Value::deserialize(d)?.as_f64())
+}
+
+/// Renders one alert as a VOEvent 2.0 document. Its IVORN is `<ivorn_root>#<alert_id>`;
+/// earlier alerts of the same source are cited as follow-ups.
+pub fn render(alert: &Alert, ivorn_root: &str) -> Result<String> {
+    let id = alert.alert_id;
+    let (source, object) = (&alert.source, &alert.object);
+    let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     let mut xml = String::new();
     writeln!(xml, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
@@ -26,7 +97,7 @@ pub fn render(alert: &Value, ivorn_root: &str) -> Result<String> {
         xml,
         "  <Who>\n    <AuthorIVORN>{}</AuthorIVORN>\n    <Date>{}</Date>\n  </Who>",
         escape(ivorn_root),
-        escape(alert["created_at"].as_str().unwrap_or_default())
+        escape(&alert.created_at)
     )?;
 
     writeln!(xml, "  <What>")?;
@@ -48,6 +119,12 @@ pub fn render(alert: &Value, ivorn_root: &str) -> Result<String> {
             escape(&value)
         )
     };
+    let (kind, concept) = match alert.kind {
+        Kind::NewSource => ("new_source", "new radio source"),
+        Kind::Variable => ("variable", "variable radio source"),
+        Kind::FluxJump => ("flux_jump", "radio flux change between epochs"),
+        Kind::MonitorDetection => ("monitor_detection", "radio source at a monitored position"),
+    };
     param(
         "alert_kind",
         kind.to_string(),
@@ -55,83 +132,69 @@ pub fn render(alert: &Value, ivorn_root: &str) -> Result<String> {
         "meta.code.class",
         "string",
     )?;
-    param(
-        "runcat",
-        number_or_int(&object["runcat"]),
-        "",
-        "meta.id",
-        "int",
-    )?;
-    param("xtrsrc", number_or_int(&source["id"]), "", "meta.id", "int")?;
-    param(
-        "image",
-        number_or_int(&source["image"]),
-        "",
-        "meta.id",
-        "int",
-    )?;
+    param("runcat", object.runcat.to_string(), "", "meta.id", "int")?;
+    param("xtrsrc", source.id.to_string(), "", "meta.id", "int")?;
+    param("image", source.image.to_string(), "", "meta.id", "int")?;
     param(
         "f_peak",
-        number(&source["f_peak"]),
+        number(source.f_peak),
         "Jy/beam",
         "phot.flux.density",
         "float",
     )?;
     param(
         "f_peak_err",
-        number(&source["f_peak_err"]),
+        number(source.f_peak_err),
         "Jy/beam",
         "stat.error",
         "float",
     )?;
     param(
         "f_int",
-        number(&source["f_int"]),
+        number(source.f_int),
         "Jy",
         "phot.flux.density",
         "float",
     )?;
     param(
         "f_int_err",
-        number(&source["f_int_err"]),
+        number(source.f_int_err),
         "Jy",
         "stat.error",
         "float",
     )?;
     param(
         "det_sigma",
-        number(&source["det_sigma"]),
+        number(source.det_sigma),
         "",
         "stat.snr",
         "float",
     )?;
     param(
         "freq_eff",
-        number(&source["freq_eff"]),
+        number(source.freq_eff),
         "Hz",
         "em.freq",
         "float",
     )?;
-    for key in ["v_int", "eta_int"] {
-        if object[key].is_number() {
-            param(key, number(&object[key]), "", "stat.variance", "float")?;
+    for (key, value) in [("v_int", object.v_int), ("eta_int", object.eta_int)] {
+        if value.is_some() {
+            param(key, number(value), "", "stat.variance", "float")?;
         }
     }
-    if let Some(reasons) = alert["classification"].as_object() {
-        for (key, value) in reasons {
-            let (text, data_type) = match value {
-                Value::Number(n) if n.is_i64() => (n.to_string(), "int"),
-                Value::Number(n) => (n.to_string(), "float"),
-                Value::String(s) => (s.clone(), "string"),
-                Value::Null => continue,
-                other => (other.to_string(), "string"),
-            };
-            param(key, text, "", "", data_type)?;
-        }
+    for (key, value) in &alert.classification {
+        let (text, data_type) = match value {
+            Value::Number(n) if n.is_i64() => (n.to_string(), "int"),
+            Value::Number(n) => (n.to_string(), "float"),
+            Value::String(s) => (s.clone(), "string"),
+            Value::Null => continue,
+            other => (other.to_string(), "string"),
+        };
+        param(key, text, "", "", data_type)?;
     }
     writeln!(xml, "  </What>")?;
 
-    let error_arcsec = source["error_radius"].as_f64().unwrap_or(0.0);
+    let error_arcsec = source.error_radius.unwrap_or(0.0);
     writeln!(
         xml,
         r#"  <WhereWhen>
@@ -158,35 +221,26 @@ pub fn render(alert: &Value, ivorn_root: &str) -> Result<String> {
       </ObservationLocation>
     </ObsDataLocation>
   </WhereWhen>"#,
-        escape(source["taustart_ts"].as_str().unwrap_or_default()),
-        number(&source["ra"]),
-        number(&source["dec"]),
+        escape(&source.taustart_ts),
+        number(source.ra),
+        number(source.dec),
         error_arcsec / 3600.0
     )?;
     writeln!(
         xml,
         "  <How>\n    <Description>skytrap: blind source extraction and association in PostgreSQL (dataset {})</Description>\n  </How>",
-        escape(alert["dataset"]["description"].as_str().unwrap_or_default())
+        escape(&alert.dataset.description)
     )?;
-    let concept = match kind {
-        "new_source" => "new radio source",
-        "variable" => "variable radio source",
-        "flux_jump" => "radio flux change between epochs",
-        _ => "radio source at a monitored position",
-    };
     writeln!(
         xml,
         "  <Why>\n    <Inference>\n      <Concept>{concept}</Concept>\n    </Inference>\n  </Why>"
     )?;
-    let cited: Vec<i64> = alert["citations"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_i64)
-                .filter(|&c| c != id)
-                .collect()
-        })
-        .unwrap_or_default();
+    let cited: Vec<i64> = alert
+        .citations
+        .iter()
+        .copied()
+        .filter(|&c| c != id)
+        .collect();
     if !cited.is_empty() {
         writeln!(xml, "  <Citations>")?;
         for c in cited {
@@ -203,13 +257,6 @@ pub fn render(alert: &Value, ivorn_root: &str) -> Result<String> {
     }
     writeln!(xml, "</voe:VOEvent>")?;
     Ok(xml)
-}
-
-fn number_or_int(v: &Value) -> String {
-    v.as_i64()
-        .map(|x| x.to_string())
-        .or_else(|| v.as_f64().map(|x| x.to_string()))
-        .unwrap_or_default()
 }
 
 /// Text for an XML attribute or element: markup escaped, and the characters XML 1.0 does
@@ -248,7 +295,11 @@ mod tests {
             "classification": {"vs": 6.5, "m": 0.3, "previous_xtrsrc": 60},
             "citations": [3, 5]
         });
-        let xml = render(&alert, "ivo://example.org/skytrap").unwrap();
+        let xml = render(
+            &serde_json::from_value(alert).unwrap(),
+            "ivo://example.org/skytrap",
+        )
+        .unwrap();
         assert!(xml.contains(r#"ivorn="ivo://example.org/skytrap#7""#));
         assert!(xml.contains("<C1>123.5</C1>") && xml.contains("<C2>56.25</C2>"));
         assert!(xml.contains("<Error2Radius>0.001</Error2Radius>"));
@@ -278,7 +329,11 @@ mod tests {
             "classification": classification,
             "citations": []
         });
-        let xml = render(&alert, "ivo://example.org/skytrap").unwrap();
+        let xml = render(
+            &serde_json::from_value(alert).unwrap(),
+            "ivo://example.org/skytrap",
+        )
+        .unwrap();
         assert!(!xml.contains('\u{1}'));
         assert!(xml.contains("name=\"say &quot;hi&quot; &lt;b&gt;&amp;amp;&lt;/b&gt; \u{fffd}\""));
         let dir = std::env::temp_dir().join(format!("skytrap-voevent-{}", std::process::id()));
