@@ -116,6 +116,7 @@ TO skytrap_loader;
 REVOKE EXECUTE ON FUNCTION
     skytrap.associate_image(integer),
     skytrap.lock_dataset(integer),
+    skytrap.fork_lightcurves(bigint[], bigint[]),
     skytrap.frequencyband_for(integer, double precision, double precision),
     skytrap.skyregion_for(integer, double precision, double precision, double precision,
                           double precision[])
@@ -123,6 +124,7 @@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     skytrap.associate_image(integer),
     skytrap.lock_dataset(integer),
+    skytrap.fork_lightcurves(bigint[], bigint[]),
     skytrap.frequencyband_for(integer, double precision, double precision),
     skytrap.skyregion_for(integer, double precision, double precision, double precision,
                           double precision[])

@@ -29,6 +29,7 @@ extension_sql_file!(
     requires = ["schema"]
 );
 extension_sql_file!("../../sql/views.sql", name = "views", requires = ["schema"]);
+extension_sql_file!("../../sql/forks.sql", name = "forks", requires = ["schema"]);
 extension_sql_file!(
     "../../sql/lightcurves.sql",
     name = "lightcurves",

@@ -309,6 +309,32 @@ mod tests {
         assert!((decl - ARCSEC).abs() < 1e-12);
     }
 
+    /// Not TraP's: a database whose schema predates skytrap.fork_lightcurves (0.1.0 or
+    /// 0.2.0 with this library, before ALTER EXTENSION skytrap UPDATE) refuses an image
+    /// that forks a lightcurve, and says what to do.
+    #[pg_test(
+        error = "skytrap.associate_image: image 2147483000 forks a lightcurve, which this database cannot store before its skytrap schema is updated: run ALTER EXTENSION skytrap UPDATE"
+    )]
+    fn a_fork_waits_for_the_update() {
+        Spi::run(
+            "ALTER EXTENSION skytrap DROP FUNCTION skytrap.fork_lightcurves(bigint[], bigint[]);
+             DROP FUNCTION skytrap.fork_lightcurves(bigint[], bigint[])",
+        )
+        .unwrap();
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        // A known id for the message.
+        Spi::run(&format!(
+            "UPDATE skytrap.image SET id = 2147483000 WHERE id = {i2}"
+        ))
+        .unwrap();
+        source(i1, 10.0, 0.0, 1.0);
+        associate(i1);
+        source(2147483000, 10.0, 2.0 * ARCSEC, 1.0);
+        source(2147483000, 10.0, -2.0 * ARCSEC, 1.0);
+        associate(2147483000);
+    }
+
     #[pg_test]
     fn many_to_one_extends_both_lightcurves() {
         let d = dataset();

@@ -430,6 +430,7 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     }
     refused(&analyst, "SELECT * FROM skytrap.associate_image(1)").await;
     refused(&analyst, "SELECT skytrap.frequencyband_for(1, 1e8, 1e6)").await;
+    refused(&analyst, "SELECT skytrap.fork_lightcurves('{}', '{}')").await;
     refused(&analyst, "CREATE TABLE skytrap.mine (x int)").await;
     let out = skytrap()
         .args([

@@ -18,11 +18,17 @@ pub mod link {
     pub const FORK_BASE: i16 = 2;
     pub const ONE_TO_ONE: i16 = 3;
     pub const NEW_SOURCE: i16 = 4;
-    /// A new lightcurve split off a fork, carrying the parent's history.
+    /// A new lightcurve split off a fork, carrying the parent's history (written by
+    /// `skytrap.fork_lightcurves`, sql/forks.sql).
     pub const FORK_COPY: i16 = 6;
     pub const NULL_DETECTION: i16 = 7;
     pub const FIRST_MONITOR: i16 = 8;
     pub const MONITOR: i16 = 9;
+}
+
+/// `image.stokes`: the image's Stokes parameter, numbered as on a FITS STOKES axis.
+pub mod stokes {
+    pub const I: i16 = 1;
 }
 
 /// `rejectreason.id`: why an image was rejected.

@@ -13,3 +13,4 @@ pub mod newsource;
 pub mod pixel;
 pub mod sky;
 pub mod variability;
+pub mod varmetric;

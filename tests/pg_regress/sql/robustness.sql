@@ -18,8 +18,8 @@ CREATE EXTENSION skytrap;
 --     lightcurve_stats_add is not STRICT because it skips NULL measurements itself;
 --   * forced_fit_targets, alert_candidates, alert_bodies and alert_body only read tables:
 --     STABLE;
---   * associate_image, lock_dataset, frequencyband_for, skyregion_for and the trigger
---     functions write (or lock):
+--   * associate_image, lock_dataset, fork_lightcurves, frequencyband_for, skyregion_for
+--     and the trigger functions write (or lock):
 --     VOLATILE, PARALLEL UNSAFE.
 SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments, p.prokind,
        p.provolatile, p.proisstrict, p.proparallel
@@ -345,6 +345,12 @@ SELECT * FROM skytrap.associate_image((SELECT id FROM skytrap.image WHERE url = 
 SELECT * FROM skytrap.associate_image(2147483647);
 SELECT * FROM skytrap.associate_image((SELECT id FROM skytrap.image WHERE url = 'rejected'));
 SELECT (SELECT count(*) FROM skytrap.runningcatalog) AS lightcurves, (SELECT count(*) FROM skytrap.alert) AS alerts;
+-- fork_lightcurves: NULL is no call; empty lists fork nothing; lists of different lengths
+-- are an error (each new lightcurve takes over one old one).
+SELECT skytrap.fork_lightcurves(NULL, '{}') IS NULL AS null_old,
+       skytrap.fork_lightcurves('{}', NULL) IS NULL AS null_new,
+       skytrap.fork_lightcurves('{}', '{}') IS NOT NULL AS empty;
+SELECT skytrap.fork_lightcurves('{1,2}', '{3}');
 -- alert_body of nothing is NULL: NULL or unknown ids.
 SELECT skytrap.alert_body(NULL, NULL, NULL, NULL) IS NULL AS all_null,
        skytrap.alert_body('new_source', 9223372036854775807, 9223372036854775807, '{}') IS NULL AS unknown;
