@@ -68,8 +68,26 @@ pub enum Command {
         /// Dataset name (created on first use)
         #[arg(long)]
         dataset: String,
-        #[arg(required = true)]
+        /// FITS images (plain or gzip-compressed), or directories to search for them
+        #[arg(required = true, value_name = "IMAGE|DIR")]
         images: Vec<PathBuf>,
+        /// Report a file that cannot be read or measured in one line and load the others
+        /// (the exit status is still 1) [default: a bad file stops the load before
+        /// anything is written]
+        #[arg(long)]
+        keep_going: bool,
+        /// Associate images observed before images the dataset has associated already
+        /// (association runs in time order; says what this changes) [default: refused]
+        #[arg(long)]
+        allow_late: bool,
+        /// Read the observation time from this header keyword instead of DATE-OBS (an ISO
+        /// date, or days under an MJD keyword such as MJD-OBS)
+        #[arg(long, value_name = "KEY", conflicts_with = "times")]
+        date_obs_from: Option<String>,
+        /// Read the observation times from a CSV file of file,time rows (ISO dates; files
+        /// relative to the CSV's directory)
+        #[arg(long, value_name = "CSV")]
+        times: Option<PathBuf>,
         /// Force-fit this position (degrees) in every image, detected or not (TraP's
         /// monitoring list); repeat for more positions
         #[arg(long, value_name = "RA,DEC", value_parser = parse_position)]

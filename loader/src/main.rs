@@ -7,6 +7,7 @@ mod cli;
 use anyhow::{Context, Result};
 use clap::Parser;
 use cli::{Cli, Command, DbCommand, RulesCommand};
+use skytrap_loader::image::files;
 use skytrap_loader::{alerts::listen, db, db::cluster, db::load, db::rules, output, simulate};
 fn main() {
     let cli = match Cli::try_parse() {
@@ -121,21 +122,32 @@ fn run(cli: Cli) -> Result<()> {
         Command::Load {
             dataset,
             images,
+            keep_going,
+            allow_late,
+            date_obs_from,
+            times,
             monitor,
             retry_for,
             allow_config_change,
             params,
             quality,
         } => {
-            runtime()?.block_on(load::load(
-                &url()?,
-                dataset,
-                images,
-                monitor,
-                std::time::Duration::from_secs(*retry_for),
-                &params.config(Some(quality))?,
-                *allow_config_change,
-            ))?;
+            let options = load::Options {
+                dataset: dataset.clone(),
+                monitors: monitor.clone(),
+                retry_for: std::time::Duration::from_secs(*retry_for),
+                allow_config_change: *allow_config_change,
+                keep_going: *keep_going,
+                allow_late: *allow_late,
+                times: match (date_obs_from, times) {
+                    (Some(key), _) => load::Times::Keyword(key.clone()),
+                    (None, Some(csv)) => load::Times::from_csv(csv)?,
+                    (None, None) => load::Times::DateObs,
+                },
+            };
+            let config = params.config(Some(quality))?;
+            let images = files::expand(images)?;
+            runtime()?.block_on(load::load(&url()?, &images, &config, &options))?;
         }
         Command::Listen {
             from,

@@ -67,31 +67,99 @@ pub struct Summary {
     pub images: usize,
     pub skipped: usize,
     pub rejected: usize,
+    /// Files that could not be loaded (`--keep-going` goes on without them).
+    pub failed: usize,
+    /// Images associated after later ones (`--allow-late`).
+    pub late: usize,
     pub sources: usize,
     pub dropped: usize,
     pub new_sources: i64,
 }
 
+/// How a batch of images is loaded.
+pub struct Options {
+    pub dataset: String,
+    /// Positions force-fitted in every image (TraP's monitoring list), degrees.
+    pub monitors: Vec<(f64, f64)>,
+    /// How long to keep reconnecting after losing the database.
+    pub retry_for: Duration,
+    /// Load with settings other than those the dataset was made with.
+    pub allow_config_change: bool,
+    /// Report a file that cannot be read or measured in one line and load the others.
+    pub keep_going: bool,
+    /// Associate images observed before images the dataset has associated already.
+    pub allow_late: bool,
+    /// Where each image's observation time is.
+    pub times: Times,
+}
+
+/// Where the observation time of an image is found.
+pub enum Times {
+    /// DATE-OBS, as TraP reads it.
+    DateObs,
+    /// Another header keyword (an ISO date, or days under an MJD keyword).
+    Keyword(String),
+    /// A table of times by file (canonical path), for archives that keep them apart.
+    Table(HashMap<PathBuf, String>),
+}
+
+impl Times {
+    /// A CSV file of `file,time` rows (ISO dates; files relative to the CSV's
+    /// directory; a first row `file,...` is a header).
+    pub fn from_csv(csv: &Path) -> Result<Times> {
+        let text = std::fs::read_to_string(csv)
+            .with_context(|| format!("{}: cannot read", csv.display()))?;
+        let base = csv.parent().unwrap_or(Path::new("."));
+        let mut table = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || (n == 0 && line.starts_with("file,")) {
+                continue;
+            }
+            let at = |what: &str| format!("{}, line {}: {what}", csv.display(), n + 1);
+            let Some((file, time)) = line.split_once(',') else {
+                bail!(at("expected file,time"));
+            };
+            let path = base.join(file.trim().trim_matches('"'));
+            let path = std::fs::canonicalize(&path)
+                .with_context(|| at(&format!("{}: no such file", path.display())))?;
+            let time = fits::iso_time(time.trim().trim_matches('"'), "the time")
+                .with_context(|| at("not a time"))?;
+            table.insert(path, time);
+        }
+        Ok(Times::Table(table))
+    }
+
+    fn of(&self, path: &Path, described: &fits::Described) -> Result<String> {
+        match self {
+            Times::DateObs => fits::observation_time(&described.meta),
+            Times::Keyword(key) => fits::observation_time_in(&described.header, key),
+            Times::Table(table) => std::fs::canonicalize(path)
+                .ok()
+                .and_then(|p| table.get(&p).cloned())
+                .context("not in the table of observation times"),
+        }
+    }
+}
+
 pub async fn load(
     url: &str,
-    dataset: &str,
     images: &[PathBuf],
-    monitors: &[(f64, f64)],
-    retry_for: Duration,
     config: &Config,
-    allow_config_change: bool,
+    options: &Options,
 ) -> Result<Summary> {
     let started = Instant::now();
+    let dataset = options.dataset.as_str();
     if dataset.is_empty() || dataset.len() > 100 {
         bail!("dataset name must be 1 to 100 characters");
     }
     let params = &config.extraction;
     let mut client = connect(url).await?;
     // A dataset made with other settings is refused before any image is read.
-    if !allow_config_change {
+    if !options.allow_config_change {
         check_config(&client, dataset, config).await?;
     }
-
+    let mut summary = Summary::default();
     // An image is known by its URL and its content. Images of this dataset already in the
     // database are skipped, so a re-run resumes; a file whose content changed since it was
     // loaded is an error, not a second image.
@@ -106,6 +174,9 @@ pub async fn load(
                 sha256_of(path).with_context(|| format!("{}: cannot read", path.display()))?;
             Ok((path.clone(), url, sha256))
         })
+        .collect::<Vec<Result<_>>>()
+        .into_iter()
+        .filter_map(|file| unless_kept_going(file, options, &mut summary).transpose())
         .collect::<Result<_>>()?;
     let mut loaded_urls: HashMap<String, Option<String>> = HashMap::new();
     let mut loaded_contents: HashSet<String> = HashSet::new();
@@ -124,7 +195,6 @@ pub async fn load(
         loaded_urls.insert(row.get(0), sha256);
     }
     let mut new_files = Vec::new();
-    let mut summary = Summary::default();
     for (path, url, sha256) in files {
         if let Some(Some(before)) = loaded_urls.get(&url) {
             if *before != sha256 {
@@ -143,8 +213,8 @@ pub async fn load(
             new_files.push((path, url, sha256));
         }
     }
-    // Nothing is written unless every image can be read: its header is checked here, and
-    // its bytes were all read for the hash.
+    // Each image's header is checked here (its bytes were all read for the hash), so that
+    // a bad file is found before anything is written.
     let mut todo: Vec<Todo> = new_files
         .into_par_iter()
         .map(|(path, url, sha256)| {
@@ -152,7 +222,7 @@ pub async fn load(
                 let described = fits::describe(&path)?;
                 extract::check_margin(described.nx, described.ny, params)?;
                 Ok(Todo {
-                    time: fits::observation_time(&described.meta)?,
+                    time: options.times.of(&path, &described)?,
                     freq_eff: described.meta.freq_eff,
                     path: path.clone(),
                     url,
@@ -161,11 +231,17 @@ pub async fn load(
             };
             checked().with_context(|| path.display().to_string())
         })
+        .collect::<Vec<Result<_>>>()
+        .into_iter()
+        .filter_map(|todo| unless_kept_going(todo, options, &mut summary).transpose())
         .collect::<Result<_>>()?;
     todo.sort_by(|a, b| a.time.cmp(&b.time).then(a.freq_eff.total_cmp(&b.freq_eff)));
+    if !options.allow_late {
+        refuse_late(&client, dataset, &todo).await?;
+    }
 
-    let dataset_id = dataset_id(&mut client, dataset, config, allow_config_change).await?;
-    for (ra, dec) in monitors {
+    let dataset_id = dataset_id(&mut client, dataset, config, options.allow_config_change).await?;
+    for (ra, dec) in &options.monitors {
         client
             .execute(
                 "INSERT INTO skytrap.monitor (dataset, ra, decl)
@@ -183,8 +259,11 @@ pub async fn load(
         std::thread::spawn(move || extract_in_order(todo, &config, sender));
     }
     while let Some(p) = prepared.recv().await {
-        let p = p?;
-        let stored = store_retrying(&mut client, url, dataset_id, &p, config, retry_for, &bar)
+        let Some(p) = bar.suspend(|| unless_kept_going(p, options, &mut summary))? else {
+            bar.inc(1);
+            continue;
+        };
+        let stored = store_retrying(&mut client, url, dataset_id, &p, config, options, &bar)
             .await
             .with_context(|| format!("{}: storing and associating failed", p.url))?;
         bar.inc(1);
@@ -198,7 +277,20 @@ pub async fn load(
                 written,
                 dropped,
                 new_sources,
+                late,
             } => {
+                if late {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "skytrap: {}: associated after images observed later \
+                             (--allow-late): its points take their place in time order in \
+                             the lightcurves, but what the later images decided stands (their \
+                             new sources and alerts, and the first detections it would have made)",
+                            p.url
+                        )
+                    });
+                    summary.late += 1;
+                }
                 summary.images += 1;
                 summary.sources += written;
                 summary.dropped += dropped;
@@ -214,6 +306,12 @@ pub async fn load(
     if summary.dropped > 0 {
         notes += &format!(", {} sources dropped for infinite errors", summary.dropped);
     }
+    if summary.late > 0 {
+        notes += &format!(", {} associated late", summary.late);
+    }
+    if summary.failed > 0 {
+        notes += &format!(", {} files not loaded", summary.failed);
+    }
     eprintln!(
         "skytrap: dataset '{dataset}': {} images loaded, {} already loaded, {} sources, {} new sources{notes} in {:.1} s",
         summary.images,
@@ -222,7 +320,62 @@ pub async fn load(
         summary.new_sources,
         started.elapsed().as_secs_f64()
     );
+    if summary.failed > 0 {
+        bail!(
+            "{} of {} files could not be loaded (each said why above)",
+            summary.failed,
+            images.len()
+        );
+    }
     Ok(summary)
+}
+
+/// A file that cannot be read stops the load before anything is written, or with
+/// --keep-going is reported in one line and left out.
+fn unless_kept_going<T>(
+    outcome: Result<T>,
+    options: &Options,
+    summary: &mut Summary,
+) -> Result<Option<T>> {
+    match outcome {
+        Err(e) if options.keep_going => {
+            eprintln!("skytrap: {e:#} (not loaded)");
+            summary.failed += 1;
+            Ok(None)
+        }
+        outcome => outcome.map(Some),
+    }
+}
+
+/// Refuses, before anything is written, images observed before the newest image the
+/// dataset has associated: association runs in time order, and an earlier image loaded
+/// now is not judged as it would have been in its place.
+async fn refuse_late(client: &tokio_postgres::Client, dataset: &str, todo: &[Todo]) -> Result<()> {
+    let times: Vec<&str> = todo.iter().map(|t| t.time.as_str()).collect();
+    let first_late = client
+        .query_opt(
+            "SELECT t.n, newest::text FROM unnest($2::text[]) WITH ORDINALITY AS t(time, n),
+                 (SELECT max(i.taustart_ts) AS newest FROM skytrap.image i
+                  JOIN skytrap.dataset d ON d.id = i.dataset
+                  WHERE d.description = $1 AND i.associated_at IS NOT NULL) m
+             WHERE t.time::timestamp < m.newest ORDER BY t.n LIMIT 1",
+            &[&dataset, &times],
+        )
+        .await?;
+    if let Some(row) = first_late {
+        let (n, newest): (i64, String) = (row.get(0), row.get(1));
+        let t = &todo[n as usize - 1];
+        bail!(
+            "{}: observed {}, before the newest image dataset '{dataset}' has associated \
+             ({newest}): association runs in time order, so an earlier image loaded now \
+             would not be judged as in its place (its first detections would not be new \
+             sources, later images' decisions would stand); load a series in time order, \
+             or give --allow-late to associate it anyway",
+            t.path.display(),
+            t.time
+        );
+    }
+    Ok(())
 }
 
 /// A connection named for `pg_stat_activity`, whose backend gives up on a transaction
@@ -437,6 +590,8 @@ enum Stored {
         written: usize,
         dropped: usize,
         new_sources: i64,
+        /// Observed before images the dataset had associated.
+        late: bool,
     },
 }
 
@@ -449,12 +604,13 @@ async fn store_retrying(
     dataset: i32,
     p: &Prepared,
     config: &Config,
-    retry_for: Duration,
+    options: &Options,
     bar: &ProgressBar,
 ) -> Result<Stored> {
+    let retry_for = options.retry_for;
     let deadline = Instant::now() + retry_for;
     loop {
-        let lost = match store(client, dataset, p, config).await {
+        let lost = match store(client, dataset, p, config, options.allow_late).await {
             Err(e) if db::connection_lost(&e) && Instant::now() < deadline => e,
             done => return done,
         };
@@ -488,19 +644,32 @@ async fn store(
     dataset: i32,
     p: &Prepared,
     config: &Config,
+    allow_late: bool,
 ) -> Result<Stored> {
     let params = &config.extraction;
     let tx = client.transaction().await?;
     lock_dataset(&tx, dataset).await?;
-    // Another loader of this dataset may have stored the image while this one waited.
-    let exists = tx
-        .query_opt(
-            "SELECT 1 FROM skytrap.image WHERE dataset = $1 AND (url = $2 OR sha256 = $3)",
-            &[&dataset, &p.url, &p.sha256],
+    // Another loader of this dataset may have stored the image while this one waited, or
+    // associated later images.
+    let row = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM skytrap.image
+                            WHERE dataset = $1 AND (url = $2 OR sha256 = $3)),
+                    coalesce($4::text::timestamp < max(taustart_ts), false)
+             FROM skytrap.image WHERE dataset = $1 AND associated_at IS NOT NULL",
+            &[&dataset, &p.url, &p.sha256, &p.time],
         )
         .await?;
-    if exists.is_some() {
+    let (exists, late): (bool, bool) = (row.get(0), row.get(1));
+    if exists {
         return Ok(Stored::Before);
+    }
+    if late && !allow_late {
+        bail!(
+            "observed {}, before images another loader of the dataset associated meanwhile; \
+             give --allow-late to associate it anyway",
+            p.time
+        );
     }
     let image = insert_image(&tx, dataset, p, params).await?;
     let verdict = match &p.outcome {
@@ -541,6 +710,7 @@ async fn store(
         written,
         dropped,
         new_sources: i64::from(new_sources),
+        late,
     })
 }
 

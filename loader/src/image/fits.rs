@@ -1,11 +1,11 @@
 //! Reading radio images: pixels as a 2-D plane, the header, the WCS and what the pipeline
 //! needs from the header (frequency, beam, time).
 
-use crate::image::header::{show, Header};
+use crate::image::header::{show, Header, Value};
 use crate::image::wcs::Wcs;
 use anyhow::{bail, Context, Result};
 use ndarray::Array2;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// Largest side we accept; beyond this a header is more likely corrupt than real.
@@ -43,8 +43,10 @@ pub struct Metadata {
     pub stokes: i16,
 }
 
-/// Reads the primary image of a FITS file. Errors say what is wrong with the file; the
-/// caller adds its name.
+/// Reads the image of a FITS file: the primary HDU's, or where the primary HDU is empty,
+/// the first extension's (an IMAGE extension; with INHERIT = T it inherits the primary
+/// header's keywords). A gzip-compressed file is read through its decompression. Errors
+/// say what is wrong with the file; the caller adds its name.
 ///
 /// The header is read and checked here, in Rust, before any pixel is: the mandatory
 /// keywords, the data size against the file's length (so no allocation follows a
@@ -61,30 +63,47 @@ pub fn parse(bytes: &[u8]) -> Result<Image> {
     if bytes.is_empty() {
         bail!("the file is empty");
     }
-    read_from(std::io::Cursor::new(bytes), bytes.len() as u64)
+    read_from(std::io::Cursor::new(bytes), Some(bytes.len() as u64))
 }
 
 /// What a FITS file's header says about its image, checked: everything but the pixels.
 pub struct Described {
+    pub header: Header,
     pub meta: Metadata,
     /// Pixels along RA and DEC.
     pub nx: usize,
     pub ny: usize,
 }
 
-/// Reads and checks a FITS file's header as `read` does, without reading its pixels: a
-/// file that passes holds an image `read` can return (unless it changes meanwhile).
+/// Reads and checks a FITS file's header as `read` does, and that the pixel data is all
+/// there, without keeping it: a file that passes holds an image `read` can return (unless
+/// it changes meanwhile).
 pub fn describe(path: &Path) -> Result<Described> {
     let (input, file_len) = open(path)?;
     let checked = checked_header(input, file_len)?;
+    if file_len.is_none() {
+        // Compressed: its length says nothing of the image's, so the data is read through.
+        let wanted = checked.layout.data_bytes;
+        let got = std::io::copy(&mut checked.input.take(wanted), &mut std::io::sink())
+            .context("cannot decompress the file")?;
+        if got < wanted {
+            bail!(
+                "the file is truncated: the header promises {wanted} bytes of pixel data, \
+                 the decompressed file has {got} after its header"
+            );
+        }
+    }
     Ok(Described {
+        header: checked.header,
         meta: checked.meta,
         nx: checked.layout.nx,
         ny: checked.layout.ny,
     })
 }
 
-fn open(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64)> {
+/// The file's bytes, decompressed where it is gzip-compressed, and its length where that
+/// is the length of the FITS data (None for a compressed file).
+fn open(path: &Path) -> Result<(Box<dyn Read>, Option<u64>)> {
     let meta = std::fs::metadata(path).context("cannot read the file")?;
     if meta.is_dir() {
         bail!("is a directory, not a FITS file");
@@ -92,36 +111,58 @@ fn open(path: &Path) -> Result<(std::io::BufReader<std::fs::File>, u64)> {
     if meta.len() == 0 {
         bail!("the file is empty");
     }
-    let file = std::fs::File::open(path).context("cannot open the file")?;
-    Ok((std::io::BufReader::new(file), meta.len()))
+    let mut file =
+        std::io::BufReader::new(std::fs::File::open(path).context("cannot open the file")?);
+    let gzip = file
+        .fill_buf()
+        .context("cannot read the file")?
+        .starts_with(&GZIP_MAGIC);
+    Ok(if gzip {
+        let decoder = flate2::bufread::MultiGzDecoder::new(file);
+        (Box::new(std::io::BufReader::new(decoder)), None)
+    } else {
+        (Box::new(file), Some(meta.len()))
+    })
 }
+
+/// The first two bytes of a gzip stream (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// A header read and checked, with the input positioned after it.
 struct CheckedHeader<R> {
     input: R,
     header: Header,
-    header_len: u64,
     layout: Layout,
     wcs: Wcs,
     meta: Metadata,
 }
 
-fn checked_header<R: Read>(mut input: R, file_len: u64) -> Result<CheckedHeader<R>> {
-    let (cards, header_len) = read_header(&mut input, file_len)?;
+fn checked_header<R: Read>(mut input: R, file_len: Option<u64>) -> Result<CheckedHeader<R>> {
+    let (primary, mut header_len) = read_header(&mut input, file_len, Hdu::Primary)?;
+    let empty_primary = Header::from_cards(&primary).number("NAXIS") == Some(0.0);
+    let cards = if empty_primary && file_len.is_none_or(|len| len > header_len) {
+        let (extension, len) = read_header(&mut input, file_len, Hdu::Extension)?;
+        header_len += len;
+        image_extension(primary, extension)?
+    } else {
+        primary
+    };
     let (header, celestial) = celestial_axes_first(Header::from_cards(&cards));
     let mut layout = Layout::of(&header)?;
     // DEC before RA in the file: the plane is stored with DEC varying fastest.
     layout.transposed = celestial.is_some_and(|(ra, dec)| dec < ra);
-    let available = file_len.saturating_sub(header_len);
-    if layout.data_bytes > available {
-        bail!(
-            "the file is truncated: the header promises {} bytes of pixel data \
-             ({}x{} pixels of BITPIX {}), the file has {available} after its header",
-            layout.data_bytes,
-            layout.nx,
-            layout.ny,
-            layout.bitpix
-        );
+    if let Some(file_len) = file_len {
+        let available = file_len.saturating_sub(header_len);
+        if layout.data_bytes > available {
+            bail!(
+                "the file is truncated: the header promises {} bytes of pixel data \
+                 ({}x{} pixels of BITPIX {}), the file has {available} after its header",
+                layout.data_bytes,
+                layout.nx,
+                layout.ny,
+                layout.bitpix
+            );
+        }
     }
     let wcs = Wcs::from_header(&header).with_context(|| match celestial {
         Some((ra, dec)) => format!(
@@ -135,27 +176,22 @@ fn checked_header<R: Read>(mut input: R, file_len: u64) -> Result<CheckedHeader<
     Ok(CheckedHeader {
         input,
         header,
-        header_len,
         layout,
         wcs,
         meta,
     })
 }
 
-fn read_from<R: Read + Seek>(input: R, file_len: u64) -> Result<Image> {
+fn read_from<R: Read>(input: R, file_len: Option<u64>) -> Result<Image> {
     let CheckedHeader {
-        mut input,
+        input,
         header,
-        header_len,
         layout,
         wcs,
         meta,
     } = checked_header(input, file_len)?;
-    input
-        .seek(SeekFrom::Start(header_len))
-        .context("cannot read the pixel data")?;
-    // The size is the header's claim checked against the file's length; still, a real
-    // but huge file must fail with a message, not abort the process.
+    // The size is the header's claim, checked against the file's length where it has one;
+    // still, a real but huge file must fail with a message, not abort the process.
     let pixels = layout.nx * layout.ny;
     let mut raw: Vec<u8> = Vec::new();
     let mut values: Vec<f32> = Vec::new();
@@ -169,11 +205,20 @@ fn read_from<R: Read + Seek>(input: R, file_len: u64) -> Result<Image> {
             layout.data_bytes
         );
     }
-    raw.resize(layout.data_bytes as usize, 0);
+    // Filled as it arrives, so that a compressed file that ends early costs no more
+    // memory than it holds.
     input
-        .read_exact(&mut raw)
-        .context("cannot read the pixel data: the file is truncated or changed while being read")?;
-    drop(input);
+        .take(layout.data_bytes)
+        .read_to_end(&mut raw)
+        .context("cannot read the pixel data")?;
+    if (raw.len() as u64) < layout.data_bytes {
+        bail!(
+            "cannot read the pixel data: the file is truncated or changed while being read \
+             ({} of {} bytes)",
+            raw.len(),
+            layout.data_bytes
+        );
+    }
     let data = layout.decode(&raw, values);
     Ok(Image {
         header,
@@ -198,12 +243,61 @@ fn celestial_axes_first(header: Header) -> (Header, Option<(usize, usize)>) {
     }
 }
 
-/// The primary header's cards up to END, and the header's length in bytes.
-fn read_header<R: Read>(input: &mut R, file_len: u64) -> Result<(Vec<String>, u64)> {
+/// Which header `read_header` reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hdu {
+    Primary,
+    /// The first extension, after an empty primary HDU.
+    Extension,
+}
+
+/// Structural keywords of a primary header that an extension does not inherit.
+const NOT_INHERITED: [&str; 10] = [
+    "SIMPLE", "BITPIX", "NAXIS", "EXTEND", "BSCALE", "BZERO", "BLANK", "PCOUNT", "GCOUNT",
+    "INHERIT",
+];
+
+/// The cards of an image in the first extension: the extension's, after the primary
+/// header's (but its structural keywords) where the extension says INHERIT = T, so that
+/// the extension's own keywords win.
+fn image_extension(primary: Vec<String>, extension: Vec<String>) -> Result<Vec<String>> {
+    let header = Header::from_cards(&extension);
+    let kind = header.text("XTENSION").map(str::trim_end).unwrap_or("");
+    if kind != "IMAGE" {
+        bail!(
+            "the primary HDU holds no image (NAXIS = 0) and its first extension is {}, \
+             not an IMAGE",
+            if kind.is_empty() { "not named" } else { kind }
+        );
+    }
+    let inherit = matches!(header.get("INHERIT"), Some(Value::Logical(true)));
+    if !inherit {
+        return Ok(extension);
+    }
+    let structural = |card: &String| {
+        let key = card.get(..8).unwrap_or(card).trim_end();
+        NOT_INHERITED.contains(&key) || key.strip_prefix("NAXIS").is_some_and(|n| !n.is_empty())
+    };
+    Ok(primary
+        .into_iter()
+        .filter(|c| !structural(c))
+        .chain(extension)
+        .collect())
+}
+
+/// A header's cards up to END, and the header's length in bytes.
+fn read_header<R: Read>(
+    input: &mut R,
+    file_len: Option<u64>,
+    hdu: Hdu,
+) -> Result<(Vec<String>, u64)> {
     let mut cards = Vec::new();
     let mut block = [0u8; BLOCK];
     for n in 0..MAX_HEADER_BLOCKS {
         let got = read_up_to(input, &mut block).context("cannot read the header")?;
+        if got == 0 && hdu == Hdu::Extension && n == 0 {
+            bail!("NAXIS = 0: the primary HDU holds no image and no extension follows it");
+        }
         if got == 0 {
             bail!(
                 "the header has no END card: the file ends after {} header cards \
@@ -224,8 +318,17 @@ fn read_header<R: Read>(input: &mut R, file_len: u64) -> Result<(Vec<String>, u6
                     }
                 })
                 .collect();
-            if cards.is_empty() && !card.starts_with("SIMPLE  =") {
-                bail!("not a readable FITS file: it does not start with the card SIMPLE = T");
+            if cards.is_empty() {
+                match hdu {
+                    Hdu::Primary if !card.starts_with("SIMPLE  =") => bail!(
+                        "not a readable FITS file: it does not start with the card SIMPLE = T"
+                    ),
+                    Hdu::Extension if !card.starts_with("XTENSION=") => bail!(
+                        "the primary HDU holds no image (NAXIS = 0) and what follows it is \
+                         not a FITS extension"
+                    ),
+                    _ => {}
+                }
             }
             if card.len() == 80 && card.starts_with("END") && card[3..].trim().is_empty() {
                 return Ok((cards, (n as u64 + 1) * BLOCK as u64));
@@ -240,8 +343,9 @@ fn read_header<R: Read>(input: &mut R, file_len: u64) -> Result<(Vec<String>, u6
             );
         }
     }
+    let size = file_len.map_or("is compressed".to_string(), |len| format!("has {len}"));
     bail!(
-        "no END card in the first {} header cards ({} bytes; the file has {file_len}): \
+        "no END card in the first {} header cards ({} bytes; the file {size}): \
          the header is corrupt",
         MAX_HEADER_BLOCKS * BLOCK / 80,
         MAX_HEADER_BLOCKS * BLOCK
@@ -278,10 +382,8 @@ struct Layout {
 
 impl Layout {
     fn of(h: &Header) -> Result<Layout> {
-        if !matches!(
-            h.get("SIMPLE"),
-            Some(crate::image::header::Value::Logical(true))
-        ) {
+        // A primary HDU, or an IMAGE extension (`image_extension` checked its XTENSION).
+        if !matches!(h.get("SIMPLE"), Some(Value::Logical(true))) && !h.contains("XTENSION") {
             bail!("SIMPLE is not T: the file does not conform to FITS");
         }
         let bitpix = h.required("BITPIX")?;
@@ -298,7 +400,7 @@ impl Layout {
         }
         let naxis = naxis as usize;
         if naxis == 0 {
-            bail!("NAXIS = 0: the primary HDU holds no image (images in extensions are not supported)");
+            bail!("NAXIS = 0: the primary HDU holds no image and no extension follows it");
         }
         if naxis == 1 {
             bail!("NAXIS = 1: the primary HDU holds a 1-D array, not an image");
@@ -517,6 +619,62 @@ pub fn observation_time(meta: &Metadata) -> Result<String> {
         .date_obs
         .as_deref()
         .context("no DATE-OBS: the observation time is needed to order the images")?;
+    iso_time(s, "DATE-OBS")
+}
+
+/// The observation time from another header keyword (where an archive keeps it
+/// elsewhere): an ISO date as in DATE-OBS, or a number of days if the keyword is a
+/// Modified Julian Date (its name starts with MJD).
+pub fn observation_time_in(header: &Header, key: &str) -> Result<String> {
+    let key = key.to_ascii_uppercase();
+    match header.get(&key) {
+        None => bail!("no {key}: the observation time is needed to order the images"),
+        Some(Value::Text(s)) => iso_time(s.trim_end(), &key),
+        Some(Value::Number(mjd)) if key.starts_with("MJD") => {
+            iso_from_mjd(*mjd).with_context(|| format!("{key} = {} is not a date", show(*mjd)))
+        }
+        Some(other) => bail!(
+            "{key} = {other:?} is neither an ISO date nor, under an MJD keyword, a number of days"
+        ),
+    }
+}
+
+/// A Modified Julian Date as an ISO timestamp (UTC, microseconds), between the years 1
+/// and 9999.
+fn iso_from_mjd(mjd: f64) -> Option<String> {
+    // MJD 0 is 1858-11-17T00:00, 678 941 days after 0000-03-01 (the proleptic Gregorian
+    // calendar's start of a 400-year cycle, as in Hinnant's days_from_civil).
+    let micros = (mjd * 86_400e6).round();
+    if !(-678_575.0 * 86_400e6..2_973_483.0 * 86_400e6).contains(&micros) {
+        return None;
+    }
+    let micros = micros as i64;
+    let (days, of_day) = (
+        micros.div_euclid(86_400_000_000),
+        micros.rem_euclid(86_400_000_000),
+    );
+    let z = days + 678_881;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let seconds = of_day / 1_000_000;
+    Some(format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        of_day % 1_000_000
+    ))
+}
+
+/// An ISO date as PostgreSQL accepts it, checked field by field; `key` names where it
+/// came from.
+pub fn iso_time(s: &str, key: &str) -> Result<String> {
     // Byte-wise: DATE-OBS may hold anything, and slicing a str mid-character panics.
     let b = s.as_bytes();
     let number = |range: std::ops::Range<usize>| -> Option<u32> {
@@ -550,7 +708,7 @@ pub fn observation_time(meta: &Metadata) -> Result<String> {
                                     .iter()
                                     .all(u8::is_ascii_digit)))))));
     if !ok {
-        bail!("DATE-OBS '{s}' is not an ISO date (YYYY-MM-DD[Thh:mm:ss])");
+        bail!("{key} '{s}' is not an ISO date (YYYY-MM-DD[Thh:mm:ss])");
     }
     Ok(s.to_string())
 }
@@ -587,6 +745,36 @@ mod tests {
         assert_eq!((m.bmaj, m.bmin, m.bpa), (0.012, 0.008, 45.0));
         h.history.clear();
         assert!(format!("{:#}", metadata(&h).unwrap_err()).contains("no restoring beam"));
+    }
+
+    /// MJD to ISO against dates worked by hand: MJD 0 is 1858-11-17, 51 544.5 is
+    /// 2000-01-01T12:00 (J2000), 60 000.25 is 2023-02-25T06:00.
+    #[test]
+    fn the_time_can_come_from_another_keyword() {
+        let h = header(&[
+            ("MJD-OBS", Value::Number(60000.25)),
+            ("DATE", Value::Text("2012-04-06T04:24:11".into())),
+            ("TIMESYS", Value::Number(1.0)),
+        ]);
+        assert_eq!(
+            observation_time_in(&h, "mjd-obs").unwrap(),
+            "2023-02-25T06:00:00.000000"
+        );
+        assert_eq!(iso_from_mjd(0.0).unwrap(), "1858-11-17T00:00:00.000000");
+        assert_eq!(iso_from_mjd(51544.5).unwrap(), "2000-01-01T12:00:00.000000");
+        assert_eq!(iso_from_mjd(-1.0).unwrap(), "1858-11-16T00:00:00.000000");
+        assert_eq!(
+            iso_from_mjd(51544.0 + 1.5 / 86_400.0).unwrap(),
+            "2000-01-01T00:00:01.500000"
+        );
+        assert!(iso_from_mjd(f64::NAN).is_none() && iso_from_mjd(1e9).is_none());
+        assert_eq!(
+            observation_time_in(&h, "DATE").unwrap(),
+            "2012-04-06T04:24:11"
+        );
+        let missing = format!("{:#}", observation_time_in(&h, "DATE-BEG").unwrap_err());
+        assert!(missing.contains("no DATE-BEG"), "{missing}");
+        assert!(observation_time_in(&h, "TIMESYS").is_err());
     }
 
     #[test]
@@ -717,6 +905,139 @@ mod reader_tests {
         }
     }
 
+    /// A small image's cards (beam and time included) and pixels, each pixel different.
+    fn small_image() -> (Vec<String>, Vec<f32>) {
+        let cards = [
+            "SIMPLE  =                    T",
+            "BITPIX  =                  -32",
+            "NAXIS   =                    2",
+            "NAXIS1  =                   20",
+            "NAXIS2  =                   10",
+            "CTYPE1  = 'RA---SIN'",
+            "CTYPE2  = 'DEC--SIN'",
+            "CRVAL1  =                 10.0",
+            "CRVAL2  =                -30.0",
+            "CRPIX1  =                 10.0",
+            "CRPIX2  =                  5.0",
+            "CDELT1  =              -0.001",
+            "CDELT2  =               0.001",
+            "BMAJ    =                0.005",
+            "BMIN    =                0.004",
+            "BPA     =                 10.0",
+            "RESTFRQ =             1.4E+09",
+            "DATE-OBS= '2026-01-02T03:04:05'",
+        ];
+        let pixels = (0..200).map(|i| i as f32 * 0.5 - 7.0).collect();
+        (cards.iter().map(|c| c.to_string()).collect(), pixels)
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("skytrap-fits-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// A gzip-compressed file reads as the file it holds, whatever its name; one cut short
+    /// is refused as truncated by `describe` (before anything is loaded) and by `read`.
+    #[test]
+    fn gzip_compressed_files_read_as_the_file_they_hold() {
+        let (cards, pixels) = small_image();
+        let plain = fits_bytes(&cards, &pixels);
+        let reference = parse(&plain).unwrap();
+        let dir = scratch("gzip");
+        let packed = gzip(&plain);
+        for name in ["image.fits.gz", "image.fits"] {
+            let path = dir.join(name);
+            std::fs::write(&path, &packed).unwrap();
+            let image = read(&path).unwrap();
+            assert_eq!(image.data, reference.data, "{name}");
+            assert_eq!(image.meta.date_obs.as_deref(), Some("2026-01-02T03:04:05"));
+            let described = describe(&path).unwrap();
+            assert_eq!((described.nx, described.ny), (20, 10));
+        }
+        // The pixel data ends 400 bytes early: the last 100 of 200 pixels are missing.
+        let short = gzip(&plain[..2880 + 400]);
+        let path = dir.join("short.fits.gz");
+        std::fs::write(&path, short).unwrap();
+        let described = format!("{:#}", describe(&path).err().unwrap());
+        assert!(
+            described.contains("truncated") && described.contains("400"),
+            "{described}"
+        );
+        let read_error = format!("{:#}", read(&path).err().unwrap());
+        assert!(
+            read_error.contains("truncated") && read_error.contains("400 of 800"),
+            "{read_error}"
+        );
+        // Not gzip after its first two bytes.
+        let path = dir.join("corrupt.fits.gz");
+        std::fs::write(&path, [&packed[..2], &[0u8; 100][..]].concat()).unwrap();
+        assert!(read(&path).is_err() && describe(&path).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// An image in the first extension after an empty primary HDU reads as the same image
+    /// in a primary HDU; with INHERIT = T the primary header's keywords (here the beam, the
+    /// frequency and the time) count, the extension's winning where both have one.
+    #[test]
+    fn an_image_extension_after_an_empty_primary_is_read() {
+        let (cards, pixels) = small_image();
+        let reference = parse(&fits_bytes(&cards, &pixels)).unwrap();
+        let primary_only = |c: &String| {
+            ["BMAJ", "BMIN", "BPA", "RESTFRQ", "DATE-OBS"]
+                .iter()
+                .any(|k| c.starts_with(k))
+        };
+        let primary = fits_bytes(
+            &[
+                "SIMPLE  =                    T".to_string(),
+                "BITPIX  =                    8".to_string(),
+                "NAXIS   =                    0".to_string(),
+                "EXTEND  =                    T".to_string(),
+                // Overridden by the extension's own CRVAL1.
+                "CRVAL1  =                 99.0".to_string(),
+            ]
+            .into_iter()
+            .chain(cards.iter().filter(|c| primary_only(c)).cloned())
+            .collect::<Vec<_>>(),
+            &[],
+        );
+        let extension = |inherit: bool, kind: &str| {
+            let mut ext: Vec<String> = vec![format!("XTENSION= '{kind}'")];
+            ext.extend(cards[1..5].iter().cloned());
+            ext.push("PCOUNT  =                    0".into());
+            ext.push("GCOUNT  =                    1".into());
+            if inherit {
+                ext.push("INHERIT =                    T".into());
+            }
+            ext.extend(cards[5..].iter().filter(|c| !primary_only(c)).cloned());
+            [primary.clone(), fits_bytes(&ext, &pixels)].concat()
+        };
+        let image = parse(&extension(true, "IMAGE   ")).unwrap();
+        assert_eq!(image.data, reference.data);
+        assert_eq!(
+            image.wcs.pixel_to_sky(3.0, 4.0),
+            reference.wcs.pixel_to_sky(3.0, 4.0)
+        );
+        assert_eq!((image.meta.bmaj, image.meta.freq_eff), (0.005, 1.4e9));
+        assert_eq!(image.meta.date_obs.as_deref(), Some("2026-01-02T03:04:05"));
+        // Without INHERIT the primary header's keywords are not the image's: no frequency.
+        let alone = format!("{:#}", parse(&extension(false, "IMAGE")).err().unwrap());
+        assert!(alone.contains("no frequency"), "{alone}");
+        let table = format!("{:#}", parse(&extension(true, "BINTABLE")).err().unwrap());
+        assert!(table.contains("BINTABLE, not an IMAGE"), "{table}");
+        let nothing = format!("{:#}", parse(&primary).err().unwrap());
+        assert!(nothing.contains("no extension follows"), "{nothing}");
+    }
+
     #[test]
     fn pixels_match_cfitsio() {
         let dir = std::env::temp_dir().join(format!("skytrap-fits-agree-{}", std::process::id()));
@@ -743,7 +1064,8 @@ mod reader_tests {
 
         // The same header as BITPIX 16 with BSCALE, BZERO and two BLANK pixels.
         let bytes = std::fs::read(&path).unwrap();
-        let (cards, header_len) = read_header(&mut &bytes[..], bytes.len() as u64).unwrap();
+        let (cards, header_len) =
+            read_header(&mut &bytes[..], Some(bytes.len() as u64), Hdu::Primary).unwrap();
         let mut text = String::new();
         for card in &cards {
             let card = match &card[..8] {
