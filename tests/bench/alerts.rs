@@ -3,7 +3,8 @@
 //! bare LISTEN/NOTIFY to a client measured in the same run.
 //!
 //! Alerts are written straight into the outbox (bodies of realistic size), so the figures
-//! are for delivery: outbox → NOTIFY → listener → responder.
+//! are for delivery: outbox → NOTIFY → listener → responder. Prints them as a markdown
+//! table, then the row of README.md's speed summary on a line of its own after `summary: `.
 
 use futures_util::StreamExt;
 use skytrap_tests::{scratch_database, skytrap, KillOnDrop};
@@ -17,41 +18,69 @@ struct Run {
     name: &'static str,
     latencies: Vec<Duration>,
     elapsed: Duration,
+    /// Committed at a set pace, so that the rate is the pacing's, not a throughput.
+    paced: bool,
 }
 
 impl Run {
-    fn print(&self, floor: Option<&Run>) {
+    /// The latency at quantile `p`, in ms.
+    fn quantile_ms(&self, p: f64) -> f64 {
         let mut l = self.latencies.clone();
         l.sort();
-        let q = |p: f64| l[((l.len() - 1) as f64 * p).round() as usize];
-        let ms = |d: Duration| d.as_secs_f64() * 1e3;
-        let rate = l.len() as f64 / self.elapsed.as_secs_f64();
+        l[((l.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3
+    }
+
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// One row of the table; the last column is the median latency over the floor's.
+    fn print(&self, floor: Option<&Run>) {
         let ratio = floor
             .map(|f| {
-                let mut fl = f.latencies.clone();
-                fl.sort();
-                format!("{:>8.1}x", ms(q(0.5)) / ms(fl[fl.len() / 2]).max(1e-6))
+                format!(
+                    "{:.1}×",
+                    self.quantile_ms(0.5) / f.quantile_ms(0.5).max(1e-6)
+                )
             })
-            .unwrap_or_else(|| format!("{:>9}", "-"));
+            .unwrap_or_else(|| "1".into());
+        let rate = if self.paced {
+            "paced".into()
+        } else {
+            thousands(self.rate())
+        };
         println!(
-            "{:<44} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {ratio}",
+            "| {} | {} | {rate} | {:.2} | {:.2} | {:.2} | {ratio} |",
             self.name,
-            l.len(),
-            rate,
-            ms(q(0.5)),
-            ms(q(0.99)),
-            ms(*l.last().unwrap()),
+            thousands(self.latencies.len() as f64),
+            self.quantile_ms(0.5),
+            self.quantile_ms(0.99),
+            self.quantile_ms(1.0),
         );
     }
 }
 
-/// Body of a typical alert (about 2 kB, with a 20-point history).
+/// A count for the table: 10 000.
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Body of a typical alert (about 2 kB, with a 20-point history), with every field the
+/// VOEvent responder reads.
 fn body(i: usize) -> String {
     let history: Vec<String> = (0..20)
         .map(|k| format!(r#"{{"image": {k}, "f_int": 0.0{k}, "f_int_err": 0.001, "taustart_ts": "2026-01-01T00:00:00"}}"#))
         .collect();
     format!(
-        r#"{{"schema_version": 1, "kind": "new_source", "source": {{"id": {i}, "ra": 123.4, "dec": 56.7, "f_peak": 0.05, "f_peak_err": 0.001, "taustart_ts": "2026-01-02T00:00:00", "error_radius": 1.0, "image": 1}}, "object": {{"runcat": {i}}}, "history": [{}], "citations": []}}"#,
+        r#"{{"schema_version": 1, "kind": "new_source", "dataset": {{"id": 1, "description": "bench"}}, "source": {{"id": {i}, "ra": 123.4, "dec": 56.7, "f_peak": 0.05, "f_peak_err": 0.001, "taustart_ts": "2026-01-02T00:00:00", "error_radius": 1.0, "image": 1}}, "object": {{"runcat": {i}}}, "history": [{}], "citations": []}}"#,
         history.join(", ")
     )
 }
@@ -166,6 +195,7 @@ async fn listen_run(
             .map(|(id, t)| arrivals[id].saturating_duration_since(*t))
             .collect(),
         elapsed: last - started,
+        paced: !load.pause.is_zero(),
     }
 }
 
@@ -208,9 +238,10 @@ async fn bare_notify(
         last = last.max(at);
     }
     Run {
-        name: "bare LISTEN/NOTIFY to a client (peer floor)",
+        name: "bare LISTEN/NOTIFY to a client (the floor), paced",
         latencies,
         elapsed: last - started,
+        paced: !pause.is_zero(),
     }
 }
 
@@ -231,10 +262,8 @@ async fn main() {
     let voevent_arg = voevent_dir.display().to_string();
     let pace = Duration::from_millis(5);
 
-    println!(
-        "{:<44} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9}",
-        "delivery", "alerts", "alerts/s", "p50 ms", "p99 ms", "max ms", "p50/floor"
-    );
+    println!("| delivery | alerts | alerts/s | p50 ms | p99 ms | max ms | p50 / floor |");
+    println!("|---|---|---|---|---|---|---|");
     let floor = bare_notify(&url, &client, 500, pace).await;
     floor.print(None);
     let paced = |first_runcat| Load {
@@ -252,7 +281,7 @@ async fn main() {
     let voevent = ["--voevent", voevent_arg.as_str()];
     let runs = [
         listen_run(
-            "skytrap listen --json, 1 alert/commit, paced",
+            "`listen --json`, 1 alert per commit, paced",
             &url,
             &mut client,
             dataset,
@@ -261,7 +290,7 @@ async fn main() {
         )
         .await,
         listen_run(
-            "skytrap listen --json --voevent, paced",
+            "`listen --json --voevent`, 1 alert per commit, paced",
             &url,
             &mut client,
             dataset,
@@ -270,7 +299,7 @@ async fn main() {
         )
         .await,
         listen_run(
-            "skytrap listen --json, 100 alerts/commit, burst",
+            "`listen --json`, 100 alerts per commit, burst",
             &url,
             &mut client,
             dataset,
@@ -279,7 +308,7 @@ async fn main() {
         )
         .await,
         listen_run(
-            "skytrap listen --json --voevent, burst",
+            "`listen --json --voevent`, 100 alerts per commit, burst",
             &url,
             &mut client,
             dataset,
@@ -288,7 +317,7 @@ async fn main() {
         )
         .await,
         listen_run(
-            "skytrap listen --json --consumer, burst",
+            "`listen --json --consumer`, 100 alerts per commit, burst",
             &url,
             &mut client,
             dataset,
@@ -300,5 +329,15 @@ async fn main() {
     for run in &runs {
         run.print(Some(&floor));
     }
+    let (paced, burst) = (&runs[0], &runs[2]);
+    println!(
+        "summary: | Alert delivery, COMMIT to `skytrap listen`'s line | {:.2} ms (median), {:.2} ms \
+         (p99); {} alerts/s in bursts | bare LISTEN/NOTIFY {:.2} ms (median) | \
+         [alert delivery](docs/benchmarks.md#alert-delivery) |",
+        paced.quantile_ms(0.5),
+        paced.quantile_ms(0.99),
+        thousands(burst.rate()),
+        floor.quantile_ms(0.5),
+    );
     std::fs::remove_dir_all(voevent_dir).unwrap();
 }

@@ -1,8 +1,10 @@
 """Times skytrap's extraction against PySE (moments and fit modes) and sep on the same
 images with the same settings; run by tests/bench/extract.sh, which sets everything up.
 
-Usage: extract.py SKYTRAP WARMUP_IMAGE REPEATS IMAGE...
-(each IMAGE beside its simulator's truth.csv). Prints a table of times and ratios.
+Usage: extract.py [--figures FILE SUMMARY_FILE] SKYTRAP WARMUP_IMAGE REPEATS IMAGE...
+(each IMAGE beside its simulator's truth.csv). Prints a table of times and ratios; with
+--figures also writes them as markdown to FILE, and the row of README.md's speed summary
+(the largest image) to SUMMARY_FILE.
 
 Every tool goes from the FITS file to a catalogue with sky positions:
   skytrap  `skytrap extract IMAGE --format csv` (read, background and noise maps, islands,
@@ -138,8 +140,12 @@ def matched(found, truth, radius=2.0):
 
 
 def main():
-    binary, warmup, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    images = [Path(p) for p in sys.argv[4:]]
+    args = sys.argv[1:]
+    figures = None
+    if args[0] == "--figures":
+        figures, args = (Path(args[1]), Path(args[2])), args[3:]
+    binary, warmup, repeats = args[0], args[1], int(args[2])
+    images = [Path(p) for p in args[3:]]
     work = Path(binary).resolve().parent.parent / "bench-extract"
     work.mkdir(exist_ok=True)
     tools = {
@@ -152,9 +158,10 @@ def main():
         "pyse_fit": ("PySE fit", 1, lambda im: pyse(im, False)),
     }
 
-    print("import time (fresh interpreter, median of 3): "
-          f"PySE {import_seconds(['sourcefinder.accessors', 'sourcefinder.image']):.2f} s, "
-          f"sep + astropy {import_seconds(['numpy', 'sep', 'astropy.io.fits', 'astropy.wcs']):.2f} s")
+    imports = {"PySE": import_seconds(["sourcefinder.accessors", "sourcefinder.image"]),
+               "sep": import_seconds(["numpy", "sep", "astropy.io.fits", "astropy.wcs"])}
+    print(f"import time (fresh interpreter, median of 3): PySE {imports['PySE']:.2f} s, "
+          f"sep + astropy {imports['sep']:.2f} s")
     first = {}
     for key in ("sep", "pyse_moments", "pyse_fit"):
         t = time.perf_counter()
@@ -202,6 +209,58 @@ def main():
                          f"{results[image, 'pyse_moments'][0] / s:.1f}x",
                          f"{s / results[image, 'sep'][0]:.2f}x"])
     table(header, rows)
+    if figures:
+        write_figures(*figures, images, tools, results, imports, first, warmup)
+
+
+def image_name(image):
+    """'4096², 6000 sources' for the simulator's 4096x4096 image of 6000 true sources."""
+    return f"{image.parent.name}², {len(truth_of(image))} sources"
+
+
+def write_figures(path, summary_path, images, tools, results, imports, first, warmup):
+    """The figures as markdown for docs/benchmarks.md, and README.md's summary row."""
+    def s(image, key):
+        return results[image, key][0]
+
+    def ratio(a, b1, b2):
+        return f"{a / b1:.1f}× ({a / b2:.1f}×)"
+
+    out = ["Seconds per image, from FITS file to catalogue with sky positions (median of "
+           f"{tools['skytrap_1'][1]}; PySE moments of {tools['pyse_moments'][1]}, PySE fit "
+           "one run):", ""]
+    out.append("| image | " + " | ".join(tools[k][0] for k in tools) + " |")
+    out.append("|---" * (len(tools) + 1) + "|")
+    for image in images:
+        out.append(f"| {image_name(image)} | "
+                   + " | ".join(f"{s(image, k):.3f}" for k in tools) + " |")
+    out += ["", "How many times faster skytrap is on 1 thread (on 2 in brackets); the goals are "
+            "20× PySE's fit mode, 2× its moments mode, and within 1.5× of sep:", "",
+            "| image | PySE fit / skytrap | PySE moments / skytrap | sep / skytrap |",
+            "|---|---|---|---|"]
+    for image in images:
+        one, two = s(image, "skytrap_1"), s(image, "skytrap_2")
+        out.append(f"| {image_name(image)} | {ratio(s(image, 'pyse_fit'), one, two)} | "
+                   f"{ratio(s(image, 'pyse_moments'), one, two)} | "
+                   f"{ratio(s(image, 'sep'), one, two)} |")
+    out += ["", "Sources found, and of them within 2 pixels of a true source:", "",
+            "| image | " + " | ".join(tools[k][0] for k in tools) + " |",
+            "|---" * (len(tools) + 1) + "|"]
+    for image in images:
+        out.append(f"| {image_name(image)} | " + " | ".join(
+            f"{results[image, k][1]} / {results[image, k][2]}" for k in tools) + " |")
+    out += ["", f"Not counted above: a fresh Python imports PySE in {imports['PySE']:.1f} s "
+            f"(numba compiles its functions) and PySE's first extractions, on a "
+            f"{warmup_size(warmup)} image, take {first['pyse_moments']:.1f} s (moments) and "
+            f"{first['pyse_fit']:.1f} s (fit) more; sep imports with astropy in "
+            f"{imports['sep']:.1f} s."]
+    path.write_text("\n".join(out) + "\n")
+    big = images[-1]
+    summary_path.write_text(
+        f"| Source finding, a simulated {image_name(big)} | {s(big, 'skytrap_2'):.2f} s on 2 "
+        f"threads, {s(big, 'skytrap_1'):.2f} s on 1 | sep {s(big, 'sep'):.2f} s, PySE "
+        f"{s(big, 'pyse_moments'):.1f} s (moments) and {s(big, 'pyse_fit'):.1f} s (fit), on 1 "
+        "thread | [extraction](docs/benchmarks.md#extraction) |\n")
 
 
 def warmup_size(path):

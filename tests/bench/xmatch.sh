@@ -2,12 +2,17 @@
 # Cross-match benchmark: skytrap.xmatch against Q3C's q3c_join, pgSphere's GiST and a
 # plain btree on (zone, ra, decl) with an exact unit-vector test, on the same tables in the
 # same run; also index build time and size, and single cone searches including planning.
-# Usage: tests/bench/xmatch.sh [CATALOGUE_ROWS]   (default 10000000; installs a release build)
+# Usage: tests/bench/xmatch.sh [CATALOGUE_ROWS]   (default 10000000, about 17 min on 2 cores;
+#        installs a release build of the extension)
 # JIT is off for every method: its compile time is overhead of the session, not the method.
 # Every method finds the catalogue's rows and its own index in shared buffers (pg_prewarm),
 # so that the first to run does not pay for reading them; a cell is the median of 3 runs.
+# The figures go to docs/benchmarks/xmatch.md, docs/benchmarks.md and README.md
+# (tests/bench/figures.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tests/bench/figures.sh
+bench_args="$*"
 rows=${1:-10000000}
 port=54359
 dir=target/bench-xmatch-pgdata
@@ -71,8 +76,9 @@ done
 
 # Each method gets the catalogue with its own index only (other indexes on the same table
 # mislead Q3C's planning into full nested loops): build it (timed), query, drop it.
-declare -A ms
+declare -A ms build size
 methods="skytrap q3c pgsphere zones"
+declare -A method_name=([skytrap]=skytrap [q3c]=Q3C [pgsphere]=pgSphere [zones]="zones btree")
 index_def() {
     case $1 in
         skytrap) echo "(skytrap.pixel(ra, decl) skytrap.pixel_ops)" ;;
@@ -96,9 +102,9 @@ join_on() { # method radius
 printf '\n%-10s %-10s %12s %10s\n' catalogue index "build ms" "size MB"
 for cat in sky field; do
     for m in $methods; do
-        build=$(t "CREATE INDEX cat_${cat}_$m ON cat_$cat $(index_def $m)")
-        mb=$(q -c "SELECT round(pg_relation_size('cat_${cat}_$m') / 1048576.0)")
-        printf '%-10s %-10s %12s %10s\n' "$cat" "$m" "$build" "$mb"
+        build[$cat,$m]=$(t "CREATE INDEX cat_${cat}_$m ON cat_$cat $(index_def $m)")
+        size[$cat,$m]=$(q -c "SELECT round(pg_relation_size('cat_${cat}_$m') / 1048576.0)")
+        printf '%-10s %-10s %12s %10s\n' "$cat" "$m" "${build[$cat,$m]}" "${size[$cat,$m]}"
         q -c "ANALYZE cat_$cat" -c "SELECT pg_prewarm('cat_${cat}_$m')" >/dev/null
         for n in 100 1000 10000 100000; do
             for r in 10 60; do
@@ -119,17 +125,48 @@ for cat in sky field; do
     done
 done
 
-printf '\n%-9s %7s %6s %11s %11s %11s %11s %9s\n' catalogue sources arcsec skytrap q3c pgsphere zones "vs best"
-for cat in sky field; do
-    for n in 100 1000 10000 100000; do
-        for r in 10 60; do
-            s=${ms[$cat,$n,$r,skytrap]}
-            best=$(printf '%s\n' "${ms[$cat,$n,$r,q3c]}" "${ms[$cat,$n,$r,pgsphere]}" "${ms[$cat,$n,$r,zones]}" | grep -v timeout | sort -g | head -1)
-            ratio=$(awk -v a="$s" -v b="$best" 'BEGIN { if (a == "timeout" || b == "") print "-"; else printf "%.2fx", a / b }')
-            printf '%-9s %7s %6s %11s %11s %11s %11s %9s\n' "$cat" "$n" "$r" "$s" "${ms[$cat,$n,$r,q3c]}" \
-                "${ms[$cat,$n,$r,pgsphere]}" "${ms[$cat,$n,$r,zones]}" "$ratio"
+# The figures, as markdown: printed, and published.
+vs_best() { # skytrap's time over the best peer's in a cell: "0.93×", or "-"
+    local c=$1 s=${ms[$1,skytrap]} best
+    best=$(printf '%s\n' "${ms[$c,q3c]}" "${ms[$c,pgsphere]}" "${ms[$c,zones]}" | grep -v timeout | sort -g | head -1)
+    awk -v a="$s" -v b="$best" 'BEGIN { if (a == "timeout" || b == "") print "-"; else printf "%.2f×", a / b }'
+}
+rows_name=$(power_of_ten "$rows")
+figures=$(mktemp)
+{
+    echo "Cross-matches of lists of sources against a catalogue of $rows_name rows, in ms (a time"
+    echo "limit of 300 s); the last column is skytrap's time over the best of the other three:"
+    echo
+    echo "| catalogue | sources | radius | skytrap | Q3C | pgSphere | zones btree | skytrap / best |"
+    echo "|---|---|---|---|---|---|---|---|"
+    for cat in sky field; do
+        for n in 100 1000 10000 100000; do
+            for r in 10 60; do
+                c=$cat,$n,$r
+                printf '| %s | %s | %s″ | %s | %s | %s | %s | %s |\n' \
+                    "$([ $cat = sky ] && echo "full sky" || echo "10°×10° field")" "$(figure $n)" "$r" \
+                    "$(figure "${ms[$c,skytrap]}")" "$(figure "${ms[$c,q3c]}")" \
+                    "$(figure "${ms[$c,pgsphere]}")" "$(figure "${ms[$c,zones]}")" "$(vs_best $c)"
+            done
         done
     done
-done
+    echo
+    echo "Index builds on $rows_name rows (full sky; field) and the index's size:"
+    echo
+    echo "| index | build, s | size, MB |"
+    echo "|---|---|---|"
+    for m in $methods; do
+        printf '| %s | %s; %s | %s |\n' "${method_name[$m]}" \
+            "$(awk -v a="${build[sky,$m]}" 'BEGIN { printf "%.1f", a / 1000 }')" \
+            "$(awk -v a="${build[field,$m]}" 'BEGIN { printf "%.1f", a / 1000 }')" "${size[sky,$m]}"
+    done
+    echo
+    echo "A single 10″ cone search on the full-sky catalogue, planning included: $cone ms (skytrap, mean of 20)."
+} > "$figures"
 echo
-echo "single 10 arcsec cone search on the full-sky catalogue, including planning, mean of 20: skytrap $cone ms"
+cat "$figures"
+c=sky,10000,10
+publish_figures xmatch "Q3C $(q -c "SELECT extversion FROM pg_extension WHERE extname = 'q3c'"), pgSphere 1.2.0 and TraP's zones on PostgreSQL $(q -c "SHOW server_version" | cut -d' ' -f1)" \
+    "| Cross-match, 1e4 sources against $rows_name over the full sky, 10″ | $(figure "${ms[$c,skytrap]}") ms | Q3C $(figure "${ms[$c,q3c]}") ms, pgSphere $(figure "${ms[$c,pgsphere]}") ms, zones $(figure "${ms[$c,zones]}") ms | [cross-match](docs/benchmarks.md#cross-match) |" \
+    < "$figures"
+rm -f "$figures"
