@@ -46,15 +46,10 @@ fn references(reference: &Path) -> Vec<(String, PathBuf, PathBuf)> {
     found
 }
 
+/// skytrap-core's median (the middle pair averaged), of values it may reorder.
 fn median(mut v: Vec<f64>) -> f64 {
     assert!(!v.is_empty());
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    skytrap_core::variability::median(&mut v)
 }
 
 /// The settings the reference catalogues were made with: skytrap's defaults (TraP's

@@ -28,9 +28,10 @@ fn nearest(sources: &[Source], ra: f64, dec: f64) -> Option<(&Source, f64)> {
         .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
+/// skytrap-core's median (the middle pair averaged), of values it may reorder.
 fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    assert!(!v.is_empty());
+    skytrap_core::variability::median(&mut v)
 }
 
 /// `field.fits`: 512² pixels rotated by 20°, across RA 0/360 at Dec −30, a 20″ × 14″ beam
