@@ -32,6 +32,30 @@ EXCEPTION WHEN lock_not_available THEN
 END
 $$;
 
+-- Forgets a rejected image, so that `skytrap load --retry-rejected` can process it again
+-- as a new one: the image row and its rejection go. An image that is not rejected, or
+-- that has measurements, is refused. It runs as the extension's owner because loaders
+-- may not delete images (nor anything else they did not write in the same transaction);
+-- this is the one image they may remove. The caller holds the dataset's lock.
+CREATE FUNCTION skytrap.forget_rejected_image(image integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = skytrap, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM skytrap.rejection r WHERE r.image = forget_rejected_image.image) THEN
+        RAISE EXCEPTION 'skytrap.forget_rejected_image: image % is not a rejected image', image
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT FROM skytrap.extractedsource x WHERE x.image = forget_rejected_image.image)
+       OR EXISTS (SELECT FROM skytrap.image i
+                  WHERE i.id = forget_rejected_image.image AND i.associated_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'skytrap.forget_rejected_image: image % has measurements', image
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    DELETE FROM skytrap.image i WHERE i.id = forget_rejected_image.image;
+END
+$$;
 
 -- The first band of the dataset whose interval overlaps [freq_eff ± freq_bw/2], or a new
 -- band centred on this image (TraP's get_band). Frequencies in Hz. NULL for a NULL

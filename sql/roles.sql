@@ -71,18 +71,19 @@ GRANT USAGE ON SCHEMA skytrap TO skytrap_loader, skytrap_analyst, skytrap_listen
 -- What `skytrap load`, skytrap.associate_image and the triggers behind them read: the
 -- pipeline tables, the alert rules and the outbox (what its loads raised).
 GRANT SELECT ON
-    skytrap.dataset, skytrap.config, skytrap.frequencyband, skytrap.skyregion, skytrap.image,
+    skytrap.dataset, skytrap.config, skytrap.job_settings, skytrap.frequencyband, skytrap.skyregion, skytrap.image,
     skytrap.rejectreason, skytrap.rejection, skytrap.monitor, skytrap.extractedsource,
     skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
     skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric, skytrap.alert_rule,
-    skytrap.alert
+    skytrap.alert, skytrap.extract_type, skytrap.assoc_type, skytrap.newsource_type,
+    skytrap.stokes
 TO skytrap_loader;
 -- What they add: a dataset (and, by trigger, its default alert rules), bands, sky regions,
 -- images, rejections, monitor positions, measurements (COPY), lightcurves and their
 -- links, flux sums, new sources and variability. Alerts are written by the trigger
 -- raise_alerts alone, with its owner's privileges: not granted here.
 GRANT INSERT ON
-    skytrap.dataset, skytrap.config, skytrap.alert_rule, skytrap.frequencyband, skytrap.skyregion,
+    skytrap.dataset, skytrap.config, skytrap.job_settings, skytrap.alert_rule, skytrap.frequencyband, skytrap.skyregion,
     skytrap.image, skytrap.rejection, skytrap.monitor, skytrap.extractedsource,
     skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
     skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric
@@ -99,13 +100,19 @@ GRANT UPDATE (associated_at) ON skytrap.image TO skytrap_loader;
 -- Of a dataset only process_end_ts (TraP's end of processing), which lets loaders and
 -- associate_image lock the dataset's row: the dataset's lock.
 GRANT UPDATE (process_end_ts) ON skytrap.dataset TO skytrap_loader;
+-- `skytrap load --allow-config-change`: the settings in force, and the association's.
+GRANT UPDATE (value, type) ON skytrap.config TO skytrap_loader;
+GRANT UPDATE (assoc_radius, beamwidths_limit, new_source_sigma_margin, expiration,
+              pair_metrics_min_abs_vs)
+    ON skytrap.dataset TO skytrap_loader;
 -- `skytrap rules set`: a rule's settings, never which dataset or kind it is.
 GRANT UPDATE (enabled, min_newsource_type, min_det_sigma, eta_min, v_min, band, vs_min,
               m_min, radius_arcsec)
     ON skytrap.alert_rule TO skytrap_loader;
 -- The ids of the rows it adds.
 GRANT USAGE ON SEQUENCE
-    skytrap.dataset_id_seq, skytrap.config_id_seq, skytrap.frequencyband_id_seq, skytrap.skyregion_id_seq,
+    skytrap.dataset_id_seq, skytrap.config_id_seq, skytrap.job_settings_id_seq,
+    skytrap.frequencyband_id_seq, skytrap.skyregion_id_seq,
     skytrap.image_id_seq, skytrap.rejection_id_seq, skytrap.monitor_id_seq,
     skytrap.extractedsource_id_seq, skytrap.runningcatalog_id_seq,
     skytrap.runningcatalog_flux_id_seq, skytrap.assocxtrsource_id_seq,
@@ -116,6 +123,7 @@ TO skytrap_loader;
 REVOKE EXECUTE ON FUNCTION
     skytrap.associate_image(integer),
     skytrap.lock_dataset(integer),
+    skytrap.forget_rejected_image(integer),
     skytrap.fork_lightcurves(bigint[], bigint[]),
     skytrap.frequencyband_for(integer, double precision, double precision),
     skytrap.skyregion_for(integer, double precision, double precision, double precision,
@@ -124,6 +132,7 @@ FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     skytrap.associate_image(integer),
     skytrap.lock_dataset(integer),
+    skytrap.forget_rejected_image(integer),
     skytrap.fork_lightcurves(bigint[], bigint[]),
     skytrap.frequencyband_for(integer, double precision, double precision),
     skytrap.skyregion_for(integer, double precision, double precision, double precision,

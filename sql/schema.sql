@@ -55,6 +55,18 @@ CREATE TABLE skytrap.config (
     UNIQUE (dataset, section, key)
 );
 
+-- skytrap: the settings each image was processed with. skytrap.config holds a dataset's
+-- settings in force; each distinct set it has had is one row here, {"section": {"key":
+-- value}} as in skytrap.config, first used at recorded_at, and image.job_settings names
+-- the one an image was loaded with.
+CREATE TABLE skytrap.job_settings (
+    id          serial PRIMARY KEY,
+    dataset     integer NOT NULL REFERENCES skytrap.dataset (id) ON DELETE CASCADE,
+    settings    jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (dataset, settings)
+);
+
 -- Frequency bands are per dataset and first come: an image joins the first band whose
 -- interval overlaps its own (see skytrap.frequencyband_for).
 CREATE TABLE skytrap.frequencyband (
@@ -114,6 +126,8 @@ CREATE TABLE skytrap.image (
     -- skytrap: SHA-256 of the FITS file as loaded, in hex: a re-run of `skytrap load`
     -- knows an image by its content as well as by its URL.
     sha256           char(64) CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    -- skytrap: the settings the image was processed with (NULL: loaded before 0.3.0).
+    job_settings     integer REFERENCES skytrap.job_settings (id),
     UNIQUE (dataset, url),
     UNIQUE (dataset, sha256)
 );

@@ -54,6 +54,37 @@ extension_sql_file!(
         xmatch::polygon_cone
     ]
 );
+// Lookup tables of the codes TraP's tables hold as integers, for analysts to join.
+extension_sql_file!("../../sql/codes.sql", name = "codes", requires = ["schema"]);
+// A comment on every object, so that psql's \d+ is the reference.
+extension_sql_file!(
+    "../../sql/comments.sql",
+    name = "comments",
+    requires = [
+        "schema",
+        "images",
+        "alerts",
+        "views",
+        "forks",
+        "lightcurves",
+        "xmatch",
+        sky::distance,
+        sky::position_angle,
+        sky::alpha,
+        variability::two_epoch_vs,
+        variability::two_epoch_m,
+        variability::lightcurve_stats_add,
+        variability::lightcurve_stats_combine,
+        variability::lightcurve_stats_v,
+        variability::lightcurve_stats_eta,
+        xmatch::xmatch_keys_support,
+        xmatch::de_ruiter,
+        xmatch::in_ellipse_exact,
+        xmatch::in_polygon_exact,
+        xmatch::polygon_cone,
+        associate::associate_image
+    ]
+);
 // The roles and their grants: last, since they grant on every object above.
 extension_sql_file!("../../sql/roles.sql", name = "roles", finalize);
 

@@ -335,6 +335,43 @@ mod tests {
         associate(2147483000);
     }
 
+    /// The lookup tables analysts join (sql/codes.sql) say what skytrap-core's codes
+    /// are, code for code.
+    #[pg_test]
+    fn the_lookup_tables_are_the_codes() {
+        use skytrap_core::codes::{extract_type, link, stokes};
+        let code = |table: &str, name: &str| {
+            one_i64(&format!(
+                "SELECT id::bigint FROM skytrap.{table} WHERE name = '{name}'"
+            ))
+        };
+        for (name, value) in [
+            ("blind", extract_type::BLIND),
+            ("forced_at_lightcurve", extract_type::FORCED_AT_LIGHTCURVE),
+            ("forced_at_monitor", extract_type::FORCED_AT_MONITOR),
+        ] {
+            assert_eq!(code("extract_type", name), i64::from(value), "{name}");
+        }
+        for (name, value) in [
+            ("fork_base", link::FORK_BASE),
+            ("one_to_one", link::ONE_TO_ONE),
+            ("new_source", link::NEW_SOURCE),
+            ("fork_copy", link::FORK_COPY),
+            ("null_detection", link::NULL_DETECTION),
+            ("first_monitor", link::FIRST_MONITOR),
+            ("monitor", link::MONITOR),
+        ] {
+            assert_eq!(code("assoc_type", name), i64::from(value), "{name}");
+        }
+        assert_eq!(one_i64("SELECT count(*) FROM skytrap.assoc_type"), 7);
+        assert_eq!(code("stokes", "I"), i64::from(stokes::I));
+        assert_eq!(
+            one_i64("SELECT count(*) FROM skytrap.extract_type"),
+            3,
+            "no code the core does not have"
+        );
+    }
+
     #[pg_test]
     fn many_to_one_extends_both_lightcurves() {
         let d = dataset();

@@ -5,6 +5,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use skytrap_loader::{config, db::cluster, output};
 use std::path::PathBuf;
 
+/// The kinds of alert, as `skytrap.alert.kind` and `skytrap.alert_rule.kind` have them.
+const ALERT_KINDS: [&str; 4] = ["new_source", "variable", "flux_jump", "monitor_detection"];
+
 /// Find transient and variable radio sources in a stream of sky images.
 #[derive(Parser)]
 #[command(name = "skytrap", version, propagate_version = true)]
@@ -51,8 +54,10 @@ pub enum Command {
     },
     /// Find and measure the sources in FITS images; print them as CSV or JSON lines
     Extract {
-        #[arg(required = true)]
+        /// FITS images (plain or gzip-compressed)
+        #[arg(required = true, value_name = "IMAGE")]
         images: Vec<PathBuf>,
+        /// csv (one line per source, a header first) or json (one object per line)
         #[arg(long, value_enum, default_value_t = output::Format::Csv)]
         format: output::Format,
         /// Instead of finding sources, force-fit each image at these positions: a CSV file
@@ -96,14 +101,26 @@ pub enum Command {
         /// before giving up; a re-run resumes either way
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         retry_for: u64,
-        /// Load even if the dataset was made with other settings (its stored
-        /// configuration stays that of its first load)
+        /// Load with settings other than those the dataset was loaded with so far: they
+        /// become its settings (skytrap.config), and each image keeps those it was
+        /// processed with (image.job_settings) [default: refused]
         #[arg(long)]
         allow_config_change: bool,
+        /// Say nothing but errors and warnings (no summary)
+        #[arg(short, long, conflicts_with = "verbose")]
+        quiet: bool,
+        /// Say what each image added: blind sources, forced fits, new sources, alerts
+        #[arg(short, long)]
+        verbose: bool,
+        /// Process the images of this batch that the dataset stored as rejected again,
+        /// with the settings now in force: each rejection is replaced by a normal load (or
+        /// by a new rejection)
+        #[arg(long)]
+        retry_rejected: bool,
         #[command(flatten)]
         params: ExtractOptions,
         #[command(flatten)]
-        quality: SettingFlags<true>,
+        load_settings: SettingFlags<true>,
     },
     /// Deliver alerts as they are committed: JSON lines on stdout (the default), VOEvent
     /// files, or a command per alert
@@ -119,6 +136,12 @@ pub enum Command {
         /// Exit after this many alerts
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
+        /// Only the alerts of this dataset (its name)
+        #[arg(long, value_name = "NAME")]
+        dataset: Option<String>,
+        /// Only alerts of this kind; repeat for more [default: every kind]
+        #[arg(long, value_parser = ALERT_KINDS)]
+        kind: Vec<String>,
         /// Print each alert as a JSON line (the default when no other responder is given)
         #[arg(long)]
         json: bool,
@@ -146,21 +169,57 @@ pub enum Command {
     /// Show or change a dataset's alert rules
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// What the database holds: each dataset's images, rejections and why, lightcurves,
+    /// new sources and alerts; each alert consumer and how far behind it is
+    Status {
+        /// Only this dataset
+        #[arg(long)]
+        dataset: Option<String>,
+        /// text (for people) or json (one document, for scripts)
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+    },
+    /// Show the settings of a job, or convert TraP's job file into skytrap's
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Print the settings in force (a preset, a file and flags over it) as a TOML file
+    /// that --config reads, each setting with its help
+    Show {
+        #[command(flatten)]
+        params: ExtractOptions,
+        #[command(flatten)]
+        load_settings: SettingFlags<true>,
+    },
+    /// Convert TraP's job_params.cfg into skytrap's TOML, printed on stdout; settings
+    /// with no counterpart are listed as comments at its end
+    Import {
+        /// TraP's job file (INI)
+        #[arg(value_name = "JOB_PARAMS.CFG")]
+        job_file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum RulesCommand {
     /// List the rules of a dataset
     Show {
+        /// Dataset name
         #[arg(long)]
         dataset: String,
     },
     /// Change one rule; settings not given stay as they are
     Set {
+        /// Dataset name
         #[arg(long)]
         dataset: String,
-        #[arg(value_parser = ["new_source", "variable", "flux_jump", "monitor_detection"])]
+        /// The rule to change
+        #[arg(value_parser = ALERT_KINDS)]
         kind: String,
+        /// Whether the rule raises alerts (true or false)
         #[arg(long)]
         enabled: Option<bool>,
         /// new_source: 0 alerts on possible and likely transients, 1 on likely only
@@ -221,8 +280,9 @@ pub struct ExtractOptions {
     /// pyse (PySE's command-line defaults) [skytrap's: TraP's, fitting shapes, whole image]
     #[arg(long, value_enum, value_name = "NAME")]
     pub preset: Option<PresetName>,
-    /// TOML file of settings (sections source_extraction, quality, persistence, as in
-    /// TraP's job_params.cfg); flags override it, it overrides the preset
+    /// Settings file: TOML with TraP's sections (source_extraction, quality, association,
+    /// ...), or TraP's job_params.cfg itself (.cfg, .ini); flags override it, it
+    /// overrides the preset
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
@@ -230,21 +290,21 @@ pub struct ExtractOptions {
 }
 
 /// The flags of the settings in `config::settings()`, one per setting, with its help;
-/// `QUALITY` chooses the image quality-control ones (`load` only) or the extraction ones.
-/// Each value is checked where a file's value is, by `Config::set_text`.
-pub struct SettingFlags<const QUALITY: bool> {
+/// `LOAD` chooses those only `load` applies (quality control, association) or the
+/// extraction ones. Each value is checked where a file's value is, by `Config::set_text`.
+pub struct SettingFlags<const LOAD: bool> {
     pub given: Vec<(&'static config::Setting, String)>,
 }
 
-impl<const QUALITY: bool> SettingFlags<QUALITY> {
+impl<const LOAD: bool> SettingFlags<LOAD> {
     fn settings() -> impl Iterator<Item = &'static config::Setting> {
         config::settings()
             .iter()
-            .filter(|s| s.is_quality() == QUALITY)
+            .filter(|s| (s.stage != config::Stage::Extraction) == LOAD)
     }
 }
 
-impl<const QUALITY: bool> clap::FromArgMatches for SettingFlags<QUALITY> {
+impl<const LOAD: bool> clap::FromArgMatches for SettingFlags<LOAD> {
     fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
         let given = Self::settings()
             .filter_map(|s| matches.get_one::<String>(s.key).map(|v| (s, v.clone())))
@@ -258,7 +318,7 @@ impl<const QUALITY: bool> clap::FromArgMatches for SettingFlags<QUALITY> {
     }
 }
 
-impl<const QUALITY: bool> Args for SettingFlags<QUALITY> {
+impl<const LOAD: bool> Args for SettingFlags<LOAD> {
     fn augment_args(command: clap::Command) -> clap::Command {
         Self::settings().fold(command, |command, s| {
             let arg = clap::Arg::new(s.key)
@@ -281,6 +341,12 @@ impl<const QUALITY: bool> Args for SettingFlags<QUALITY> {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum PresetName {
     Trap,
@@ -290,14 +356,21 @@ pub enum PresetName {
 impl ExtractOptions {
     /// The preset, the file over it, the flags over both (the quality flags of `load`
     /// too, where given).
-    pub fn config(&self, quality: Option<&SettingFlags<true>>) -> Result<config::Config> {
+    pub fn config(&self, load: Option<&SettingFlags<true>>) -> Result<config::Config> {
         let preset = self.preset.map(|p| match p {
             PresetName::Trap => config::Preset::Trap,
             PresetName::Pyse => config::Preset::Pyse,
         });
-        let mut c = config::Config::from_file(preset, self.config.as_deref())?;
-        let quality = quality.map(|q| q.given.as_slice()).unwrap_or_default();
-        for (setting, text) in self.flags.given.iter().chain(quality) {
+        let (mut c, unused) = config::Config::from_file(preset, self.config.as_deref())?;
+        if let (Some(file), 1..) = (&self.config, unused) {
+            eprintln!(
+                "skytrap: {}: {unused} TraP settings have no counterpart and are ignored \
+                 (`skytrap config import {0}` lists them)",
+                file.display()
+            );
+        }
+        let load = load.map(|q| q.given.as_slice()).unwrap_or_default();
+        for (setting, text) in self.flags.given.iter().chain(load) {
             c.set_text(setting, text)
                 .map_err(|why| anyhow::anyhow!("--{} {text}: {why}", setting.flag))?;
         }

@@ -5,10 +5,12 @@
 mod cli;
 
 use anyhow::{Context, Result};
-use clap::Parser;
-use cli::{Cli, Command, DbCommand, RulesCommand};
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Command, ConfigCommand, DbCommand, RulesCommand};
 use skytrap_loader::image::files;
-use skytrap_loader::{alerts::listen, db, db::cluster, db::load, db::rules, output, simulate};
+use skytrap_loader::{
+    alerts::listen, config, db, db::cluster, db::load, db::rules, output, simulate,
+};
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -22,18 +24,18 @@ fn main() {
             ) {
                 e.exit();
             }
-            // clap's own message is several lines (the error, then usage and tips): give
-            // the error's lines, up to the first blank one, as one line.
+            // clap's own message is several lines (the error, tips, usage): give the
+            // error and its tips ("a similar argument exists: '--margin'") on one line,
+            // with the help of the command the mistake was made in.
             let text = e.to_string();
-            let message: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .take_while(|l| !l.is_empty())
-                .collect();
+            let lines = text.lines().map(str::trim);
+            let mut message: Vec<&str> = lines.clone().take_while(|l| !l.is_empty()).collect();
+            message.extend(lines.filter(|l| l.starts_with("tip:")));
             let message = message.join(" ");
             eprintln!(
-                "skytrap: {}; see 'skytrap --help'",
-                message.strip_prefix("error: ").unwrap_or(&message)
+                "skytrap: {}; see '{} --help'",
+                message.strip_prefix("error: ").unwrap_or(&message),
+                command_of(&std::env::args().collect::<Vec<_>>())
             );
             std::process::exit(2);
         }
@@ -42,6 +44,28 @@ fn main() {
         eprintln!("skytrap: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// "skytrap load" for `skytrap --db URL load --bad`: the (sub)command an argument was
+/// given to, as far as the arguments name one.
+fn command_of(args: &[String]) -> String {
+    let mut command = Cli::command();
+    let mut path = vec!["skytrap".to_string()];
+    let mut args = args.iter().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--db" {
+            args.next();
+        } else if !arg.starts_with('-') {
+            match command.find_subcommand(arg) {
+                Some(sub) => {
+                    path.push(arg.clone());
+                    command = sub.clone();
+                }
+                None => break,
+            }
+        }
+    }
+    path.join(" ")
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -91,7 +115,7 @@ fn run(cli: Cli) -> Result<()> {
             steady,
             anywhere,
         } => {
-            simulate::simulate_with_steady(
+            let written = simulate::simulate_with_steady(
                 outdir,
                 &simulate::Settings {
                     epochs: *epochs,
@@ -103,6 +127,18 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 *steady,
             )?;
+            let name = |p: Option<&std::path::PathBuf>| {
+                p.and_then(|p| p.file_name())
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+            };
+            eprintln!(
+                "skytrap: simulate: wrote {} images of {size}x{size} pixels to {} ({} to {}) \
+                 and truth.csv, the true sources and their flux in each epoch",
+                written.len(),
+                outdir.display(),
+                name(written.first()),
+                name(written.last())
+            );
         }
         Command::Extract {
             images,
@@ -129,23 +165,32 @@ fn run(cli: Cli) -> Result<()> {
             monitor,
             retry_for,
             allow_config_change,
+            retry_rejected,
+            quiet,
+            verbose,
             params,
-            quality,
+            load_settings,
         } => {
             let options = load::Options {
                 dataset: dataset.clone(),
                 monitors: monitor.clone(),
                 retry_for: std::time::Duration::from_secs(*retry_for),
                 allow_config_change: *allow_config_change,
+                retry_rejected: *retry_rejected,
                 keep_going: *keep_going,
                 allow_late: *allow_late,
+                verbosity: match (quiet, verbose) {
+                    (true, _) => load::Verbosity::Quiet,
+                    (_, true) => load::Verbosity::Verbose,
+                    _ => load::Verbosity::Normal,
+                },
                 times: match (date_obs_from, times) {
                     (Some(key), _) => load::Times::Keyword(key.clone()),
                     (None, Some(csv)) => load::Times::from_csv(csv)?,
                     (None, None) => load::Times::DateObs,
                 },
             };
-            let config = params.config(Some(quality))?;
+            let config = params.config(Some(load_settings))?;
             let images = files::expand(images)?;
             runtime()?.block_on(load::load(&url()?, &images, &config, &options))?;
         }
@@ -153,6 +198,8 @@ fn run(cli: Cli) -> Result<()> {
             from,
             consumer,
             limit,
+            dataset,
+            kind,
             json,
             voevent,
             exec,
@@ -174,6 +221,8 @@ fn run(cli: Cli) -> Result<()> {
                 exec_attempts: *exec_attempts,
                 exec_timeout: std::time::Duration::from_secs_f64(*exec_timeout),
                 ivorn_root: ivorn_root.clone(),
+                dataset: dataset.clone(),
+                kinds: kind.clone(),
             };
             runtime()?.block_on(listen::listen(&url()?, &options))?;
         }
@@ -205,6 +254,26 @@ fn run(cli: Cli) -> Result<()> {
                 radius_arcsec: *radius_arcsec,
             };
             runtime()?.block_on(rules::set(&url()?, dataset, kind, &changes))?;
+        }
+        Command::Status { dataset, format } => {
+            runtime()?.block_on(db::status::status(
+                &url()?,
+                dataset.as_deref(),
+                *format == cli::StatusFormat::Json,
+            ))?;
+        }
+        Command::Config(ConfigCommand::Show {
+            params,
+            load_settings,
+        }) => print!("{}", params.config(Some(load_settings))?.to_toml()),
+        Command::Config(ConfigCommand::Import { job_file }) => {
+            let (toml, imported, unused) = config::import_trap_job(job_file)?;
+            print!("{toml}");
+            eprintln!(
+                "skytrap: {}: {imported} settings imported, {unused} with no counterpart \
+                 (listed at the end)",
+                job_file.display()
+            );
         }
     }
     Ok(())

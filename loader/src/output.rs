@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
-    /// ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y (and image, for several images)
+    /// ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y,image
     Csv,
     /// One JSON object per source per line, with every measured column
     Json,
 }
 
-const CSV_HEADER: &str = "ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y";
+const CSV_HEADER: &str =
+    "ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y,image";
 
 /// Extracts every image (in parallel) and prints the sources in input order.
 pub fn extract_and_print(images: &[PathBuf], params: &Params, format: Format) -> Result<()> {
@@ -85,29 +86,29 @@ pub fn force_fit_and_print(
     print(images, results, format)
 }
 
+/// Prints every image's sources, or nothing if any image failed (so a failed run leaves
+/// no partial catalogue on stdout). The CSV has the same columns for one image as for
+/// many, the image's path last.
 fn print(images: &[PathBuf], results: Vec<Result<Vec<Source>>>, format: Format) -> Result<()> {
+    let catalogues: Vec<Vec<Source>> = images
+        .iter()
+        .zip(results)
+        .map(|(path, result)| result.with_context(|| path.display().to_string()))
+        .collect::<Result<_>>()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let several = images.len() > 1;
     if matches!(format, Format::Csv) {
-        writeln!(out, "{CSV_HEADER}{}", if several { ",image" } else { "" })?;
+        writeln!(out, "{CSV_HEADER}")?;
     }
-    for (path, result) in images.iter().zip(results) {
-        let sources = result.with_context(|| path.display().to_string())?;
+    for (path, sources) in images.iter().zip(catalogues) {
         for s in &sources {
             match format {
-                Format::Csv => {
-                    write!(
-                        out,
-                        "{:.7},{:.7},{:.3},{:.3},{:.6e},{:.3e},{:.6e},{:.3e},{:.3},{:.3},{:.2},{:.2},{:.3},{:.3}",
-                        s.ra, s.dec, s.ra_err, s.dec_err, s.peak, s.peak_err, s.flux, s.flux_err,
-                        s.smaj, s.smin, s.pa, s.snr, s.x, s.y
-                    )?;
-                    if several {
-                        write!(out, ",{}", path.display())?;
-                    }
-                    writeln!(out)?;
-                }
+                Format::Csv => writeln!(
+                    out,
+                    "{:.7},{:.7},{:.3},{:.3},{:.6e},{:.3e},{:.6e},{:.3e},{:.3},{:.3},{:.2},{:.2},{:.3},{:.3},{}",
+                    s.ra, s.dec, s.ra_err, s.dec_err, s.peak, s.peak_err, s.flux, s.flux_err,
+                    s.smaj, s.smin, s.pa, s.snr, s.x, s.y, path.display()
+                )?,
                 Format::Json => {
                     let mut value = serde_json::to_value(s)?;
                     value["image"] = serde_json::Value::String(path.display().to_string());

@@ -395,15 +395,19 @@ pub fn succeed(command: &mut Command) -> std::process::Output {
     out
 }
 
-/// The rows of `skytrap extract`'s CSV output, after checking its header.
+/// The numbers of the rows of `skytrap extract`'s CSV output (the image's path, the last
+/// column, left out), after checking its header.
 pub fn extract_csv_rows(text: &str) -> Vec<Vec<f64>> {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y")
+        Some("ra,dec,ra_err,dec_err,peak,peak_err,flux,flux_err,smaj,smin,pa,snr,x,y,image")
     );
     lines
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .map(|l| {
+            let (numbers, _image) = l.rsplit_once(',').unwrap();
+            numbers.split(',').map(|v| v.parse().unwrap()).collect()
+        })
         .collect()
 }
 
@@ -451,6 +455,14 @@ pub const TABLES: &[Table] = &[
         scope: OF_DATASET,
     },
     Table {
+        name: "job_settings",
+        id: Some("id"),
+        order: "id",
+        refs: &[("dataset", "dataset")],
+        clock: &["recorded_at"],
+        scope: OF_DATASET,
+    },
+    Table {
         name: "monitor",
         id: Some("id"),
         order: "id",
@@ -482,6 +494,7 @@ pub const TABLES: &[Table] = &[
             ("dataset", "dataset"),
             ("band", "frequencyband"),
             ("skyrgn", "skyregion"),
+            ("job_settings", "job_settings"),
         ],
         clock: &["associated_at"],
         scope: OF_DATASET,
@@ -605,6 +618,20 @@ async fn dump_where(client: &Client, dataset: Option<i32>) -> Dump {
     let mut rows: HashMap<&str, Vec<serde_json::Map<String, Value>>> = HashMap::new();
     let mut ranks: HashMap<&str, HashMap<i64, usize>> = HashMap::new();
     for t in TABLES {
+        // A database of an older version may not have the table yet: no rows.
+        let exists: bool = client
+            .query_one(
+                "SELECT to_regclass('skytrap.' || $1) IS NOT NULL",
+                &[&t.name],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if !exists {
+            rows.insert(t.name, Vec::new());
+            ranks.insert(t.name, HashMap::new());
+            continue;
+        }
         let (scope, args): (String, Vec<&(dyn tokio_postgres::types::ToSql + Sync)>) =
             match &dataset {
                 Some(id) => (format!("WHERE {}", t.scope), vec![id]),

@@ -632,7 +632,7 @@ async fn reruns_know_images_by_url_and_content() {
     let out = succeed(&mut load(&[copy, images[1].clone(), images[2].clone()]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1 images loaded, 2 already loaded"),
+        stderr.contains("1 image loaded, 2 already loaded"),
         "{stderr}"
     );
     let hashes: Vec<String> = client

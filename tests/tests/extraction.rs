@@ -173,6 +173,7 @@ fn bad_files_name_the_file_and_the_reason() {
         assert!(stderr.contains(reason), "expected '{reason}' in: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(out.stdout.is_empty(), "no partial catalogue on stdout");
     }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -176,7 +176,7 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     assert!(pipeline.contains(&"image") && pipeline.contains(&"lightcurve"));
 
     // The loader: a simulated series, end to end: epochs 1 and 3, then all three again
-    // (the re-run skips what is in, so epoch 2 comes in late and moves the previous point
+    // (the re-run skips what is in, so epoch 2 comes in late, --allow-late, and moves the previous point
     // of epoch 3's links), with a monitor position in the emptiest part of the field that
     // every epoch force-fits.
     let dir = scratch_dir("privileges");
@@ -204,7 +204,7 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     succeed(
         skytrap()
             .args(["--db", &loader_url, "load", "--dataset", "privileges"])
-            .args(["--monitor", &monitor])
+            .args(["--monitor", &monitor, "--allow-late"])
             .args(&images),
     );
     let row = admin

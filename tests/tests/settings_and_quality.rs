@@ -126,7 +126,7 @@ async fn the_configuration_is_stored_with_the_dataset_and_other_settings_are_ref
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect();
-    assert_eq!(rows.len(), 25, "{rows:?}");
+    assert_eq!(rows.len(), 30, "{rows:?}");
     let row = |key: &str| rows.iter().find(|r| r.1 == key).unwrap().clone();
     let s = |v: &str| v.to_string();
     assert_eq!(
@@ -172,15 +172,15 @@ async fn the_configuration_is_stored_with_the_dataset_and_other_settings_are_ref
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("dataset 'a' was made with other settings")
+        err.contains("dataset 'a' was loaded with other settings")
             && err.contains("source_extraction.detection_threshold (stored 9.0, now 10.0)")
             && !err.contains("elliptical_x"),
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert_eq!(images_of(&client, "a").await, 1);
-    // The same settings load; so do other settings when told to, and the stored
-    // configuration stays the first load's.
+    // The same settings load; so do other settings when told to, which are then the
+    // dataset's settings (job_settings.rs follows them image by image).
     ok(&run(&config, &images[1..2], &url));
     ok(&run(
         &[
@@ -194,7 +194,7 @@ async fn the_configuration_is_stored_with_the_dataset_and_other_settings_are_ref
     assert_eq!(images_of(&client, "a").await, 3);
     assert_eq!(
         config_value(&client, "a", "detection_threshold").await,
-        "9.0"
+        "10.0"
     );
 
     // The PySE preset: PySE's command-line defaults; a flag over the file over the preset.
@@ -528,14 +528,9 @@ fn extract_rows(args: &[&str], image: &Path) -> Vec<(f64, f64, f64)> {
         .output()
         .unwrap();
     ok(&out);
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let v: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
-            (v[12], v[13], v[4])
-        })
+    extract_csv_rows(&String::from_utf8(out.stdout).unwrap())
+        .iter()
+        .map(|v| (v[12], v[13], v[4]))
         .collect()
 }
 

@@ -68,5 +68,13 @@ SELECT fact FROM (
     FROM pg_description d JOIN member m ON m.classid = d.classoid AND m.objid = d.objoid
     UNION ALL
     SELECT format('row %s', r) FROM skytrap.rejectreason r
+    UNION ALL
+    SELECT format('row extract_type %s', r) FROM skytrap.extract_type r
+    UNION ALL
+    SELECT format('row assoc_type %s', r) FROM skytrap.assoc_type r
+    UNION ALL
+    SELECT format('row newsource_type %s', r) FROM skytrap.newsource_type r
+    UNION ALL
+    SELECT format('row stokes %s', r) FROM skytrap.stokes r
 ) facts(fact)
 ORDER BY fact;

@@ -35,6 +35,10 @@ pub struct Options {
     pub exec_timeout: Duration,
     /// IVORN of the alert stream, e.g. ivo://example.org/skytrap.
     pub ivorn_root: String,
+    /// Deliver only the alerts of this dataset (its name).
+    pub dataset: Option<String>,
+    /// Deliver only alerts of these kinds (all when empty).
+    pub kinds: Vec<String>,
 }
 
 /// The database went away; worth reconnecting.
@@ -103,22 +107,38 @@ async fn session(
     if cursor.is_none() {
         *cursor = Some(initial_position(&client, opts).await?);
     }
+    // Alerts the filters leave out are read (as ids) and passed over, so the position
+    // moves past them.
     let fetch = client
         .prepare(
-            "SELECT alert_id, kind,
-                    (jsonb_build_object('alert_id', alert_id, 'kind', kind,
-                                        'created_at', created_at) || body)::text
+            "SELECT alert_id, kind, body -> 'dataset' ->> 'description',
+                    CASE WHEN ($2::text IS NULL OR body -> 'dataset' ->> 'description' = $2)
+                              AND (cardinality($3::text[]) = 0 OR kind = ANY ($3))
+                    THEN (jsonb_build_object('alert_id', alert_id, 'kind', kind,
+                                             'created_at', created_at) || body)::text END
              FROM skytrap.alert WHERE alert_id > $1 ORDER BY alert_id LIMIT 1000",
         )
         .await?;
     loop {
-        let rows = client.query(&fetch, &[&cursor.unwrap_or(0)]).await?;
+        let rows = client
+            .query(&fetch, &[&cursor.unwrap_or(0), &opts.dataset, &opts.kinds])
+            .await?;
         let mut limit_reached = false;
         for row in &rows {
             let id: i64 = row.get(0);
-            let line: String = row.get(2);
+            let Some(line) = row.get::<_, Option<String>>(3) else {
+                *cursor = Some(id);
+                continue;
+            };
             deliver(&client, opts, id, &line).await?;
             *cursor = Some(id);
+            if !opts.json {
+                let (kind, dataset): (String, Option<String>) = (row.get(1), row.get(2));
+                eprintln!(
+                    "skytrap: listen: alert {id} ({kind}, dataset '{}') delivered",
+                    dataset.unwrap_or_default()
+                );
+            }
             *delivered += 1;
             if opts.limit.is_some_and(|l| *delivered >= l) {
                 limit_reached = true;
@@ -163,7 +183,16 @@ async fn initial_position(client: &Client, opts: &Options) -> Result<i64> {
         .await?
         .get(0);
     let Some(name) = &opts.consumer else {
-        return Ok(opts.from.unwrap_or(newest));
+        let position = opts.from.unwrap_or(newest);
+        eprintln!(
+            "skytrap: listen: starts after alert {position}{}",
+            if opts.from.is_none() {
+                ", the newest (--from ID to start earlier)"
+            } else {
+                ""
+            }
+        );
+        return Ok(position);
     };
     let existed = client
         .query_opt(
@@ -215,6 +244,20 @@ async fn initial_position(client: &Client, opts: &Options) -> Result<i64> {
         eprintln!(
             "skytrap: listen: new consumer '{name}' starts after alert {position}, the newest \
              (--from ID to start earlier)"
+        );
+    } else {
+        eprintln!(
+            "skytrap: listen: consumer '{name}' {} after alert {position}{}",
+            if opts.from.is_some() {
+                "starts"
+            } else {
+                "resumes"
+            },
+            if position < newest {
+                format!(" (the newest is {newest})")
+            } else {
+                String::new()
+            }
         );
     }
     Ok(position)

@@ -71,9 +71,14 @@ pub struct Summary {
     pub failed: usize,
     /// Images associated after later ones (`--allow-late`).
     pub late: usize,
-    pub sources: usize,
+    /// Rejected images processed again (`--retry-rejected`).
+    pub retried: usize,
+    /// Blind detections stored, and forced fits that became lightcurve points.
+    pub blind: usize,
+    pub forced: usize,
     pub dropped: usize,
-    pub new_sources: i64,
+    pub new_sources: usize,
+    pub alerts: usize,
 }
 
 /// How a batch of images is loaded.
@@ -83,14 +88,29 @@ pub struct Options {
     pub monitors: Vec<(f64, f64)>,
     /// How long to keep reconnecting after losing the database.
     pub retry_for: Duration,
-    /// Load with settings other than those the dataset was made with.
+    /// Load with settings other than those the dataset was made with, which become its
+    /// settings.
     pub allow_config_change: bool,
+    /// Process the batch's images that the dataset stored as rejected again.
+    pub retry_rejected: bool,
     /// Report a file that cannot be read or measured in one line and load the others.
     pub keep_going: bool,
     /// Associate images observed before images the dataset has associated already.
     pub allow_late: bool,
     /// Where each image's observation time is.
     pub times: Times,
+    pub verbosity: Verbosity,
+}
+
+/// What `load` says on stderr besides errors.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Nothing but errors and warnings.
+    Quiet,
+    /// A line per rejected or late image, and the summary.
+    Normal,
+    /// And a line per image associated.
+    Verbose,
 }
 
 /// Where the observation time of an image is found.
@@ -180,11 +200,13 @@ pub async fn load(
         .collect::<Result<_>>()?;
     let mut loaded_urls: HashMap<String, Option<String>> = HashMap::new();
     let mut loaded_contents: HashSet<String> = HashSet::new();
+    // With --retry-rejected a rejected image is not "loaded": it is processed again.
     for row in client
         .query(
             "SELECT i.url, i.sha256::text FROM skytrap.image i
-             JOIN skytrap.dataset d ON d.id = i.dataset WHERE d.description = $1",
-            &[&dataset],
+             JOIN skytrap.dataset d ON d.id = i.dataset WHERE d.description = $1
+             AND NOT ($2 AND EXISTS (SELECT 1 FROM skytrap.rejection r WHERE r.image = i.id))",
+            &[&dataset, &options.retry_rejected],
         )
         .await?
     {
@@ -240,7 +262,8 @@ pub async fn load(
         refuse_late(&client, dataset, &todo).await?;
     }
 
-    let dataset_id = dataset_id(&mut client, dataset, config, options.allow_config_change).await?;
+    let (dataset_id, job_settings) =
+        dataset_id(&mut client, dataset, config, options.allow_config_change).await?;
     for (ra, dec) in &options.monitors {
         client
             .execute(
@@ -263,23 +286,36 @@ pub async fn load(
             bar.inc(1);
             continue;
         };
-        let stored = store_retrying(&mut client, url, dataset_id, &p, config, options, &bar)
+        let ids = Ids {
+            dataset: dataset_id,
+            job_settings,
+        };
+        let stored = store_retrying(&mut client, url, ids, &p, config, options, &bar)
             .await
             .with_context(|| format!("{}: storing and associating failed", p.url))?;
         bar.inc(1);
         match stored {
             Stored::Before => summary.skipped += 1,
-            Stored::Rejected(why) => {
+            Stored::Rejected { why, retried } => {
                 bar.suspend(|| eprintln!("skytrap: {}: rejected: {why}", p.url));
                 summary.rejected += 1;
+                summary.retried += usize::from(retried);
             }
-            Stored::Associated {
-                written,
-                dropped,
-                new_sources,
-                late,
-            } => {
-                if late {
+            Stored::Associated(a) => {
+                summary.retried += usize::from(a.retried);
+                let line = format!(
+                    "{}: {}, {}, {}, {}",
+                    p.url.rsplit('/').next().unwrap_or(&p.url),
+                    plural(a.blind, "blind source"),
+                    plural(a.forced, "forced fit"),
+                    plural(a.new_sources, "new source"),
+                    plural(a.alerts, "alert")
+                );
+                if options.verbosity == Verbosity::Verbose {
+                    bar.suspend(|| eprintln!("skytrap: {}: {}", p.time, line));
+                }
+                bar.set_message(line);
+                if a.late {
                     bar.suspend(|| {
                         eprintln!(
                             "skytrap: {}: associated after images observed later \
@@ -292,34 +328,49 @@ pub async fn load(
                     summary.late += 1;
                 }
                 summary.images += 1;
-                summary.sources += written;
-                summary.dropped += dropped;
-                summary.new_sources += new_sources;
+                summary.blind += a.blind;
+                summary.forced += a.forced;
+                summary.dropped += a.dropped;
+                summary.new_sources += a.new_sources;
+                summary.alerts += a.alerts;
             }
         }
     }
     bar.finish_and_clear();
     let mut notes = String::new();
     if summary.rejected > 0 {
-        notes += &format!(", {} images rejected", summary.rejected);
+        notes += &format!(", {} rejected", plural(summary.rejected, "image"));
     }
     if summary.dropped > 0 {
-        notes += &format!(", {} sources dropped for infinite errors", summary.dropped);
+        notes += &format!(
+            ", {} dropped for infinite errors",
+            plural(summary.dropped, "measurement")
+        );
     }
     if summary.late > 0 {
         notes += &format!(", {} associated late", summary.late);
     }
-    if summary.failed > 0 {
-        notes += &format!(", {} files not loaded", summary.failed);
+    if summary.retried > 0 {
+        notes += &format!(
+            ", {} processed again",
+            plural(summary.retried, "rejected image")
+        );
     }
-    eprintln!(
-        "skytrap: dataset '{dataset}': {} images loaded, {} already loaded, {} sources, {} new sources{notes} in {:.1} s",
-        summary.images,
-        summary.skipped,
-        summary.sources,
-        summary.new_sources,
-        started.elapsed().as_secs_f64()
-    );
+    if summary.failed > 0 {
+        notes += &format!(", {} not loaded", plural(summary.failed, "file"));
+    }
+    if options.verbosity != Verbosity::Quiet {
+        eprintln!(
+            "skytrap: dataset '{dataset}': {} loaded, {} already loaded; {}, {}, {}, {}{notes} in {:.1} s",
+            plural(summary.images, "image"),
+            summary.skipped,
+            plural(summary.blind, "blind source"),
+            plural(summary.forced, "forced fit"),
+            plural(summary.new_sources, "new source"),
+            plural(summary.alerts, "alert"),
+            started.elapsed().as_secs_f64()
+        );
+    }
     if summary.failed > 0 {
         bail!(
             "{} of {} files could not be loaded (each said why above)",
@@ -455,19 +506,27 @@ fn prepare(t: &Todo, config: &Config) -> Result<Prepared> {
     })
 }
 
+/// "1 image", "2 images".
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn progress(len: u64, what: &'static str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{prefix:>12} [{bar:40}] {pos}/{len} images ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{prefix:>12} [{bar:40}] {pos}/{len} images ({eta}) {wide_msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_prefix(what);
     bar
 }
 
-/// The settings a dataset was made with, as `skytrap.config` rows (none for a new dataset
-/// or one made before skytrap stored them).
+/// The settings of a dataset, as `skytrap.config` rows (none for a new dataset or one
+/// made before skytrap stored them); the association's as its `dataset` row has them
+/// where `skytrap.config` has no row yet (a dataset made before they were settings).
 async fn stored_config(
     client: &impl tokio_postgres::GenericClient,
     dataset: &str,
@@ -476,7 +535,20 @@ async fn stored_config(
         .query(
             "SELECT c.section, c.key, c.value, c.type FROM skytrap.config c
              JOIN skytrap.dataset d ON d.id = c.dataset WHERE d.description = $1
-             ORDER BY c.id",
+             UNION ALL
+             SELECT a.section, a.key, a.value, a.type
+             FROM skytrap.dataset d CROSS JOIN LATERAL (VALUES
+                 ('source_extraction', 'expiration', d.expiration::text, 'int'),
+                 ('association', 'deruiter_radius', d.assoc_radius::text, 'float'),
+                 ('association', 'beamwidths_limit', d.beamwidths_limit::text, 'float'),
+                 ('transient_search', 'new_source_sigma_margin',
+                  d.new_source_sigma_margin::text, 'float'),
+                 ('transient_search', 'pair_metrics_min_abs_vs',
+                  d.pair_metrics_min_abs_vs::text, 'float')) a (section, key, value, type)
+             WHERE d.description = $1
+               AND EXISTS (SELECT 1 FROM skytrap.config c WHERE c.dataset = d.id)
+               AND NOT EXISTS (SELECT 1 FROM skytrap.config c
+                               WHERE c.dataset = d.id AND c.section = a.section AND c.key = a.key)",
             &[&dataset],
         )
         .await?
@@ -490,7 +562,7 @@ async fn stored_config(
         .collect())
 }
 
-/// Refuses settings that differ from those the dataset was made with.
+/// Refuses settings that differ from those the dataset was loaded with so far.
 async fn check_config(
     client: &impl tokio_postgres::GenericClient,
     dataset: &str,
@@ -503,36 +575,48 @@ async fn check_config(
     let differences = config::differences(&stored, &config.rows());
     if !differences.is_empty() {
         bail!(
-            "dataset '{dataset}' was made with other settings: {}; give the same settings \
-             (its configuration is in skytrap.config), or --allow-config-change to load with \
-             these anyway",
+            "dataset '{dataset}' was loaded with other settings: {}; give the same settings \
+             (they are in skytrap.config), or --allow-config-change to load with these from \
+             now on",
             differences.join(", ")
         );
     }
     Ok(())
 }
 
-/// The dataset's id, created with these settings on first use; its configuration is
-/// stored then (or, for a dataset made before skytrap stored configurations, now) and
-/// checked again under the dataset's lock, in case another loader made it meanwhile.
+/// The dataset's id, created with these settings on first use, and the id of these
+/// settings in `skytrap.job_settings`. Under the dataset's lock (in case another loader
+/// made it meanwhile) the settings are checked again, stored in `skytrap.config` for a
+/// new dataset (or a setting it has no row for yet), and with `allow_config_change` made
+/// the dataset's settings in force, the association's on its row too.
 async fn dataset_id(
     client: &mut tokio_postgres::Client,
     name: &str,
     config: &Config,
     allow_config_change: bool,
-) -> Result<i32> {
-    let p = &config.extraction;
+) -> Result<(i32, i32)> {
+    let (p, a) = (&config.extraction, &config.association);
+    let associating = "assoc_radius, beamwidths_limit, new_source_sigma_margin, expiration,
+                       pair_metrics_min_abs_vs";
     client
         .execute(
-            "INSERT INTO skytrap.dataset (description, detection_threshold, analysis_threshold,
-                 backsize_x, backsize_y, margin_width)
-             VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (description) DO NOTHING",
+            &format!(
+                "INSERT INTO skytrap.dataset (description, detection_threshold,
+                     analysis_threshold, backsize_x, backsize_y, margin_width, {associating})
+                 VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (description) DO NOTHING"
+            ),
             &[
                 &name,
                 &p.detection,
                 &p.analysis,
                 &(p.back_size as i32),
                 &(p.margin as f64),
+                &a.deruiter_radius,
+                &a.beamwidths_limit,
+                &a.new_source_sigma_margin,
+                &a.expiration,
+                &a.pair_metrics_min_abs_vs,
             ],
         )
         .await?;
@@ -545,21 +629,55 @@ async fn dataset_id(
     let id: i32 = row.get(0);
     let tx = client.transaction().await?;
     lock_dataset(&tx, id).await?;
-    if !allow_config_change {
+    if allow_config_change {
+        tx.execute(
+            &format!(
+                "UPDATE skytrap.dataset SET ({associating}) = ($2, $3, $4, $5, $6)
+                 WHERE id = $1"
+            ),
+            &[
+                &id,
+                &a.deruiter_radius,
+                &a.beamwidths_limit,
+                &a.new_source_sigma_margin,
+                &a.expiration,
+                &a.pair_metrics_min_abs_vs,
+            ],
+        )
+        .await?;
+    } else {
         check_config(&tx, name, config).await?;
     }
     let statement = tx
-        .prepare(
+        .prepare(if allow_config_change {
             "INSERT INTO skytrap.config (dataset, section, key, value, type)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dataset, section, key) DO NOTHING",
-        )
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dataset, section, key)
+             DO UPDATE SET value = EXCLUDED.value, type = EXCLUDED.type"
+        } else {
+            "INSERT INTO skytrap.config (dataset, section, key, value, type)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dataset, section, key) DO NOTHING"
+        })
         .await?;
     for r in config.rows() {
         tx.execute(&statement, &[&id, &r.section, &r.key, &r.value, &r.kind])
             .await?;
     }
+    let settings = config.to_json().to_string();
+    let job_settings: i32 = tx
+        .query_one(
+            "WITH made AS (
+                 INSERT INTO skytrap.job_settings (dataset, settings) VALUES ($1, $2::text::jsonb)
+                 ON CONFLICT (dataset, settings) DO NOTHING RETURNING id)
+             SELECT id FROM made
+             UNION ALL
+             SELECT id FROM skytrap.job_settings WHERE dataset = $1 AND settings = $2::text::jsonb
+             LIMIT 1",
+            &[&id, &settings],
+        )
+        .await?
+        .get(0);
     tx.commit().await?;
-    Ok(id)
+    Ok((id, job_settings))
 }
 
 /// Takes the dataset's lock until the transaction ends (`skytrap.lock_dataset`, which
@@ -584,15 +702,27 @@ async fn lock_dataset(tx: &tokio_postgres::Transaction<'_>, dataset: i32) -> Res
 enum Stored {
     /// Another loader of the dataset stored it first (or a lost connection hid our commit).
     Before,
-    /// Rejected, and why.
-    Rejected(String),
-    Associated {
-        written: usize,
-        dropped: usize,
-        new_sources: i64,
-        /// Observed before images the dataset had associated.
-        late: bool,
+    /// Rejected, and why; `retried`: it had been rejected before.
+    Rejected {
+        why: String,
+        retried: bool,
     },
+    Associated(Associated),
+}
+
+/// What associating one image did.
+struct Associated {
+    /// Blind detections stored, and forced fits that became lightcurve points.
+    blind: usize,
+    forced: usize,
+    /// Measurements left out for infinite errors.
+    dropped: usize,
+    new_sources: usize,
+    alerts: usize,
+    /// Observed before images the dataset had associated.
+    late: bool,
+    /// It had been rejected before.
+    retried: bool,
 }
 
 /// `store`, again on a new connection while the server is unreachable (a restart, say),
@@ -601,7 +731,7 @@ enum Stored {
 async fn store_retrying(
     client: &mut tokio_postgres::Client,
     url: &str,
-    dataset: i32,
+    ids: Ids,
     p: &Prepared,
     config: &Config,
     options: &Options,
@@ -610,7 +740,7 @@ async fn store_retrying(
     let retry_for = options.retry_for;
     let deadline = Instant::now() + retry_for;
     loop {
-        let lost = match store(client, dataset, p, config, options.allow_late).await {
+        let lost = match store(client, ids, p, config, options).await {
             Err(e) if db::connection_lost(&e) && Instant::now() < deadline => e,
             done => return done,
         };
@@ -637,41 +767,61 @@ async fn store_retrying(
     }
 }
 
+/// The rows an image's row refers to.
+#[derive(Clone, Copy)]
+struct Ids {
+    dataset: i32,
+    /// The settings it is processed with (`skytrap.job_settings`).
+    job_settings: i32,
+}
+
 /// Writes one image and its sources and associates it, or records why it is rejected,
 /// all in one transaction.
 async fn store(
     client: &mut tokio_postgres::Client,
-    dataset: i32,
+    ids: Ids,
     p: &Prepared,
     config: &Config,
-    allow_late: bool,
+    options: &Options,
 ) -> Result<Stored> {
-    let params = &config.extraction;
+    let (dataset, params) = (ids.dataset, &config.extraction);
     let tx = client.transaction().await?;
     lock_dataset(&tx, dataset).await?;
     // Another loader of this dataset may have stored the image while this one waited, or
-    // associated later images.
-    let row = tx
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM skytrap.image
-                            WHERE dataset = $1 AND (url = $2 OR sha256 = $3)),
-                    coalesce($4::text::timestamp < max(taustart_ts), false)
-             FROM skytrap.image WHERE dataset = $1 AND associated_at IS NOT NULL",
-            &[&dataset, &p.url, &p.sha256, &p.time],
+    // associated later images. A rejected image stored before is forgotten when it is to
+    // be processed again.
+    let stored_before = tx
+        .query(
+            "SELECT i.id, EXISTS (SELECT 1 FROM skytrap.rejection r WHERE r.image = i.id)
+             FROM skytrap.image i WHERE i.dataset = $1 AND (i.url = $2 OR i.sha256 = $3)",
+            &[&dataset, &p.url, &p.sha256],
         )
         .await?;
-    let (exists, late): (bool, bool) = (row.get(0), row.get(1));
-    if exists {
-        return Ok(Stored::Before);
+    let retried = !stored_before.is_empty();
+    for row in &stored_before {
+        let (id, rejected): (i32, bool) = (row.get(0), row.get(1));
+        if !(rejected && options.retry_rejected) {
+            return Ok(Stored::Before);
+        }
+        tx.execute("SELECT skytrap.forget_rejected_image($1)", &[&id])
+            .await?;
     }
-    if late && !allow_late {
+    let late: bool = tx
+        .query_one(
+            "SELECT coalesce($2::text::timestamp < max(taustart_ts), false)
+             FROM skytrap.image WHERE dataset = $1 AND associated_at IS NOT NULL",
+            &[&dataset, &p.time],
+        )
+        .await?
+        .get(0);
+    if late && !options.allow_late {
         bail!(
             "observed {}, before images another loader of the dataset associated meanwhile; \
              give --allow-late to associate it anyway",
             p.time
         );
     }
-    let image = insert_image(&tx, dataset, p, params).await?;
+    let image = insert_image(&tx, ids, p, params).await?;
     let verdict = match &p.outcome {
         Outcome::Rejected(why) => Err((why.reason, why.detail.clone())),
         Outcome::Measured(measured) => {
@@ -692,26 +842,45 @@ async fn store(
             )
             .await?;
             tx.commit().await?;
-            return Ok(Stored::Rejected(detail));
+            return Ok(Stored::Rejected {
+                why: detail,
+                retried,
+            });
         }
     };
     let forced = forced_fits(&tx, image.id, &measured.image, &measured.field, params).await?;
     let sources = &measured.extraction.sources;
-    let (written, dropped) = copy_sources(&tx, image.id, sources, &forced, params).await?;
+    let (blind, dropped) = copy_sources(&tx, image.id, sources, &forced, params).await?;
+    // The outbox's newest id before association: the alerts raised are the image's above
+    // it (ids are handed out in commit order, so the range is short).
+    let newest_alert: i64 = tx
+        .query_one("SELECT coalesce(max(alert_id), 0) FROM skytrap.alert", &[])
+        .await?
+        .get(0);
     let row = tx
         .query_one(
-            "SELECT new_sources FROM skytrap.associate_image($1)",
+            "SELECT new_sources, forced FROM skytrap.associate_image($1)",
             &[&image.id],
         )
         .await?;
-    let new_sources: i32 = row.get(0);
+    let (new_sources, forced): (i32, i32) = (row.get(0), row.get(1));
+    let alerts: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM skytrap.alert WHERE alert_id > $1 AND image = $2",
+            &[&newest_alert, &image.id],
+        )
+        .await?
+        .get(0);
     tx.commit().await?;
-    Ok(Stored::Associated {
-        written,
+    Ok(Stored::Associated(Associated {
+        blind,
+        forced: forced as usize,
         dropped,
-        new_sources: i64::from(new_sources),
+        new_sources: new_sources as usize,
+        alerts: alerts as usize,
         late,
-    })
+        retried,
+    }))
 }
 
 /// The image's row as inserted: its id, and the band and time the history test reads by.
@@ -723,7 +892,7 @@ struct ImageRow {
 
 async fn insert_image(
     tx: &tokio_postgres::Transaction<'_>,
-    dataset: i32,
+    ids: Ids,
     p: &Prepared,
     params: &Params,
 ) -> Result<ImageRow> {
@@ -740,13 +909,14 @@ async fn insert_image(
         .query_one(
             "INSERT INTO skytrap.image (dataset, band, skyrgn, stokes, freq_eff, freq_bw,
                  taustart_ts, rb_smaj, rb_smin, rb_pa, deltax, deltay, fwhm_arcsec, fov_degrees,
-                 rms_min, rms_max, detection_thresh, analysis_thresh, url, sha256, rms_qc)
+                 rms_min, rms_max, detection_thresh, analysis_thresh, url, sha256, rms_qc,
+                 job_settings)
              VALUES ($1, skytrap.frequencyband_for($1, $2, $3),
                      skytrap.skyregion_for($1, $4, $5, $6, $23), $7, $2, $3, $8::text::timestamp,
-                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $24)
              RETURNING id, band, taustart_ts",
             &[
-                &dataset,
+                &ids.dataset,
                 &m.freq_eff,
                 &m.freq_bw,
                 &g.centre.0,
@@ -769,6 +939,7 @@ async fn insert_image(
                 &p.sha256,
                 &p.rms_qc,
                 &g.footprint,
+                &ids.job_settings,
             ],
         )
         .await?;
@@ -861,7 +1032,7 @@ async fn copy_sources(
         .await?;
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
-    let (mut written, mut dropped) = (0, 0);
+    let (mut blind_written, mut dropped) = (0, 0);
     let blind = blind.iter().map(|s| (s, None, None));
     let at_targets = forced.iter().map(|(t, s)| (s, t.runcat, t.monitor));
     for (s, ff_runcat, ff_monitor) in blind.chain(at_targets) {
@@ -906,10 +1077,10 @@ async fn copy_sources(
             &ff_monitor,
         ];
         writer.as_mut().write(&row).await?;
-        written += 1;
+        blind_written += usize::from(ff_runcat.is_none() && ff_monitor.is_none());
     }
     writer.finish().await?;
-    Ok((written, dropped))
+    Ok((blind_written, dropped))
 }
 
 /// A position the database asks the loader to force-fit.

@@ -18,8 +18,8 @@ CREATE EXTENSION skytrap;
 --     lightcurve_stats_add is not STRICT because it skips NULL measurements itself;
 --   * forced_fit_targets, alert_candidates, alert_bodies and alert_body only read tables:
 --     STABLE;
---   * associate_image, lock_dataset, fork_lightcurves, frequencyband_for, skyregion_for
---     and the trigger functions write (or lock):
+--   * associate_image, lock_dataset, fork_lightcurves, forget_rejected_image,
+--     frequencyband_for, skyregion_for and the trigger functions write (or lock):
 --     VOLATILE, PARALLEL UNSAFE.
 SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments, p.prokind,
        p.provolatile, p.proisstrict, p.proparallel
@@ -345,6 +345,16 @@ SELECT * FROM skytrap.associate_image((SELECT id FROM skytrap.image WHERE url = 
 SELECT * FROM skytrap.associate_image(2147483647);
 SELECT * FROM skytrap.associate_image((SELECT id FROM skytrap.image WHERE url = 'rejected'));
 SELECT (SELECT count(*) FROM skytrap.runningcatalog) AS lightcurves, (SELECT count(*) FROM skytrap.alert) AS alerts;
+-- forget_rejected_image: NULL is no call; an image that does not exist, or is not
+-- rejected (the associated 'empty'), is refused; a rejected one goes with its rejection.
+SELECT skytrap.forget_rejected_image(NULL) IS NULL AS null_image;
+SELECT skytrap.forget_rejected_image(2147483647);
+SELECT skytrap.forget_rejected_image(id) FROM skytrap.image WHERE url = 'empty';
+BEGIN;
+SELECT skytrap.forget_rejected_image(id) IS NOT NULL AS forgotten FROM skytrap.image WHERE url = 'rejected';
+SELECT url FROM skytrap.image ORDER BY url;
+SELECT count(*) AS rejections FROM skytrap.rejection;
+ROLLBACK;
 -- fork_lightcurves: NULL is no call; empty lists fork nothing; lists of different lengths
 -- are an error (each new lightcurve takes over one old one).
 SELECT skytrap.fork_lightcurves(NULL, '{}') IS NULL AS null_old,

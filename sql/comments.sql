@@ -1,0 +1,821 @@
+-- The column reference, in the database: a comment on every table, view, column, type,
+-- function, aggregate and operator of schema skytrap, so that \d+ and \df+ in psql say
+-- what each holds. Units: angles in degrees unless a comment says otherwise; fluxes in Jy
+-- (peak fluxes in Jy/beam); frequencies in Hz; times of type timestamp are UTC. Columns
+-- that are TraP's (schema version 40) keep TraP's meaning; "skytrap:" marks what skytrap
+-- adds or does differently. The lookup tables of the codes comment themselves (codes.sql).
+-- Functions are named as oid::regprocedure prints them. Text is ASCII only, so that the
+-- script converts to any database encoding.
+
+-- sql/schema.sql ==========================================================================
+
+COMMENT ON FUNCTION skytrap.version() IS
+    'The installed version of the skytrap extension, as CREATE or ALTER EXTENSION ... UPDATE left it.';
+
+-- dataset -------------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.dataset IS
+    'One survey or observing campaign (TraP''s dataset), with the association settings used for it; skytrap load --dataset names it by description.';
+COMMENT ON COLUMN skytrap.dataset.id IS
+    'The dataset''s id.';
+COMMENT ON COLUMN skytrap.dataset.rerun IS
+    'TraP: how many times a dataset of this description was processed before. skytrap: descriptions are unique, so always 0.';
+COMMENT ON COLUMN skytrap.dataset.type IS
+    'TraP''s column, not used (1).';
+COMMENT ON COLUMN skytrap.dataset.process_start_ts IS
+    'When the dataset was created, UTC.';
+COMMENT ON COLUMN skytrap.dataset.process_end_ts IS
+    'TraP: when processing ended, UTC. skytrap load leaves it NULL; loaders may update it, which is what lets them lock the dataset''s row (skytrap.lock_dataset).';
+COMMENT ON COLUMN skytrap.dataset.detection_threshold IS
+    'Source finder detection threshold the dataset was created with, in sigma (multiples of the local noise).';
+COMMENT ON COLUMN skytrap.dataset.analysis_threshold IS
+    'Source finder analysis threshold the dataset was created with, in sigma: pixels above it belong to a source''s island.';
+COMMENT ON COLUMN skytrap.dataset.assoc_radius IS
+    'Largest De Ruiter radius (dimensionless) for an association: TraP''s deruiter_radius, default 5.68.';
+COMMENT ON COLUMN skytrap.dataset.beamwidths_limit IS
+    'skytrap: hard association search radius, in units of the image''s restoring beam semi-major axis (rb_smaj); default 3 (TraP''s job setting of that name).';
+COMMENT ON COLUMN skytrap.dataset.new_source_sigma_margin IS
+    'skytrap: extra sigma above an earlier image''s detection threshold before a first detection counts as a new source; default 1 (TraP''s job setting of that name).';
+COMMENT ON COLUMN skytrap.dataset.expiration IS
+    'skytrap: how many forced fits at a lightcurve''s position follow its last blind detection before they stop; default 10 (TraP''s job setting of that name).';
+COMMENT ON COLUMN skytrap.dataset.pair_metrics_min_abs_vs IS
+    'skytrap: |Vs| from which a pair of measurements counts in the two-epoch metrics (vs_abs_significant_max_*, m_abs_significant_max_*); default 4.3 as in VAST.';
+COMMENT ON COLUMN skytrap.dataset.backsize_x IS
+    'Size of a background-estimation box along x, pixels (skytrap: boxes are square, so backsize_y is the same).';
+COMMENT ON COLUMN skytrap.dataset.backsize_y IS
+    'Size of a background-estimation box along y, pixels.';
+COMMENT ON COLUMN skytrap.dataset.margin_width IS
+    'Margin at each edge of an image where no source is searched for, pixels.';
+COMMENT ON COLUMN skytrap.dataset.description IS
+    'The dataset''s name (up to 100 characters), as given to skytrap load --dataset. skytrap: unique.';
+COMMENT ON COLUMN skytrap.dataset.node IS
+    'TraP''s column for a sharded database (this node), not used (1).';
+COMMENT ON COLUMN skytrap.dataset.nodes IS
+    'TraP''s column for a sharded database (number of nodes), not used (1).';
+
+-- config --------------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.config IS
+    'The job settings in force for a dataset, one row per setting, as in TraP (skytrap.job_settings keeps each set an image was processed with).';
+COMMENT ON COLUMN skytrap.config.id IS
+    'The row''s id.';
+COMMENT ON COLUMN skytrap.config.dataset IS
+    'The dataset the setting belongs to.';
+COMMENT ON COLUMN skytrap.config.section IS
+    'Section of the job file the setting is in, e.g. source_extraction, association.';
+COMMENT ON COLUMN skytrap.config.key IS
+    'Name of the setting within its section, e.g. detection_threshold.';
+COMMENT ON COLUMN skytrap.config.value IS
+    'The setting''s value as text, written so that it reads back to the same number (booleans True or False).';
+COMMENT ON COLUMN skytrap.config.type IS
+    'TraP''s type name of the value: int, float or bool.';
+
+-- job_settings --------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.job_settings IS
+    'skytrap: each distinct set of settings a dataset''s images were processed with, one row per set; image.job_settings names the one an image was loaded with.';
+COMMENT ON COLUMN skytrap.job_settings.id IS
+    'The settings'' id, as image.job_settings names it.';
+COMMENT ON COLUMN skytrap.job_settings.dataset IS
+    'The dataset whose images were processed with these settings.';
+COMMENT ON COLUMN skytrap.job_settings.settings IS
+    'Every setting, as {"section": {"key": value}} with the sections and keys of skytrap.config and JSON numbers and booleans.';
+COMMENT ON COLUMN skytrap.job_settings.recorded_at IS
+    'When these settings were first used for the dataset.';
+
+-- frequencyband -------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.frequencyband IS
+    'Frequency bands, per dataset and first come: an image joins the first band of its dataset whose interval overlaps its own (skytrap.frequencyband_for, TraP''s get_band).';
+COMMENT ON COLUMN skytrap.frequencyband.id IS
+    'The band''s id.';
+COMMENT ON COLUMN skytrap.frequencyband.dataset IS
+    'The dataset the band belongs to.';
+COMMENT ON COLUMN skytrap.frequencyband.freq_central IS
+    'Central frequency of the band, Hz: the freq_eff of the image that made it.';
+COMMENT ON COLUMN skytrap.frequencyband.freq_low IS
+    'Low edge of the band, Hz.';
+COMMENT ON COLUMN skytrap.frequencyband.freq_high IS
+    'High edge of the band, Hz.';
+
+-- skyregion -----------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.skyregion IS
+    'The sky an image''s extraction searched: within xtr_radius of the centre and, where footprint is not NULL, inside that polygon. Images that searched the same sky share a region (skytrap.skyregion_for).';
+COMMENT ON COLUMN skytrap.skyregion.id IS
+    'The region''s id.';
+COMMENT ON COLUMN skytrap.skyregion.dataset IS
+    'The dataset the region belongs to.';
+COMMENT ON COLUMN skytrap.skyregion.centre_ra IS
+    'Right ascension of the region''s centre, degrees in [0, 360). skytrap: the centre of the pixel grid, ((nx-1)/2, (ny-1)/2) 0-based (TraP: pixel nx/2).';
+COMMENT ON COLUMN skytrap.skyregion.centre_decl IS
+    'Declination of the region''s centre, degrees.';
+COMMENT ON COLUMN skytrap.skyregion.xtr_radius IS
+    'Radius of the searched circle around the centre, degrees. skytrap: the circle that holds every searched pixel (TraP: extraction_radius_pix times the pixel size).';
+COMMENT ON COLUMN skytrap.skyregion.x IS
+    'x of the centre''s unit vector, cos(decl) cos(ra); generated.';
+COMMENT ON COLUMN skytrap.skyregion.y IS
+    'y of the centre''s unit vector, cos(decl) sin(ra); generated.';
+COMMENT ON COLUMN skytrap.skyregion.z IS
+    'z of the centre''s unit vector, sin(decl); generated.';
+COMMENT ON COLUMN skytrap.skyregion.footprint IS
+    'skytrap: outline of the searched pixels on the sky, {ra1, dec1, ra2, dec2, ...} in degrees with great-circle edges, where the circle alone would claim more than was searched; NULL: the circle is the region (and for regions stored before 0.3.0).';
+
+-- image ---------------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.image IS
+    'One image of a dataset, accepted or rejected (skytrap.rejection), with its metadata and what its source extraction recorded.';
+COMMENT ON COLUMN skytrap.image.id IS
+    'The image''s id.';
+COMMENT ON COLUMN skytrap.image.dataset IS
+    'The dataset the image belongs to.';
+COMMENT ON COLUMN skytrap.image.band IS
+    'The frequency band the image belongs to (skytrap.frequencyband_for).';
+COMMENT ON COLUMN skytrap.image.skyrgn IS
+    'The sky region its extraction searched (skytrap.skyregion_for).';
+COMMENT ON COLUMN skytrap.image.tau IS
+    'TraP''s reference number for the integration time, not used (NULL).';
+COMMENT ON COLUMN skytrap.image.stokes IS
+    'Stokes parameter of the image, as numbered on a FITS STOKES axis: 1 I, 2 Q, 3 U, 4 V (see skytrap.stokes); 1 where the file has no STOKES axis.';
+COMMENT ON COLUMN skytrap.image.tau_time IS
+    'Integration time, seconds (TraP: END_UTC minus DATE-OBS). Not set by skytrap load (NULL).';
+COMMENT ON COLUMN skytrap.image.freq_eff IS
+    'Effective (central) frequency of the image, Hz.';
+COMMENT ON COLUMN skytrap.image.freq_bw IS
+    'Bandwidth of the image, Hz.';
+COMMENT ON COLUMN skytrap.image.taustart_ts IS
+    'Start of the observation (DATE-OBS), UTC.';
+COMMENT ON COLUMN skytrap.image.rb_smaj IS
+    'Restoring beam semi-major axis, degrees (half of BMAJ).';
+COMMENT ON COLUMN skytrap.image.rb_smin IS
+    'Restoring beam semi-minor axis, degrees (half of BMIN).';
+COMMENT ON COLUMN skytrap.image.rb_pa IS
+    'Restoring beam position angle (BPA), degrees east of north.';
+COMMENT ON COLUMN skytrap.image.deltax IS
+    'Size of a pixel along x, degrees (skytrap load writes it positive, the pixel''s length on the sky).';
+COMMENT ON COLUMN skytrap.image.deltay IS
+    'Size of a pixel along y, degrees (skytrap load writes it positive).';
+COMMENT ON COLUMN skytrap.image.fwhm_arcsec IS
+    'skytrap load: FWHM of the restoring beam''s major axis (BMAJ), arcsec. TraP documented the primary beam''s FWHM here but never stored it.';
+COMMENT ON COLUMN skytrap.image.fov_degrees IS
+    'skytrap load: diameter of the searched circle (twice the sky region''s xtr_radius), degrees. TraP documented the field of view in square degrees here but never stored it.';
+COMMENT ON COLUMN skytrap.image.rms_qc IS
+    'Noise in the centre of the image (sigma-clipped RMS of the central region, TraP''s quality-control measure), Jy/beam.';
+COMMENT ON COLUMN skytrap.image.rms_min IS
+    'Lowest noise in the extraction region, Jy/beam; NULL for an image rejected before extraction.';
+COMMENT ON COLUMN skytrap.image.rms_max IS
+    'Highest noise in the extraction region, Jy/beam; NULL for an image rejected before extraction.';
+COMMENT ON COLUMN skytrap.image.detection_thresh IS
+    'Detection threshold as applied, sigma (with FDR on: the threshold it found; NULL where it found none, so the image sets no detection limit).';
+COMMENT ON COLUMN skytrap.image.analysis_thresh IS
+    'Analysis threshold as applied, sigma.';
+COMMENT ON COLUMN skytrap.image.url IS
+    'Where the image file was when it was loaded.';
+COMMENT ON COLUMN skytrap.image.node IS
+    'TraP''s column for a sharded database (this node), not used (1).';
+COMMENT ON COLUMN skytrap.image.nodes IS
+    'TraP''s column for a sharded database (number of nodes), not used (1).';
+COMMENT ON COLUMN skytrap.image.associated_at IS
+    'skytrap: when the image''s sources joined the running catalogue (skytrap.associate_image); NULL until then. Setting it raises the image''s alerts.';
+COMMENT ON COLUMN skytrap.image.sha256 IS
+    'skytrap: SHA-256 of the FITS file as loaded, lowercase hex: a re-run of skytrap load knows an image by its content as well as by its URL.';
+COMMENT ON COLUMN skytrap.image.job_settings IS
+    'skytrap: the settings the image was processed with (skytrap.job_settings); NULL for images loaded before 0.3.0.';
+
+-- rejectreason --------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.rejectreason IS
+    'TraP''s fixed list of reasons to reject an image: 0 RMS invalid, 1 beam invalid, 2 bright source near, 3 tau_time invalid, 4 contains NaN, 5 data is flat. skytrap load uses 0, 1, 4 and 5.';
+COMMENT ON COLUMN skytrap.rejectreason.id IS
+    'The reason''s code, as rejection.rejectreason stores it.';
+COMMENT ON COLUMN skytrap.rejectreason.description IS
+    'What the reason means.';
+
+-- rejection -----------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.rejection IS
+    'Rejected images and why (TraP''s image quality control): a rejected image gets no measurements and sets no upper limits.';
+COMMENT ON COLUMN skytrap.rejection.id IS
+    'The rejection''s id.';
+COMMENT ON COLUMN skytrap.rejection.image IS
+    'The rejected image.';
+COMMENT ON COLUMN skytrap.rejection.rejectreason IS
+    'Why, as a code of skytrap.rejectreason: 0 RMS invalid, 1 beam invalid, 2 bright source near, 3 tau_time invalid, 4 contains NaN, 5 data is flat.';
+COMMENT ON COLUMN skytrap.rejection.comment IS
+    'The details, e.g. the measured noise and the range it should have been in (up to 512 characters).';
+
+-- monitor -------------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.monitor IS
+    'User positions force-fitted in every image of the dataset (skytrap load --monitor), as TraP''s monitor list.';
+COMMENT ON COLUMN skytrap.monitor.id IS
+    'The position''s id, as extractedsource.ff_monitor names it.';
+COMMENT ON COLUMN skytrap.monitor.dataset IS
+    'The dataset whose images are fitted at this position.';
+COMMENT ON COLUMN skytrap.monitor.runcat IS
+    'The position''s own lightcurve, started by its first forced fit (assoc type 8); NULL before that.';
+COMMENT ON COLUMN skytrap.monitor.ra IS
+    'Right ascension, degrees in [0, 360).';
+COMMENT ON COLUMN skytrap.monitor.decl IS
+    'Declination, degrees.';
+COMMENT ON COLUMN skytrap.monitor.name IS
+    'Optional name of the position (up to 100 characters).';
+
+-- extractedsource -----------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.extractedsource IS
+    'One measurement of one source in one image: a blind detection or a forced fit. The loader writes what the source finder measured; PostgreSQL generates TraP''s combined errors and cartesian columns from it.';
+COMMENT ON COLUMN skytrap.extractedsource.id IS
+    'The measurement''s id.';
+COMMENT ON COLUMN skytrap.extractedsource.image IS
+    'The image it was measured in.';
+COMMENT ON COLUMN skytrap.extractedsource.ff_runcat IS
+    'For a forced fit, the lightcurve fitted at: a null detection''s lightcurve (extract_type 1) or, skytrap, a monitor''s lightcurve once it has one (extract_type 2). NULL for blind detections, and once a fork has replaced that lightcurve.';
+COMMENT ON COLUMN skytrap.extractedsource.ff_monitor IS
+    'For a forced fit at a monitor position (extract_type 2), that position (skytrap.monitor); NULL otherwise.';
+COMMENT ON COLUMN skytrap.extractedsource.ra IS
+    'Right ascension, degrees in [0, 360) (J2000).';
+COMMENT ON COLUMN skytrap.extractedsource.decl IS
+    'Declination, degrees (J2000).';
+COMMENT ON COLUMN skytrap.extractedsource.ra_fit_err IS
+    '1-sigma error of ra from the fit, degrees of right ascension (an RA difference, so it grows towards the poles).';
+COMMENT ON COLUMN skytrap.extractedsource.decl_fit_err IS
+    '1-sigma error of decl from the fit, degrees.';
+COMMENT ON COLUMN skytrap.extractedsource.ew_sys_err IS
+    'Systematic position error east-west, an on-sky angle, arcsec (the telescope''s, from the job settings).';
+COMMENT ON COLUMN skytrap.extractedsource.ns_sys_err IS
+    'Systematic position error north-south, arcsec (from the job settings).';
+COMMENT ON COLUMN skytrap.extractedsource.error_radius IS
+    'Pessimistic estimate of the absolute on-sky error of the position, arcsec.';
+COMMENT ON COLUMN skytrap.extractedsource.det_sigma IS
+    'Significance of the detection, sigma: the highest signal-to-noise ratio of a pixel of the source''s island (forced fits: of the fitting box).';
+COMMENT ON COLUMN skytrap.extractedsource.semimajor IS
+    'Semi-major axis of the fitted shape (half width at half maximum, beam not deconvolved), arcsec.';
+COMMENT ON COLUMN skytrap.extractedsource.semiminor IS
+    'Semi-minor axis of the fitted shape (half width at half maximum), arcsec.';
+COMMENT ON COLUMN skytrap.extractedsource.pa IS
+    'Position angle of the fitted shape''s major axis, degrees east of north.';
+COMMENT ON COLUMN skytrap.extractedsource.f_peak IS
+    'Peak flux density, Jy/beam; finite, negative possible (forced fits).';
+COMMENT ON COLUMN skytrap.extractedsource.f_peak_err IS
+    '1-sigma error of f_peak, Jy/beam; finite and positive.';
+COMMENT ON COLUMN skytrap.extractedsource.f_int IS
+    'Integrated flux density, Jy; finite, negative possible (forced fits).';
+COMMENT ON COLUMN skytrap.extractedsource.f_int_err IS
+    '1-sigma error of f_int, Jy; finite and positive.';
+COMMENT ON COLUMN skytrap.extractedsource.chisq IS
+    'Chi-squared of the fit (goodness of fit).';
+COMMENT ON COLUMN skytrap.extractedsource.reduced_chisq IS
+    'Reduced chi-squared of the fit: chisq per degree of freedom.';
+COMMENT ON COLUMN skytrap.extractedsource.extract_type IS
+    'How it was measured: 0 blind detection, 1 forced fit at a lightcurve''s position (a null detection), 2 forced fit at a monitor position; see skytrap.extract_type.';
+COMMENT ON COLUMN skytrap.extractedsource.fit_type IS
+    'How the shape and fluxes were measured: 1 Gaussian fit, 0 moments only (no fit).';
+COMMENT ON COLUMN skytrap.extractedsource.x_pix IS
+    'skytrap: x of the position in the image, 0-based pixels.';
+COMMENT ON COLUMN skytrap.extractedsource.y_pix IS
+    'skytrap: y of the position in the image, 0-based pixels.';
+COMMENT ON COLUMN skytrap.extractedsource.node IS
+    'TraP''s column for a sharded database (this node), not used (1).';
+COMMENT ON COLUMN skytrap.extractedsource.nodes IS
+    'TraP''s column for a sharded database (number of nodes), not used (1).';
+COMMENT ON COLUMN skytrap.extractedsource.ra_err IS
+    '1-sigma error of ra, degrees of right ascension: ra_fit_err and ew_sys_err (inflated to an RA difference at decl) in quadrature; generated, as TraP computes it.';
+COMMENT ON COLUMN skytrap.extractedsource.decl_err IS
+    '1-sigma error of decl, degrees: decl_fit_err and ns_sys_err in quadrature; generated, as TraP computes it.';
+COMMENT ON COLUMN skytrap.extractedsource.uncertainty_ew IS
+    'On-sky 1-sigma position uncertainty east-west, degrees: ew_sys_err and error_radius (at most 360 arcsec) in quadrature; generated. The De Ruiter radius and the weighted mean position use it.';
+COMMENT ON COLUMN skytrap.extractedsource.uncertainty_ns IS
+    'On-sky 1-sigma position uncertainty north-south, degrees: ns_sys_err and error_radius (at most 360 arcsec) in quadrature; generated.';
+COMMENT ON COLUMN skytrap.extractedsource.zone IS
+    'TraP''s 1-degree declination zone, floor(decl); generated.';
+COMMENT ON COLUMN skytrap.extractedsource.x IS
+    'x of the position''s unit vector, cos(decl) cos(ra); generated.';
+COMMENT ON COLUMN skytrap.extractedsource.y IS
+    'y of the position''s unit vector, cos(decl) sin(ra); generated.';
+COMMENT ON COLUMN skytrap.extractedsource.z IS
+    'z of the position''s unit vector, sin(decl); generated.';
+COMMENT ON COLUMN skytrap.extractedsource.racosdecl IS
+    'ra times cos(decl), degrees; generated (TraP''s helper for distance queries).';
+COMMENT ON COLUMN skytrap.extractedsource.margin IS
+    'TraP''s flag for sources near RA 0/360, never implemented; not used (false).';
+
+-- runningcatalog ------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.runningcatalog IS
+    'One row per lightcurve (a source of the dataset): the weighted mean position of its measurements over all bands. skytrap stores the weight sums; TraP''s avg_* columns are generated from them.';
+COMMENT ON COLUMN skytrap.runningcatalog.id IS
+    'The lightcurve''s id (runcat elsewhere).';
+COMMENT ON COLUMN skytrap.runningcatalog.xtrsrc IS
+    'The measurement that started the lightcurve.';
+COMMENT ON COLUMN skytrap.runningcatalog.dataset IS
+    'The dataset the lightcurve belongs to.';
+COMMENT ON COLUMN skytrap.runningcatalog.datapoints IS
+    'Datapoints of the position: blind detections, and the forced fits of a monitor''s lightcurve; null detections do not count (as in TraP).';
+COMMENT ON COLUMN skytrap.runningcatalog.wm_ra IS
+    'Weighted mean right ascension, degrees in [0, 360). skytrap: averaged in the plane tangent at the lightcurve, so RA 0/360 and the poles need no special case.';
+COMMENT ON COLUMN skytrap.runningcatalog.wm_decl IS
+    'Weighted mean declination, degrees.';
+COMMENT ON COLUMN skytrap.runningcatalog.sum_weight_ra IS
+    'skytrap: sum of 1/uncertainty_ew^2 over the datapoints, degrees^-2.';
+COMMENT ON COLUMN skytrap.runningcatalog.sum_weight_decl IS
+    'skytrap: sum of 1/uncertainty_ns^2 over the datapoints, degrees^-2.';
+COMMENT ON COLUMN skytrap.runningcatalog.sum_ra_err IS
+    'skytrap: sum of ra_err over the datapoints, degrees.';
+COMMENT ON COLUMN skytrap.runningcatalog.sum_decl_err IS
+    'skytrap: sum of decl_err over the datapoints, degrees.';
+COMMENT ON COLUMN skytrap.runningcatalog.wm_uncertainty_ew IS
+    'On-sky 1-sigma uncertainty of the weighted mean position east-west, degrees: 1/sqrt(sum_weight_ra); generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.wm_uncertainty_ns IS
+    'On-sky 1-sigma uncertainty of the weighted mean position north-south, degrees: 1/sqrt(sum_weight_decl); generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.avg_weight_ra IS
+    'TraP''s mean of 1/uncertainty_ew^2, degrees^-2: sum_weight_ra / datapoints; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.avg_weight_decl IS
+    'TraP''s mean of 1/uncertainty_ns^2, degrees^-2: sum_weight_decl / datapoints; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.avg_wra IS
+    'TraP''s mean of ra/uncertainty_ew^2, degrees^-1: wm_ra * avg_weight_ra; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.avg_wdecl IS
+    'TraP''s mean of decl/uncertainty_ns^2, degrees^-1: wm_decl * avg_weight_decl; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.avg_ra_err IS
+    'Mean ra_err of the datapoints, degrees: sum_ra_err / datapoints; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.avg_decl_err IS
+    'Mean decl_err of the datapoints, degrees: sum_decl_err / datapoints; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.zone IS
+    'TraP''s 1-degree declination zone, floor(wm_decl); generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.x IS
+    'x of the mean position''s unit vector, cos(wm_decl) cos(wm_ra); generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.y IS
+    'y of the mean position''s unit vector, cos(wm_decl) sin(wm_ra); generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.z IS
+    'z of the mean position''s unit vector, sin(wm_decl); generated.';
+COMMENT ON COLUMN skytrap.runningcatalog.inactive IS
+    'TraP: set on a lightcurve about to be replaced by a fork. skytrap deletes a forked lightcurve in the same call, so it stays false.';
+COMMENT ON COLUMN skytrap.runningcatalog.mon_src IS
+    'True for a monitor position''s own lightcurve, which blind association never extends.';
+COMMENT ON COLUMN skytrap.runningcatalog.forcedfits_count IS
+    'Forced fits (null detections) since the last blind detection; forced fitting stops when it reaches the dataset''s expiration.';
+
+-- runningcatalog_flux -------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.runningcatalog_flux IS
+    'Flux statistics of a lightcurve per band and Stokes parameter, over all its points there (blind and forced). skytrap stores sums; TraP''s avg_* columns are generated from them.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.id IS
+    'The row''s id.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.runcat IS
+    'The lightcurve.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.band IS
+    'The frequency band.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.stokes IS
+    'The Stokes parameter: 1 I, 2 Q, 3 U, 4 V (see skytrap.stokes).';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.f_datapoints IS
+    'Measurements summed, in this band and Stokes parameter.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_f_peak IS
+    'skytrap: sum of f_peak, Jy/beam.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_f_peak_sq IS
+    'skytrap: sum of f_peak^2, (Jy/beam)^2.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_f_peak_weight IS
+    'skytrap: sum of 1/f_peak_err^2, (Jy/beam)^-2.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_weighted_f_peak IS
+    'skytrap: sum of f_peak/f_peak_err^2, (Jy/beam)^-1.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_weighted_f_peak_sq IS
+    'skytrap: sum of f_peak^2/f_peak_err^2 (dimensionless).';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_f_int IS
+    'skytrap: sum of f_int, Jy.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_f_int_sq IS
+    'skytrap: sum of f_int^2, Jy^2.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_f_int_weight IS
+    'skytrap: sum of 1/f_int_err^2, Jy^-2.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_weighted_f_int IS
+    'skytrap: sum of f_int/f_int_err^2, Jy^-1.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.sum_weighted_f_int_sq IS
+    'skytrap: sum of f_int^2/f_int_err^2 (dimensionless).';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_f_peak IS
+    'TraP''s mean f_peak, Jy/beam: sum_f_peak / f_datapoints; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_f_peak_sq IS
+    'TraP''s mean of f_peak^2, (Jy/beam)^2; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_f_peak_weight IS
+    'TraP''s mean of 1/f_peak_err^2, (Jy/beam)^-2; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_weighted_f_peak IS
+    'TraP''s mean of f_peak/f_peak_err^2, (Jy/beam)^-1; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_weighted_f_peak_sq IS
+    'TraP''s mean of f_peak^2/f_peak_err^2 (dimensionless); generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_f_int IS
+    'TraP''s mean f_int, Jy: sum_f_int / f_datapoints; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_f_int_sq IS
+    'TraP''s mean of f_int^2, Jy^2; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_f_int_weight IS
+    'TraP''s mean of 1/f_int_err^2, Jy^-2; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_weighted_f_int IS
+    'TraP''s mean of f_int/f_int_err^2, Jy^-1; generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_weighted_f_int_sq IS
+    'TraP''s mean of f_int^2/f_int_err^2 (dimensionless); generated.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.vs_abs_significant_max_int IS
+    'skytrap: VAST''s two-epoch metric of the integrated flux in this band: |Vs| of the pair with the largest |m| among pairs with |Vs| >= the dataset''s pair_metrics_min_abs_vs; 0 when none.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.m_abs_significant_max_int IS
+    'skytrap: VAST''s two-epoch metric of the integrated flux in this band: the largest |m| (modulation index) among pairs with |Vs| >= pair_metrics_min_abs_vs; 0 when none.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.vs_abs_significant_max_peak IS
+    'skytrap: as vs_abs_significant_max_int, for the peak flux.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.m_abs_significant_max_peak IS
+    'skytrap: as m_abs_significant_max_int, for the peak flux.';
+
+-- assocxtrsource ------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.assocxtrsource IS
+    'The lightcurve link table: which measurements belong to which lightcurve, how each joined it, and the variability indices after each point.';
+COMMENT ON COLUMN skytrap.assocxtrsource.id IS
+    'The link''s id.';
+COMMENT ON COLUMN skytrap.assocxtrsource.runcat IS
+    'The lightcurve.';
+COMMENT ON COLUMN skytrap.assocxtrsource.xtrsrc IS
+    'The measurement.';
+COMMENT ON COLUMN skytrap.assocxtrsource.type IS
+    'How the measurement joined the lightcurve: 2 fork base point, 3 one-to-one, 4 new source, 6 copied on a fork, 7 forced fit at a null detection, 8 first / 9 later forced fit at a monitor position; see skytrap.assoc_type.';
+COMMENT ON COLUMN skytrap.assocxtrsource.distance_arcsec IS
+    'Distance between the measurement and the lightcurve''s position when they were associated, arcsec; 0 for new sources and forced fits.';
+COMMENT ON COLUMN skytrap.assocxtrsource.r IS
+    'De Ruiter radius of the association (dimensionless); 0 for new sources and forced fits.';
+COMMENT ON COLUMN skytrap.assocxtrsource.loglr IS
+    'TraP''s log likelihood ratio of the association, never computed; not used (NULL).';
+COMMENT ON COLUMN skytrap.assocxtrsource.v_int IS
+    'V of the integrated flux in this band and Stokes parameter after this point: standard deviation over mean (TraP''s first variability index).';
+COMMENT ON COLUMN skytrap.assocxtrsource.eta_int IS
+    'eta of the integrated flux in this band and Stokes parameter after this point: reduced chi-squared against the weighted mean (TraP''s second variability index).';
+COMMENT ON COLUMN skytrap.assocxtrsource.f_datapoints IS
+    'Points of the lightcurve in this band and Stokes parameter up to and including this one.';
+COMMENT ON COLUMN skytrap.assocxtrsource.prev_xtrsrc IS
+    'skytrap: the lightcurve''s previous point in the same band and Stokes parameter (the last one of the latest earlier time); NULL for the first. Not a foreign key.';
+
+-- assocskyrgn ---------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.assocskyrgn IS
+    'Which lightcurves fall inside which sky regions: whom to force-fit in an image, and which earlier images set the limits of a new source.';
+COMMENT ON COLUMN skytrap.assocskyrgn.id IS
+    'The row''s id.';
+COMMENT ON COLUMN skytrap.assocskyrgn.runcat IS
+    'The lightcurve.';
+COMMENT ON COLUMN skytrap.assocskyrgn.skyrgn IS
+    'The sky region it falls in.';
+COMMENT ON COLUMN skytrap.assocskyrgn.distance_deg IS
+    'Distance between the lightcurve and the region''s centre when they were linked, degrees.';
+
+-- newsource -----------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.newsource IS
+    'Transient candidates (TraP''s newsource): first detections brighter than the deepest earlier accepted image of their band and field could have missed.';
+COMMENT ON COLUMN skytrap.newsource.id IS
+    'The candidate''s id.';
+COMMENT ON COLUMN skytrap.newsource.runcat IS
+    'The new lightcurve.';
+COMMENT ON COLUMN skytrap.newsource.trigger_xtrsrc IS
+    'The first detection, which made it a candidate.';
+COMMENT ON COLUMN skytrap.newsource.previous_limits_image IS
+    'The earlier image whose limit it was judged against: of the band''s earlier accepted images covering it, the one with the lowest rms_min * (detection_thresh + new_source_sigma_margin).';
+COMMENT ON COLUMN skytrap.newsource.newsource_type IS
+    '0 possible transient (f_peak above that image''s limit at its lowest noise only; perhaps a steady source in a noisy area), 1 likely transient (above it even at its highest noise); see skytrap.newsource_type.';
+
+-- varmetric -----------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.varmetric IS
+    'Variability summary of each lightcurve in one band, by TraP''s rule (per band the latest Stokes I point, and of those the band with the largest integrated flux). skytrap keeps it current image by image; TraP recomputed it for the whole dataset.';
+COMMENT ON COLUMN skytrap.varmetric.id IS
+    'The row''s id.';
+COMMENT ON COLUMN skytrap.varmetric.runcat IS
+    'The lightcurve.';
+COMMENT ON COLUMN skytrap.varmetric.v_int IS
+    'V of the integrated flux in the band (Stokes I): standard deviation over mean.';
+COMMENT ON COLUMN skytrap.varmetric.eta_int IS
+    'eta of the integrated flux in the band (Stokes I): reduced chi-squared against the weighted mean.';
+COMMENT ON COLUMN skytrap.varmetric.v_peak IS
+    'skytrap: V of the peak flux in the band (Stokes I).';
+COMMENT ON COLUMN skytrap.varmetric.eta_peak IS
+    'skytrap: eta of the peak flux in the band (Stokes I).';
+COMMENT ON COLUMN skytrap.varmetric.band IS
+    'The band the row describes.';
+COMMENT ON COLUMN skytrap.varmetric.newsource IS
+    'The lightcurve''s transient-candidate record (skytrap.newsource), if any.';
+COMMENT ON COLUMN skytrap.varmetric.sigma_rms_max IS
+    'For a new source: f_int of its first detection over the rms_max of its previous_limits_image (TraP''s significance; NULL otherwise).';
+COMMENT ON COLUMN skytrap.varmetric.sigma_rms_min IS
+    'For a new source: f_int of its first detection over the rms_min of its previous_limits_image (NULL otherwise).';
+COMMENT ON COLUMN skytrap.varmetric.lightcurve_max IS
+    'Largest integrated flux of the lightcurve''s points in the band (Stokes I, blind and forced), Jy.';
+COMMENT ON COLUMN skytrap.varmetric.lightcurve_avg IS
+    'Mean integrated flux of those points, Jy.';
+COMMENT ON COLUMN skytrap.varmetric.lightcurve_median IS
+    'Median integrated flux of those points, Jy (the mean of the middle two for an even count).';
+COMMENT ON COLUMN skytrap.varmetric.vs_abs_significant_max_int IS
+    'skytrap: VAST''s two-epoch metric of the integrated flux in the band: |Vs| of the pair with the largest |m| among pairs with |Vs| >= the dataset''s pair_metrics_min_abs_vs; 0 when none.';
+COMMENT ON COLUMN skytrap.varmetric.m_abs_significant_max_int IS
+    'skytrap: VAST''s two-epoch metric of the integrated flux in the band: the largest |m| (modulation index) among pairs with |Vs| >= pair_metrics_min_abs_vs; 0 when none.';
+COMMENT ON COLUMN skytrap.varmetric.vs_abs_significant_max_peak IS
+    'skytrap: as vs_abs_significant_max_int, for the peak flux.';
+COMMENT ON COLUMN skytrap.varmetric.m_abs_significant_max_peak IS
+    'skytrap: as m_abs_significant_max_int, for the peak flux.';
+COMMENT ON COLUMN skytrap.varmetric.datapoints IS
+    'skytrap: points of the lightcurve in the band (Stokes I).';
+COMMENT ON COLUMN skytrap.varmetric.first_ts IS
+    'skytrap: time of the first of those points (image taustart_ts), UTC.';
+COMMENT ON COLUMN skytrap.varmetric.last_ts IS
+    'skytrap: time of the last of those points (image taustart_ts), UTC.';
+
+-- sql/images.sql ==========================================================================
+
+COMMENT ON FUNCTION skytrap.lock_dataset(integer) IS
+    'Takes the dataset''s lock (its row) until the transaction ends, so that loaders of one dataset take turns; waits at most lock_timeout (10 minutes unless the session sets one). Loaders only.';
+COMMENT ON FUNCTION skytrap.forget_rejected_image(integer) IS
+    'Deletes a rejected image without measurements, and its rejection, so that skytrap load --retry-rejected can load it again; refuses any other image. Runs as the extension''s owner; loaders only, holding the dataset''s lock.';
+COMMENT ON FUNCTION skytrap.frequencyband_for(integer,double precision,double precision) IS
+    'The band of the dataset for an image at freq_eff with bandwidth freq_bw (Hz): the first whose interval overlaps [freq_eff - freq_bw/2, freq_eff + freq_bw/2], else a new one (TraP''s get_band). Loaders only.';
+COMMENT ON FUNCTION skytrap.skyregion_covers(skytrap.skyregion,double precision,double precision) IS
+    'Whether a sky region''s search covered (ra, decl), degrees: nearer its centre than xtr_radius and inside its footprint, if it has one. Inlined into its callers.';
+COMMENT ON FUNCTION skytrap.skyregion_for(integer,double precision,double precision,double precision,double precision[]) IS
+    'The dataset''s sky region with this centre, radius and footprint (degrees), created on first use and then linked to the lightcurves it covers (assocskyrgn). Loaders only.';
+
+-- sql/alerts.sql ==========================================================================
+
+-- alert_rule ----------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.alert_rule IS
+    'What raises an alert, per dataset and kind; every dataset starts with the four kinds at their defaults. Change with UPDATE or skytrap rules set; thresholds are finite and not negative.';
+COMMENT ON COLUMN skytrap.alert_rule.dataset IS
+    'The dataset the rule applies to.';
+COMMENT ON COLUMN skytrap.alert_rule.kind IS
+    'new_source (a transient candidate), variable (eta and V reach their thresholds), flux_jump (a jump between consecutive points of a band), or monitor_detection (a blind detection near a monitor position).';
+COMMENT ON COLUMN skytrap.alert_rule.enabled IS
+    'Whether the rule raises alerts.';
+COMMENT ON COLUMN skytrap.alert_rule.min_newsource_type IS
+    'new_source: lowest newsource_type that alerts, 0 (possible and likely transients, the default) or 1 (likely only); see skytrap.newsource_type.';
+COMMENT ON COLUMN skytrap.alert_rule.min_det_sigma IS
+    'new_source: lowest det_sigma of the first detection that alerts, sigma; default 0.';
+COMMENT ON COLUMN skytrap.alert_rule.eta_min IS
+    'variable: eta of the integrated flux at which a lightcurve alerts (with v_min), having been below before; default 8 (TraP''s).';
+COMMENT ON COLUMN skytrap.alert_rule.v_min IS
+    'variable: V of the integrated flux at which a lightcurve alerts (with eta_min); default 0.4 (TraP''s).';
+COMMENT ON COLUMN skytrap.alert_rule.band IS
+    'variable: only points of this frequency band alert; NULL: any band.';
+COMMENT ON COLUMN skytrap.alert_rule.vs_min IS
+    'flux_jump: smallest |Vs| (two-epoch t-statistic of the integrated flux against the previous point) that alerts; default 4.3 (Mooley et al. 2016).';
+COMMENT ON COLUMN skytrap.alert_rule.m_min IS
+    'flux_jump: smallest |m| (two-epoch modulation index) that alerts, with vs_min; default 0.26 (Mooley et al. 2016).';
+COMMENT ON COLUMN skytrap.alert_rule.radius_arcsec IS
+    'monitor_detection: a blind detection nearer a monitor position than this alerts, arcsec; default 10.';
+
+COMMENT ON FUNCTION skytrap.add_default_alert_rules() IS
+    'Trigger function (AFTER INSERT on dataset): gives a new dataset the four alert rules at their defaults.';
+
+-- alert ---------------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.alert IS
+    'The alert outbox, written only by the trigger raise_alerts in the transaction that associates an image. alert_id order is commit order: a consumer that has seen alert N has seen every alert below N.';
+COMMENT ON COLUMN skytrap.alert.alert_id IS
+    'The alert''s id, handed out in commit order.';
+COMMENT ON COLUMN skytrap.alert.created_at IS
+    'When the alert was written.';
+COMMENT ON COLUMN skytrap.alert.kind IS
+    'The rule that raised it: new_source, variable, flux_jump or monitor_detection (see skytrap.alert_rule).';
+COMMENT ON COLUMN skytrap.alert.dataset IS
+    'The dataset.';
+COMMENT ON COLUMN skytrap.alert.runcat IS
+    'The lightcurve it is about (no foreign key).';
+COMMENT ON COLUMN skytrap.alert.xtrsrc IS
+    'The measurement that raised it (no foreign key).';
+COMMENT ON COLUMN skytrap.alert.image IS
+    'The image whose association raised it (no foreign key).';
+COMMENT ON COLUMN skytrap.alert.schema_version IS
+    'Version of the body''s layout (1).';
+COMMENT ON COLUMN skytrap.alert.body IS
+    'The alert packet, JSON shaped like an LSST/ZTF alert: dataset, source, object, history, upper_limits, classification and citations (skytrap.alert_bodies).';
+
+-- alert_consumer ------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.alert_consumer IS
+    'Where each named consumer (skytrap listen --consumer NAME) has got to in the outbox. A name belongs to the role that first used it; row-level security shows and moves only a role''s own (analysts read all).';
+COMMENT ON COLUMN skytrap.alert_consumer.name IS
+    'The consumer''s name.';
+COMMENT ON COLUMN skytrap.alert_consumer.last_alert_id IS
+    'The last alert_id the consumer has delivered; it resumes after it.';
+COMMENT ON COLUMN skytrap.alert_consumer.updated_at IS
+    'When the position last moved.';
+COMMENT ON COLUMN skytrap.alert_consumer.owner IS
+    'The role that first used the name, and the only one (with the table''s owner) that sees and moves it.';
+
+-- alert_parked --------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.alert_parked IS
+    'Alerts a consumer''s responder failed on after all retries: kept, never dropped. Under row-level security like alert_consumer.';
+COMMENT ON COLUMN skytrap.alert_parked.consumer IS
+    'The consumer''s name (the empty string for an unnamed listener).';
+COMMENT ON COLUMN skytrap.alert_parked.alert_id IS
+    'The alert that failed.';
+COMMENT ON COLUMN skytrap.alert_parked.attempts IS
+    'How many times delivery was tried.';
+COMMENT ON COLUMN skytrap.alert_parked.error IS
+    'The last attempt''s error.';
+COMMENT ON COLUMN skytrap.alert_parked.parked_at IS
+    'When the alert was parked.';
+COMMENT ON COLUMN skytrap.alert_parked.owner IS
+    'The role that ran the listener, and the only one (with the table''s owner) that sees the row.';
+
+-- alert_order ---------------------------------------------------------------------------
+
+COMMENT ON TABLE skytrap.alert_order IS
+    'internal: one row, locked by each writer of alerts until it commits (raise_alerts), so that alert ids are handed out in commit order.';
+COMMENT ON COLUMN skytrap.alert_order.only_row IS
+    'Always true: the table has exactly one row.';
+
+-- alert_candidate and the functions that find and describe alerts -----------------------
+
+COMMENT ON TYPE skytrap.alert_candidate IS
+    'A reason to alert found in one image, before it becomes an outbox row.';
+COMMENT ON COLUMN skytrap.alert_candidate.kind IS
+    'The rule: new_source, variable, flux_jump or monitor_detection.';
+COMMENT ON COLUMN skytrap.alert_candidate.runcat IS
+    'The lightcurve.';
+COMMENT ON COLUMN skytrap.alert_candidate.xtrsrc IS
+    'The measurement that alerts.';
+COMMENT ON COLUMN skytrap.alert_candidate.classification IS
+    'Why it alerts: the rule''s values and thresholds, as JSON (the body''s classification).';
+
+COMMENT ON FUNCTION skytrap.alert_bodies(skytrap.alert_candidate[]) IS
+    'The alert bodies (schema version 1) of a list of candidates in one query, each with its position n in the list; a candidate whose source or lightcurve does not exist gets none.';
+COMMENT ON FUNCTION skytrap.alert_body(text,bigint,bigint,jsonb) IS
+    'The alert body of one candidate (kind, runcat, xtrsrc, classification); NULL when the source or the lightcurve does not exist.';
+COMMENT ON FUNCTION skytrap.alert_candidates(integer) IS
+    'What one associated image sets off under its dataset''s enabled alert rules, as alert candidates (raise_alerts writes them).';
+COMMENT ON FUNCTION skytrap.raise_alerts() IS
+    'Trigger function (AFTER UPDATE OF associated_at on image, once an image is associated): writes its alerts to the outbox in commit order. Runs as the extension''s owner, the outbox''s one writer.';
+COMMENT ON FUNCTION skytrap.notify_alerts() IS
+    'Trigger function (AFTER INSERT on alert, per statement): NOTIFY on channel skytrap_alert with {"v": 1, "first": alert_id, "last": alert_id, "n": count} of the alerts added, never the body.';
+
+-- sql/views.sql ===========================================================================
+
+-- lightcurve ----------------------------------------------------------------------------
+
+COMMENT ON VIEW skytrap.lightcurve IS
+    'Every point of every lightcurve with its time, band and fluxes: TraP''s tkp.db.general.lightcurve for all sources at once. Order by taustart_ts per runcat for time order.';
+COMMENT ON COLUMN skytrap.lightcurve.runcat IS
+    'The lightcurve.';
+COMMENT ON COLUMN skytrap.lightcurve.dataset IS
+    'The dataset.';
+COMMENT ON COLUMN skytrap.lightcurve.xtrsrc IS
+    'The measurement (extractedsource.id).';
+COMMENT ON COLUMN skytrap.lightcurve.image IS
+    'The image it was measured in.';
+COMMENT ON COLUMN skytrap.lightcurve.taustart_ts IS
+    'Start of the image''s observation, UTC.';
+COMMENT ON COLUMN skytrap.lightcurve.band IS
+    'The image''s frequency band.';
+COMMENT ON COLUMN skytrap.lightcurve.freq_central IS
+    'Central frequency of the band, Hz.';
+COMMENT ON COLUMN skytrap.lightcurve.stokes IS
+    'The image''s Stokes parameter: 1 I, 2 Q, 3 U, 4 V (see skytrap.stokes).';
+COMMENT ON COLUMN skytrap.lightcurve.ra IS
+    'Right ascension of the measurement, degrees.';
+COMMENT ON COLUMN skytrap.lightcurve.decl IS
+    'Declination of the measurement, degrees.';
+COMMENT ON COLUMN skytrap.lightcurve.f_peak IS
+    'Peak flux density, Jy/beam.';
+COMMENT ON COLUMN skytrap.lightcurve.f_peak_err IS
+    '1-sigma error of f_peak, Jy/beam.';
+COMMENT ON COLUMN skytrap.lightcurve.f_int IS
+    'Integrated flux density, Jy.';
+COMMENT ON COLUMN skytrap.lightcurve.f_int_err IS
+    '1-sigma error of f_int, Jy.';
+COMMENT ON COLUMN skytrap.lightcurve.det_sigma IS
+    'Significance of the detection, sigma.';
+COMMENT ON COLUMN skytrap.lightcurve.extract_type IS
+    '0 blind detection, 1 forced fit at a lightcurve''s position, 2 forced fit at a monitor position; see skytrap.extract_type.';
+COMMENT ON COLUMN skytrap.lightcurve.assoc_type IS
+    'How the point joined the lightcurve (assocxtrsource.type): 2 fork base, 3 one-to-one, 4 new source, 6 copied on a fork, 7 null detection, 8/9 monitor; see skytrap.assoc_type.';
+COMMENT ON COLUMN skytrap.lightcurve.v_int IS
+    'V of the integrated flux in this band and Stokes parameter after this point.';
+COMMENT ON COLUMN skytrap.lightcurve.eta_int IS
+    'eta of the integrated flux in this band and Stokes parameter after this point.';
+COMMENT ON COLUMN skytrap.lightcurve.prev_xtrsrc IS
+    'The lightcurve''s previous point in the same band and Stokes parameter (NULL for the first): join on it to compare each point with the one before.';
+
+-- sql/forks.sql ===========================================================================
+
+COMMENT ON FUNCTION skytrap.fork_lightcurves(bigint[],bigint[]) IS
+    'internal to associate_image (TraP''s one-to-many): each new[i] takes over the history of old[i] (links copied as type 6, flux sums, sky regions, new-source record, variability summary), then the old lightcurves are deleted. Loaders only.';
+
+-- sql/lightcurves.sql =====================================================================
+
+-- lightcurve_statistics -----------------------------------------------------------------
+
+COMMENT ON TYPE skytrap.lightcurve_statistics IS
+    'What the aggregate skytrap.lightcurve_stats returns. Fluxes are in the unit of the flux aggregated (Jy for f_int, Jy/beam for f_peak).';
+COMMENT ON COLUMN skytrap.lightcurve_statistics.datapoints IS
+    'Measurements counted (finite flux with a finite, positive error).';
+COMMENT ON COLUMN skytrap.lightcurve_statistics.avg_flux IS
+    'Mean flux.';
+COMMENT ON COLUMN skytrap.lightcurve_statistics.weighted_avg_flux IS
+    'Inverse-variance weighted mean flux, the xi that eta is measured against.';
+COMMENT ON COLUMN skytrap.lightcurve_statistics.max_flux IS
+    'Largest flux.';
+COMMENT ON COLUMN skytrap.lightcurve_statistics.min_flux IS
+    'Smallest flux.';
+COMMENT ON COLUMN skytrap.lightcurve_statistics.v IS
+    'TraP''s V: standard deviation over mean (0 for fewer than two measurements).';
+COMMENT ON COLUMN skytrap.lightcurve_statistics.eta IS
+    'TraP''s eta: reduced chi-squared against the weighted mean (0 for fewer than two measurements).';
+
+COMMENT ON AGGREGATE skytrap.lightcurve_stats(double precision,double precision) IS
+    'TraP''s variability statistics (datapoints, means, extremes, V, eta) of any selection of measurements (flux, flux_err): e.g. (skytrap.lightcurve_stats(f_int, f_int_err)).* ... GROUP BY runcat. Parallel safe.';
+COMMENT ON FUNCTION skytrap.lightcurve_stats_final(double precision[]) IS
+    'internal: final function of the aggregate skytrap.lightcurve_stats, state to lightcurve_statistics.';
+COMMENT ON FUNCTION skytrap.forced_fit_targets(integer) IS
+    'Where the loader force-fits an image before association: lightcurves of its sky region first seen earlier and not expired (fewer than expiration forced fits since their last blind detection), then every monitor position of the dataset; degrees.';
+
+-- sql/xmatch.sql ==========================================================================
+
+COMMENT ON FUNCTION skytrap.pixel(double precision,double precision) IS
+    'The indexable key of a position (ra, decl in degrees): its HEALPix nested index at depth 29 (0.4 mas); NULL for a NaN or infinite coordinate or |decl| > 90. Index it with skytrap.pixel_ops.';
+COMMENT ON FUNCTION skytrap.xmatch_keys(bigint,bigint,double precision,double precision,double precision,double precision,double precision) IS
+    'internal: the exact test that every cone and cross-match predicate ends in: are (ra1, decl1) and (ra2, decl2) within radius degrees? It carries both positions'' pixel keys, so its planner support can use an index on either.';
+COMMENT ON FUNCTION skytrap.cone_pixels(double precision,double precision,double precision) IS
+    'internal: the pixel key ranges that hold every position within radius degrees of (ra, decl); an index scan reads them (key #= ANY(ranges)).';
+COMMENT ON FUNCTION skytrap.pixel_in(bigint,int8range) IS
+    'internal: the operator key #= range of skytrap.pixel_ops: is the key in the range?';
+COMMENT ON FUNCTION skytrap.pixel_range_cmp(bigint,int8range) IS
+    'internal: btree support function of skytrap.pixel_ops comparing a key with a key range (which sorts as its lower bound).';
+COMMENT ON FUNCTION skytrap.pixel_ranges_cmp(int8range,int8range) IS
+    'internal: btree support function of skytrap.pixel_ops ordering key ranges by their bounds, empty ones last.';
+COMMENT ON FUNCTION skytrap.pixel_near(bigint,circle) IS
+    'internal: the operator key #~ circle of skytrap.pixel_ops: may the key''s position be within the cone (centre ra = x, decl = y, radius; degrees)? Drops keys before their rows are read.';
+COMMENT ON FUNCTION skytrap.pixel_circle_cmp(bigint,circle) IS
+    'internal: btree support function of skytrap.pixel_ops for #~, which no scan starts from: every key sorts after a circle.';
+
+COMMENT ON OPERATOR skytrap.#< (bigint, bigint) IS
+    'internal: int8 less-than under skytrap.pixel_ops''s name.';
+COMMENT ON OPERATOR skytrap.#<= (bigint, bigint) IS
+    'internal: int8 less-than-or-equal under skytrap.pixel_ops''s name.';
+COMMENT ON OPERATOR skytrap.#= (bigint, bigint) IS
+    'internal: int8 equality under skytrap.pixel_ops''s name.';
+COMMENT ON OPERATOR skytrap.#>= (bigint, bigint) IS
+    'internal: int8 greater-than-or-equal under skytrap.pixel_ops''s name.';
+COMMENT ON OPERATOR skytrap.#> (bigint, bigint) IS
+    'internal: int8 greater-than under skytrap.pixel_ops''s name.';
+COMMENT ON OPERATOR skytrap.#= (bigint, int8range) IS
+    'internal: is the pixel key inside the key range? Positions an index scan on each of a cone''s ranges.';
+COMMENT ON OPERATOR skytrap.#~ (bigint, circle) IS
+    'internal: may the pixel key''s position be within the cone (circle centre ra = x, decl = y, radius; degrees)? Filters keys in an index scan.';
+COMMENT ON OPERATOR FAMILY skytrap.pixel_ops USING btree IS
+    'The btree operator family of skytrap.pixel_ops.';
+COMMENT ON OPERATOR CLASS skytrap.pixel_ops USING btree IS
+    'Btree index on skytrap.pixel(ra, decl) for the cone and cross-match predicates: CREATE INDEX ON t (skytrap.pixel(ra, decl) skytrap.pixel_ops). Serves those predicates, not ORDER BY.';
+
+COMMENT ON FUNCTION skytrap.xmatch(double precision,double precision,double precision,double precision,double precision) IS
+    'Join predicate: are (ra1, decl1) and (ra2, decl2) within radius of each other (degrees)? An index on either side''s skytrap.pixel serves it; the radius may come from the other side''s row.';
+COMMENT ON FUNCTION skytrap.in_cone(double precision,double precision,double precision,double precision,double precision) IS
+    'Cone search: is (ra, decl) within radius of (ra0, decl0)? Degrees; an index on skytrap.pixel(ra, decl) serves it.';
+COMMENT ON FUNCTION skytrap.deruiter_xmatch(double precision,double precision,double precision,double precision,double precision,double precision,double precision,double precision,double precision,double precision) IS
+    'Join predicate with TraP''s association criterion: within radius and with a De Ruiter radius below r_max, from positions and their east-west and north-south uncertainties (degrees).';
+COMMENT ON FUNCTION skytrap.in_ellipse(double precision,double precision,double precision,double precision,double precision,double precision,double precision) IS
+    'Is (ra, decl) in the ellipse centred on (ra0, decl0) with semi-axes smaj and smin, smaj at position angle pa east of north? Degrees; indexed through in_cone.';
+COMMENT ON FUNCTION skytrap.in_polygon(double precision,double precision,double precision[]) IS
+    'Is (ra, decl) in the polygon {ra1, dec1, ra2, dec2, ...} with great-circle edges (at least 3 vertices, smaller than a hemisphere)? Degrees; false for an array that is no such polygon; indexed through in_cone.';
+
+-- Functions written in Rust (extension/src) ===============================================
+
+-- sky.rs --------------------------------------------------------------------------------
+
+COMMENT ON FUNCTION skytrap.distance(double precision,double precision,double precision,double precision) IS
+    'Angular distance between (ra1, dec1) and (ra2, dec2) by Vincenty''s formula, exact at every separation; degrees in and out.';
+COMMENT ON FUNCTION skytrap.position_angle(double precision,double precision,double precision,double precision) IS
+    'Position angle of (ra2, dec2) seen from (ra1, dec1), degrees east of north in [0, 360).';
+COMMENT ON FUNCTION skytrap.alpha(double precision,double precision) IS
+    'TraP''s RA inflation: the half-width in right ascension of a cone of radius theta at declination dec, degrees; 180 near the poles.';
+
+-- variability.rs ------------------------------------------------------------------------
+
+COMMENT ON FUNCTION skytrap.two_epoch_vs(double precision,double precision,double precision,double precision) IS
+    'Two-epoch t-statistic Vs = (f_a - f_b) / sqrt(err_a^2 + err_b^2) (Mooley et al. 2016).';
+COMMENT ON FUNCTION skytrap.two_epoch_m(double precision,double precision) IS
+    'Two-epoch modulation index m = 2 (f_a - f_b) / (f_a + f_b) (Mooley et al. 2016).';
+COMMENT ON FUNCTION skytrap.lightcurve_stats_add(double precision[],double precision,double precision) IS
+    'internal: state function of the aggregate skytrap.lightcurve_stats: the state {n, sum f, sum f^2, sum w, sum wf, sum wf^2, max, min} (w = 1/err^2) with one more measurement; one without a finite flux and a finite, positive error is skipped.';
+COMMENT ON FUNCTION skytrap.lightcurve_stats_combine(double precision[],double precision[]) IS
+    'internal: combine function of the aggregate skytrap.lightcurve_stats: two partial states as one, for parallel aggregation.';
+COMMENT ON FUNCTION skytrap.lightcurve_stats_v(double precision[]) IS
+    'internal: TraP''s V of a skytrap.lightcurve_stats state (0 for fewer than two measurements).';
+COMMENT ON FUNCTION skytrap.lightcurve_stats_eta(double precision[]) IS
+    'internal: TraP''s eta of a skytrap.lightcurve_stats state (0 for fewer than two measurements).';
+
+-- xmatch.rs -----------------------------------------------------------------------------
+
+COMMENT ON FUNCTION skytrap.xmatch_keys_support(internal) IS
+    'internal: planner support function of skytrap.xmatch_keys: turns it into an index condition on either side''s pixel key, with a selectivity from the cone''s area.';
+COMMENT ON FUNCTION skytrap.de_ruiter(double precision,double precision,double precision,double precision,double precision,double precision,double precision,double precision) IS
+    'The De Ruiter radius (dimensionless) between two positions with their east-west and north-south on-sky uncertainties, all in degrees. skytrap: from the second''s offsets in the plane tangent at the first (TraP: RA difference times cos of the mean declination).';
+COMMENT ON FUNCTION skytrap.in_ellipse_exact(double precision,double precision,double precision,double precision,double precision,double precision,double precision) IS
+    'The exact test behind skytrap.in_ellipse, which no index serves: is (ra, decl) in the ellipse (semi-axes and position angle in degrees)?';
+COMMENT ON FUNCTION skytrap.in_polygon_exact(double precision,double precision,double precision[]) IS
+    'The exact test behind skytrap.in_polygon, which no index serves: is (ra, decl) in the polygon {ra1, dec1, ...} with great-circle edges? False for an array that is no polygon.';
+COMMENT ON FUNCTION skytrap.polygon_cone(double precision[]) IS
+    'The cone {ra, dec, radius} (degrees) that holds a polygon {ra1, dec1, ra2, dec2, ...}; NULL for an array that is no polygon within a hemisphere.';
+
+-- associate/mod.rs ----------------------------------------------------------------------
+
+COMMENT ON FUNCTION skytrap.associate_image(integer) IS
+    'Associates a stored image''s measurements with its dataset''s lightcurves as TraP does, records new sources, updates varmetric and marks the image associated (which raises its alerts). Returns (matched, new_runcat, new_sources, forks, forced); loaders only.';
