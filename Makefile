@@ -10,7 +10,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SKYTRAP      := target/release/skytrap
 DEBIAN_PACKAGES := postgresql-15 postgresql-server-dev-15 postgresql-client-15 libclang-dev \
                    clang pkg-config libcfitsio-dev sudo libxml2-utils \
-                   postgresql-15-q3c postgresql-15-pgsphere python3
+                   postgresql-15-q3c postgresql-15-pgsphere python3 python3-venv
 
 # The test suite's own cluster: never the system one, never the demo's.
 TEST_PORT ?= 54339
@@ -19,6 +19,8 @@ TEST_PORT ?= 54339
 TEST_DIR  := /tmp/skytrap-test-pgdata-$(TEST_PORT)
 # Its Unix socket, in TEST_DIR (no TCP).
 TEST_URL   = $$($(SKYTRAP) db url --dir $(TEST_DIR) --port $(TEST_PORT))
+# The Python libraries the tests read skytrap's exports back with.
+TEST_VENV := target/test-venv
 # pgrx's test cluster puts its socket in this directory: keep the path short.
 PGRX_TEST_DIR := /tmp/skytrap-pgrx-test
 
@@ -122,8 +124,17 @@ regress:
 	    cat target/regress/log; cat target/regress/regression.diffs 2>/dev/null; exit 1; \
 	fi
 
-e2e:
-	DATABASE_URL="$(TEST_URL)" cargo test --release -p skytrap-tests --tests
+e2e: $(TEST_VENV)/ready
+	DATABASE_URL="$(TEST_URL)" SKYTRAP_TEST_PYTHON="$(CURDIR)/$(TEST_VENV)/bin/python" \
+	    cargo test --release -p skytrap-tests --tests
+
+# The Python libraries that read skytrap's exports back in the tests (astropy's VOTable
+# reader, as analysts use it), pinned, in a venv under target/ (PyPI only).
+$(TEST_VENV)/ready:
+	rm -rf $(TEST_VENV)
+	python3 -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/pip install -q --disable-pip-version-check astropy==8.0.2
+	touch $@
 
 # cargo-fuzz on the header and WCS parsing and on the whole FITS reader, FUZZ_SECONDS per
 # target; `make test` runs each for 15 s (fuzz-smoke).

@@ -122,6 +122,14 @@ CREATE TABLE skytrap.alert_order (
 );
 INSERT INTO skytrap.alert_order DEFAULT VALUES;
 
+-- A UTC time as ISO 8601 text with its zone: "2026-01-02T00:00:00Z" (the tables keep UTC
+-- in timestamp without time zone, as TraP did), so that a consumer reads it unambiguously.
+CREATE FUNCTION skytrap.utc(t timestamp)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = skytrap, pg_temp
+AS $$ SELECT (to_jsonb(t) #>> '{}') || 'Z' $$;
+
 -- A reason to alert found in one image, before it becomes an outbox row.
 CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint, classification jsonb);
 
@@ -151,7 +159,7 @@ AS $$
             'error_radius', x.error_radius,
             'f_peak', x.f_peak, 'f_peak_err', x.f_peak_err, 'f_int', x.f_int,
             'f_int_err', x.f_int_err, 'det_sigma', x.det_sigma, 'extract_type', x.extract_type,
-            'image', i.id, 'url', i.url, 'taustart_ts', i.taustart_ts,
+            'image', i.id, 'url', i.url, 'taustart_ts', skytrap.utc(i.taustart_ts),
             'freq_eff', i.freq_eff, 'band', i.band, 'stokes', i.stokes),
         'object', jsonb_build_object(
             'runcat', r.id, 'wm_ra', r.wm_ra, 'wm_decl', r.wm_decl,
@@ -159,11 +167,11 @@ AS $$
             'datapoints', r.datapoints,
             'v_int', v.v_int, 'eta_int', v.eta_int, 'v_peak', v.v_peak, 'eta_peak', v.eta_peak,
             'lightcurve_max', v.lightcurve_max, 'lightcurve_avg', v.lightcurve_avg,
-            'lightcurve_median', v.lightcurve_median, 'first_ts', v.first_ts, 'last_ts', v.last_ts),
+            'lightcurve_median', v.lightcurve_median, 'first_ts', skytrap.utc(v.first_ts), 'last_ts', skytrap.utc(v.last_ts)),
         'history', h.history,
         'upper_limits', (
             SELECT coalesce(jsonb_agg(jsonb_build_object(
-                       'image', ui.id, 'taustart_ts', ui.taustart_ts, 'band', ui.band,
+                       'image', ui.id, 'taustart_ts', skytrap.utc(ui.taustart_ts), 'band', ui.band,
                        'f_peak_limit', ui.rms_min * ui.detection_thresh,
                        'limit_rms', 'rms_min')
                      ORDER BY ui.taustart_ts, ui.id), '[]'::jsonb)
@@ -186,7 +194,7 @@ AS $$
     -- of all of them are the images that saw it (no upper limit from those).
     CROSS JOIN LATERAL (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
-                   'id', hx.id, 'image', hi.id, 'taustart_ts', hi.taustart_ts,
+                   'id', hx.id, 'image', hi.id, 'taustart_ts', skytrap.utc(hi.taustart_ts),
                    'band', hi.band, 'freq_eff', hi.freq_eff,
                    'f_peak', hx.f_peak, 'f_peak_err', hx.f_peak_err,
                    'f_int', hx.f_int, 'f_int_err', hx.f_int_err,

@@ -181,6 +181,10 @@ COMMENT ON COLUMN skytrap.image.sha256 IS
     'skytrap: SHA-256 of the FITS file as loaded, lowercase hex: a re-run of skytrap load knows an image by its content as well as by its URL.';
 COMMENT ON COLUMN skytrap.image.job_settings IS
     'skytrap: the settings the image was processed with (skytrap.job_settings); NULL for images loaded before 0.3.0.';
+COMMENT ON COLUMN skytrap.image.telescope IS
+    'skytrap: the FITS header''s TELESCOP (NULL: not given, or loaded before 0.3.0).';
+COMMENT ON COLUMN skytrap.image.object IS
+    'skytrap: the FITS header''s OBJECT, the target or field name (NULL: not given, or loaded before 0.3.0).';
 
 -- rejectreason --------------------------------------------------------------------------
 
@@ -636,6 +640,8 @@ COMMENT ON COLUMN skytrap.alert_candidate.xtrsrc IS
 COMMENT ON COLUMN skytrap.alert_candidate.classification IS
     'Why it alerts: the rule''s values and thresholds, as JSON (the body''s classification).';
 
+COMMENT ON FUNCTION skytrap.utc(timestamp without time zone) IS
+    'A UTC time (the tables keep UTC in timestamp without time zone, as TraP did) as ISO 8601 text ending in Z, e.g. 2026-01-02T00:00:00Z: the times of alert packets.';
 COMMENT ON FUNCTION skytrap.alert_bodies(skytrap.alert_candidate[]) IS
     'The alert bodies (schema version 1) of a list of candidates in one query, each with its position n in the list; a candidate whose source or lightcurve does not exist gets none.';
 COMMENT ON FUNCTION skytrap.alert_body(text,bigint,bigint,jsonb) IS
@@ -819,3 +825,180 @@ COMMENT ON FUNCTION skytrap.polygon_cone(double precision[]) IS
 
 COMMENT ON FUNCTION skytrap.associate_image(integer) IS
     'Associates a stored image''s measurements with its dataset''s lightcurves as TraP does, records new sources, updates varmetric and marks the image associated (which raises its alerts). Returns (matched, new_runcat, new_sources, forks, forced); loaders only.';
+
+-- The analysts' views (views.sql) ---------------------------------------------------
+
+COMMENT ON VIEW skytrap.images IS
+    'Every image of every dataset, with its band, noise and beam and why it was rejected (NULL: accepted); times UTC. Start here to see what a dataset holds.';
+COMMENT ON COLUMN skytrap.images.dataset_name IS
+    'The dataset''s name (dataset.description).';
+COMMENT ON COLUMN skytrap.images.dataset IS
+    'The dataset (dataset.id).';
+COMMENT ON COLUMN skytrap.images.image IS
+    'The image (image.id).';
+COMMENT ON COLUMN skytrap.images.url IS
+    'The image''s file, as loaded.';
+COMMENT ON COLUMN skytrap.images.telescope IS
+    'The telescope (FITS TELESCOP).';
+COMMENT ON COLUMN skytrap.images.object IS
+    'The target or field (FITS OBJECT).';
+COMMENT ON COLUMN skytrap.images.observed_at IS
+    'Start of the observation (image.taustart_ts), UTC.';
+COMMENT ON COLUMN skytrap.images.band IS
+    'The frequency band (frequencyband.id).';
+COMMENT ON COLUMN skytrap.images.freq_mhz IS
+    'Central frequency of the band, MHz.';
+COMMENT ON COLUMN skytrap.images.stokes IS
+    'Stokes parameter: I, Q, U or V (skytrap.stokes).';
+COMMENT ON COLUMN skytrap.images.rms_qc IS
+    'Noise in the image''s central region (TraP''s rms_qc), Jy/beam.';
+COMMENT ON COLUMN skytrap.images.rms_min IS
+    'Lowest noise in the searched area, Jy/beam.';
+COMMENT ON COLUMN skytrap.images.rms_max IS
+    'Highest noise in the searched area, Jy/beam.';
+COMMENT ON COLUMN skytrap.images.detection_thresh IS
+    'Detection threshold applied, sigma (NULL: an FDR step that found none).';
+COMMENT ON COLUMN skytrap.images.beam_major_arcsec IS
+    'Restoring beam''s major axis (FWHM), arcsec.';
+COMMENT ON COLUMN skytrap.images.beam_minor_arcsec IS
+    'Restoring beam''s minor axis (FWHM), arcsec.';
+COMMENT ON COLUMN skytrap.images.beam_pa IS
+    'Restoring beam''s position angle, degrees east of north.';
+COMMENT ON COLUMN skytrap.images.associated_at IS
+    'When the image was associated (NULL: rejected, or not yet).';
+COMMENT ON COLUMN skytrap.images.rejected IS
+    'Why the image was rejected (skytrap.rejectreason); NULL if it was accepted.';
+COMMENT ON COLUMN skytrap.images.rejection_detail IS
+    'The rejection''s detail, e.g. the test and the values that failed.';
+COMMENT ON COLUMN skytrap.images.job_settings IS
+    'The settings the image was processed with (skytrap.job_settings).';
+COMMENT ON VIEW skytrap.lightcurves IS
+    'Every point of every lightcurve, blind detections and forced fits named in words; times UTC. skytrap.lightcurve has the same points with TraP''s codes.';
+COMMENT ON COLUMN skytrap.lightcurves.dataset_name IS
+    'The dataset''s name (dataset.description).';
+COMMENT ON COLUMN skytrap.lightcurves.dataset IS
+    'The dataset (dataset.id).';
+COMMENT ON COLUMN skytrap.lightcurves.runcat IS
+    'The lightcurve (runningcatalog.id).';
+COMMENT ON COLUMN skytrap.lightcurves.xtrsrc IS
+    'The measurement (extractedsource.id).';
+COMMENT ON COLUMN skytrap.lightcurves.image IS
+    'The image (image.id).';
+COMMENT ON COLUMN skytrap.lightcurves.observed_at IS
+    'Start of the observation (image.taustart_ts), UTC.';
+COMMENT ON COLUMN skytrap.lightcurves.band IS
+    'The frequency band (frequencyband.id).';
+COMMENT ON COLUMN skytrap.lightcurves.freq_mhz IS
+    'Central frequency of the band, MHz.';
+COMMENT ON COLUMN skytrap.lightcurves.stokes IS
+    'Stokes parameter: I, Q, U or V (skytrap.stokes).';
+COMMENT ON COLUMN skytrap.lightcurves.ra IS
+    'The measurement''s right ascension, degrees.';
+COMMENT ON COLUMN skytrap.lightcurves.decl IS
+    'The measurement''s declination, degrees.';
+COMMENT ON COLUMN skytrap.lightcurves.f_peak IS
+    'Peak flux density, Jy/beam.';
+COMMENT ON COLUMN skytrap.lightcurves.f_peak_err IS
+    'Error of f_peak, Jy/beam.';
+COMMENT ON COLUMN skytrap.lightcurves.f_int IS
+    'Integrated flux density, Jy.';
+COMMENT ON COLUMN skytrap.lightcurves.f_int_err IS
+    'Error of f_int, Jy.';
+COMMENT ON COLUMN skytrap.lightcurves.det_sigma IS
+    'Detection significance: peak over the local noise, sigma.';
+COMMENT ON COLUMN skytrap.lightcurves.measured_as IS
+    'How the point was measured: blind, forced_at_lightcurve or forced_at_monitor (skytrap.extract_type).';
+COMMENT ON COLUMN skytrap.lightcurves.link IS
+    'How the point joined its lightcurve (skytrap.assoc_type), e.g. one_to_one, new_source, null_detection.';
+COMMENT ON COLUMN skytrap.lightcurves.v_int IS
+    'The lightcurve''s V (integrated flux) after this point.';
+COMMENT ON COLUMN skytrap.lightcurves.eta_int IS
+    'The lightcurve''s eta (integrated flux) after this point.';
+COMMENT ON VIEW skytrap.variability IS
+    'Each lightcurve''s variability: TraP''s eta and V, VAST''s two-epoch metrics, its flux summary and time span (UTC); ORDER BY eta_int DESC finds the most variable.';
+COMMENT ON COLUMN skytrap.variability.dataset_name IS
+    'The dataset''s name (dataset.description).';
+COMMENT ON COLUMN skytrap.variability.dataset IS
+    'The dataset (dataset.id).';
+COMMENT ON COLUMN skytrap.variability.runcat IS
+    'The lightcurve (runningcatalog.id).';
+COMMENT ON COLUMN skytrap.variability.wm_ra IS
+    'The lightcurve''s weighted mean right ascension, degrees.';
+COMMENT ON COLUMN skytrap.variability.wm_decl IS
+    'The lightcurve''s weighted mean declination, degrees.';
+COMMENT ON COLUMN skytrap.variability.band IS
+    'The frequency band (frequencyband.id).';
+COMMENT ON COLUMN skytrap.variability.freq_mhz IS
+    'Central frequency of the band, MHz.';
+COMMENT ON COLUMN skytrap.variability.datapoints IS
+    'Points of the lightcurve in its band.';
+COMMENT ON COLUMN skytrap.variability.eta_int IS
+    'eta of the integrated flux (TraP): the reduced chi-squared about the weighted mean.';
+COMMENT ON COLUMN skytrap.variability.v_int IS
+    'V of the integrated flux (TraP): the coefficient of variation.';
+COMMENT ON COLUMN skytrap.variability.eta_peak IS
+    'eta of the peak flux.';
+COMMENT ON COLUMN skytrap.variability.v_peak IS
+    'V of the peak flux.';
+COMMENT ON COLUMN skytrap.variability.vs_abs_significant_max_int IS
+    'VAST''s two-epoch Vs (integrated flux) of the pair with the largest |m| among pairs with |Vs| at least the dataset''s pair_metrics_min_abs_vs; 0 when none.';
+COMMENT ON COLUMN skytrap.variability.m_abs_significant_max_int IS
+    'VAST''s modulation index m (integrated flux) of that pair; 0 when none.';
+COMMENT ON COLUMN skytrap.variability.vs_abs_significant_max_peak IS
+    'As vs_abs_significant_max_int, of the peak flux.';
+COMMENT ON COLUMN skytrap.variability.m_abs_significant_max_peak IS
+    'As m_abs_significant_max_int, of the peak flux.';
+COMMENT ON COLUMN skytrap.variability.lightcurve_max IS
+    'Highest integrated flux of the lightcurve, Jy.';
+COMMENT ON COLUMN skytrap.variability.lightcurve_avg IS
+    'Mean integrated flux, Jy.';
+COMMENT ON COLUMN skytrap.variability.lightcurve_median IS
+    'Median integrated flux, Jy.';
+COMMENT ON COLUMN skytrap.variability.first_seen IS
+    'Time of its first point, UTC.';
+COMMENT ON COLUMN skytrap.variability.last_seen IS
+    'Time of its last point, UTC.';
+COMMENT ON COLUMN skytrap.variability.new_source IS
+    'Whether the lightcurve began as a new source (see skytrap.candidates).';
+COMMENT ON VIEW skytrap.candidates IS
+    'Transient candidates: each new source with its first detection, the image it was found in, the earlier image whose detection limit it beat, and TraP''s significance; times UTC.';
+COMMENT ON COLUMN skytrap.candidates.dataset_name IS
+    'The dataset''s name (dataset.description).';
+COMMENT ON COLUMN skytrap.candidates.dataset IS
+    'The dataset (dataset.id).';
+COMMENT ON COLUMN skytrap.candidates.runcat IS
+    'The lightcurve (runningcatalog.id).';
+COMMENT ON COLUMN skytrap.candidates.wm_ra IS
+    'The lightcurve''s weighted mean right ascension, degrees.';
+COMMENT ON COLUMN skytrap.candidates.wm_decl IS
+    'The lightcurve''s weighted mean declination, degrees.';
+COMMENT ON COLUMN skytrap.candidates.likelihood IS
+    'likely or possible (skytrap.newsource_type): above the earlier image''s limit even at its highest noise, or only at its lowest.';
+COMMENT ON COLUMN skytrap.candidates.xtrsrc IS
+    'The measurement (extractedsource.id).';
+COMMENT ON COLUMN skytrap.candidates.image IS
+    'The image (image.id).';
+COMMENT ON COLUMN skytrap.candidates.url IS
+    'The image''s file, as loaded.';
+COMMENT ON COLUMN skytrap.candidates.observed_at IS
+    'Start of the observation (image.taustart_ts), UTC.';
+COMMENT ON COLUMN skytrap.candidates.freq_mhz IS
+    'Central frequency of the band, MHz.';
+COMMENT ON COLUMN skytrap.candidates.f_peak IS
+    'Peak flux density, Jy/beam.';
+COMMENT ON COLUMN skytrap.candidates.f_peak_err IS
+    'Error of f_peak, Jy/beam.';
+COMMENT ON COLUMN skytrap.candidates.f_int IS
+    'Integrated flux density, Jy.';
+COMMENT ON COLUMN skytrap.candidates.f_int_err IS
+    'Error of f_int, Jy.';
+COMMENT ON COLUMN skytrap.candidates.det_sigma IS
+    'Detection significance: peak over the local noise, sigma.';
+COMMENT ON COLUMN skytrap.candidates.sigma_rms_min IS
+    'f_int of the first detection over the lowest noise of the earlier image (TraP''s significance).';
+COMMENT ON COLUMN skytrap.candidates.sigma_rms_max IS
+    'f_int of the first detection over the highest noise of the earlier image.';
+COMMENT ON COLUMN skytrap.candidates.previous_limits_image IS
+    'The earlier image whose limit the first detection beat (image.id).';
+COMMENT ON COLUMN skytrap.candidates.previous_limits_observed_at IS
+    'When that earlier image was observed, UTC.';

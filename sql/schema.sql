@@ -128,6 +128,9 @@ CREATE TABLE skytrap.image (
     sha256           char(64) CHECK (sha256 ~ '^[0-9a-f]{64}$'),
     -- skytrap: the settings the image was processed with (NULL: loaded before 0.3.0).
     job_settings     integer REFERENCES skytrap.job_settings (id),
+    -- skytrap: the FITS header's TELESCOP and OBJECT (NULL: not given, or loaded before 0.3.0).
+    telescope        varchar(64),
+    object           varchar(100),
     UNIQUE (dataset, url),
     UNIQUE (dataset, sha256)
 );

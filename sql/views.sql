@@ -30,3 +30,129 @@ JOIN skytrap.runningcatalog r ON r.id = a.runcat
 JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
 JOIN skytrap.image i ON i.id = x.image
 JOIN skytrap.frequencyband b ON b.id = i.band;
+
+-- Views an astronomer starts from. Each row names its dataset (`dataset_name`), codes
+-- come with their names, and times are timestamptz in UTC, so pandas and astropy read them
+-- unambiguously. Frequencies in MHz here (Hz in the tables).
+
+-- Every image, with its band, noise and beam, and why it was rejected (NULL: accepted).
+CREATE VIEW skytrap.images AS
+SELECT d.description AS dataset_name,
+       i.dataset,
+       i.id AS image,
+       i.url,
+       i.telescope,
+       i.object,
+       i.taustart_ts AT TIME ZONE 'UTC' AS observed_at,
+       i.band,
+       b.freq_central / 1e6 AS freq_mhz,
+       st.name AS stokes,
+       i.rms_qc,
+       i.rms_min,
+       i.rms_max,
+       i.detection_thresh,
+       2 * i.rb_smaj * 3600 AS beam_major_arcsec,
+       2 * i.rb_smin * 3600 AS beam_minor_arcsec,
+       i.rb_pa AS beam_pa,
+       i.associated_at,
+       rr.description AS rejected,
+       rj.comment AS rejection_detail,
+       i.job_settings
+FROM skytrap.image i
+JOIN skytrap.dataset d ON d.id = i.dataset
+JOIN skytrap.frequencyband b ON b.id = i.band
+LEFT JOIN skytrap.stokes st ON st.id = i.stokes
+LEFT JOIN skytrap.rejection rj ON rj.image = i.id
+LEFT JOIN skytrap.rejectreason rr ON rr.id = rj.rejectreason;
+
+-- Every lightcurve point, blind or forced, the measurement named in words.
+CREATE VIEW skytrap.lightcurves AS
+SELECT d.description AS dataset_name,
+       l.dataset,
+       l.runcat,
+       l.xtrsrc,
+       l.image,
+       l.taustart_ts AT TIME ZONE 'UTC' AS observed_at,
+       l.band,
+       l.freq_central / 1e6 AS freq_mhz,
+       st.name AS stokes,
+       l.ra,
+       l.decl,
+       l.f_peak,
+       l.f_peak_err,
+       l.f_int,
+       l.f_int_err,
+       l.det_sigma,
+       et.name AS measured_as,
+       at.name AS link,
+       l.v_int,
+       l.eta_int
+FROM skytrap.lightcurve l
+JOIN skytrap.dataset d ON d.id = l.dataset
+LEFT JOIN skytrap.stokes st ON st.id = l.stokes
+LEFT JOIN skytrap.extract_type et ON et.id = l.extract_type
+LEFT JOIN skytrap.assoc_type at ON at.id = l.assoc_type;
+
+-- Each lightcurve's variability: TraP's η and V, VAST's two-epoch metrics, its flux
+-- summary and time span, and whether it began as a new source.
+CREATE VIEW skytrap.variability AS
+SELECT d.description AS dataset_name,
+       r.dataset,
+       r.id AS runcat,
+       r.wm_ra,
+       r.wm_decl,
+       v.band,
+       b.freq_central / 1e6 AS freq_mhz,
+       v.datapoints,
+       v.eta_int,
+       v.v_int,
+       v.eta_peak,
+       v.v_peak,
+       v.vs_abs_significant_max_int,
+       v.m_abs_significant_max_int,
+       v.vs_abs_significant_max_peak,
+       v.m_abs_significant_max_peak,
+       v.lightcurve_max,
+       v.lightcurve_avg,
+       v.lightcurve_median,
+       v.first_ts AT TIME ZONE 'UTC' AS first_seen,
+       v.last_ts AT TIME ZONE 'UTC' AS last_seen,
+       v.newsource IS NOT NULL AS new_source
+FROM skytrap.varmetric v
+JOIN skytrap.runningcatalog r ON r.id = v.runcat
+JOIN skytrap.dataset d ON d.id = r.dataset
+JOIN skytrap.frequencyband b ON b.id = v.band;
+
+-- Transient candidates: each new source with its first detection, the image it was
+-- found in, the earlier image whose limit it beat, and TraP's significance over that
+-- image's lowest and highest noise.
+CREATE VIEW skytrap.candidates AS
+SELECT d.description AS dataset_name,
+       r.dataset,
+       n.runcat,
+       r.wm_ra,
+       r.wm_decl,
+       nt.name AS likelihood,
+       x.id AS xtrsrc,
+       x.image,
+       i.url,
+       i.taustart_ts AT TIME ZONE 'UTC' AS observed_at,
+       b.freq_central / 1e6 AS freq_mhz,
+       x.f_peak,
+       x.f_peak_err,
+       x.f_int,
+       x.f_int_err,
+       x.det_sigma,
+       v.sigma_rms_min,
+       v.sigma_rms_max,
+       n.previous_limits_image,
+       p.taustart_ts AT TIME ZONE 'UTC' AS previous_limits_observed_at
+FROM skytrap.newsource n
+JOIN skytrap.runningcatalog r ON r.id = n.runcat
+JOIN skytrap.dataset d ON d.id = r.dataset
+JOIN skytrap.newsource_type nt ON nt.id = n.newsource_type
+JOIN skytrap.extractedsource x ON x.id = n.trigger_xtrsrc
+JOIN skytrap.image i ON i.id = x.image
+JOIN skytrap.frequencyband b ON b.id = i.band
+JOIN skytrap.image p ON p.id = n.previous_limits_image
+LEFT JOIN skytrap.varmetric v ON v.runcat = n.runcat;

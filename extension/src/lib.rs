@@ -28,7 +28,11 @@ extension_sql_file!(
     name = "alerts",
     requires = ["schema"]
 );
-extension_sql_file!("../../sql/views.sql", name = "views", requires = ["schema"]);
+extension_sql_file!(
+    "../../sql/views.sql",
+    name = "views",
+    requires = ["schema", "codes"]
+);
 extension_sql_file!("../../sql/forks.sql", name = "forks", requires = ["schema"]);
 extension_sql_file!(
     "../../sql/lightcurves.sql",

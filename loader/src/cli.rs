@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use skytrap_loader::{config, db::cluster, output};
+use skytrap_loader::{config, db::cluster, db::export, output};
 use std::path::PathBuf;
 
 /// The kinds of alert, as `skytrap.alert.kind` and `skytrap.alert_rule.kind` have them.
@@ -12,11 +12,16 @@ const ALERT_KINDS: [&str; 4] = ["new_source", "variable", "flux_jump", "monitor_
 #[derive(Parser)]
 #[command(name = "skytrap", version, propagate_version = true)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the database is, for the commands that use one.
+#[derive(Args)]
+pub struct Database {
     /// PostgreSQL URL of the skytrap database [default: the private cluster of `skytrap db up`]
     #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL")]
     pub db: Option<String>,
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 #[derive(Subcommand)]
@@ -70,6 +75,8 @@ pub enum Command {
     },
     /// Extract images and associate them into a dataset's lightcurves, in time order
     Load {
+        #[command(flatten)]
+        database: Database,
         /// Dataset name (created on first use)
         #[arg(long)]
         dataset: String,
@@ -125,6 +132,8 @@ pub enum Command {
     /// Deliver alerts as they are committed: JSON lines on stdout (the default), VOEvent
     /// files, or a command per alert
     Listen {
+        #[command(flatten)]
+        database: Database,
         /// Start after this alert id (0: every alert in the outbox); resets a named
         /// consumer [default: where the consumer left off, else only new alerts]
         #[arg(long, value_name = "ID")]
@@ -167,17 +176,41 @@ pub enum Command {
         ivorn_root: String,
     },
     /// Show or change a dataset's alert rules
-    #[command(subcommand)]
-    Rules(RulesCommand),
+    Rules {
+        #[command(flatten)]
+        database: Database,
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// What the database holds: each dataset's images, rejections and why, lightcurves,
     /// new sources and alerts; each alert consumer and how far behind it is
     Status {
+        #[command(flatten)]
+        database: Database,
         /// Only this dataset
         #[arg(long)]
         dataset: Option<String>,
         /// text (for people) or json (one document, for scripts)
         #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
         format: StatusFormat,
+    },
+    /// Write a dataset's catalogue, lightcurves, candidates, alerts or images as CSV or
+    /// VOTable (for pandas, astropy, TOPCAT)
+    Export {
+        #[command(flatten)]
+        database: Database,
+        /// Dataset name
+        #[arg(long)]
+        dataset: String,
+        /// What to write
+        #[arg(value_enum)]
+        table: export::Table,
+        /// csv (a header line, then one line per row) or votable (VOTable 1.4)
+        #[arg(long, value_enum, default_value_t = export::Format::Csv)]
+        format: export::Format,
+        /// Write to this file (whole or not at all) [default: stdout]
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Show the settings of a job, or convert TraP's job file into skytrap's
     #[command(subcommand)]

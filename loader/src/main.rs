@@ -6,7 +6,7 @@ mod cli;
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
-use cli::{Cli, Command, ConfigCommand, DbCommand, RulesCommand};
+use cli::{Cli, Command, ConfigCommand, Database, DbCommand, RulesCommand};
 use skytrap_loader::image::files;
 use skytrap_loader::{
     alerts::listen, config, db, db::cluster, db::load, db::rules, output, simulate,
@@ -46,7 +46,7 @@ fn main() {
     }
 }
 
-/// "skytrap load" for `skytrap --db URL load --bad`: the (sub)command an argument was
+/// "skytrap load" for `skytrap load --db URL --bad`: the (sub)command an argument was
 /// given to, as far as the arguments name one.
 fn command_of(args: &[String]) -> String {
     let mut command = Cli::command();
@@ -68,18 +68,20 @@ fn command_of(args: &[String]) -> String {
     path.join(" ")
 }
 
-fn run(cli: Cli) -> Result<()> {
-    let url = || -> Result<String> {
-        match &cli.db {
-            Some(url) => Ok(url.clone()),
-            None => cluster::Cluster {
-                dir: cluster::DEFAULT_DIR.into(),
-                port: cluster::DEFAULT_PORT,
-                tcp: false,
-            }
-            .url(),
+/// The database's URL: --db, else DATABASE_URL, else the private cluster's.
+fn url(database: &Database) -> Result<String> {
+    match &database.db {
+        Some(url) => Ok(url.clone()),
+        None => cluster::Cluster {
+            dir: cluster::DEFAULT_DIR.into(),
+            port: cluster::DEFAULT_PORT,
+            tcp: false,
         }
-    };
+        .url(),
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     let runtime = || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -156,6 +158,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Load {
+            database,
             dataset,
             images,
             keep_going,
@@ -192,9 +195,10 @@ fn run(cli: Cli) -> Result<()> {
             };
             let config = params.config(Some(load_settings))?;
             let images = files::expand(images)?;
-            runtime()?.block_on(load::load(&url()?, &images, &config, &options))?;
+            runtime()?.block_on(load::load(&url(database)?, &images, &config, &options))?;
         }
         Command::Listen {
+            database,
             from,
             consumer,
             limit,
@@ -224,24 +228,31 @@ fn run(cli: Cli) -> Result<()> {
                 dataset: dataset.clone(),
                 kinds: kind.clone(),
             };
-            runtime()?.block_on(listen::listen(&url()?, &options))?;
+            runtime()?.block_on(listen::listen(&url(database)?, &options))?;
         }
-        Command::Rules(RulesCommand::Show { dataset }) => {
-            runtime()?.block_on(rules::show(&url()?, dataset))?;
+        Command::Rules {
+            database,
+            command: RulesCommand::Show { dataset },
+        } => {
+            runtime()?.block_on(rules::show(&url(database)?, dataset))?;
         }
-        Command::Rules(RulesCommand::Set {
-            dataset,
-            kind,
-            enabled,
-            min_newsource_type,
-            min_det_sigma,
-            eta_min,
-            v_min,
-            band,
-            vs_min,
-            m_min,
-            radius_arcsec,
-        }) => {
+        Command::Rules {
+            database,
+            command:
+                RulesCommand::Set {
+                    dataset,
+                    kind,
+                    enabled,
+                    min_newsource_type,
+                    min_det_sigma,
+                    eta_min,
+                    v_min,
+                    band,
+                    vs_min,
+                    m_min,
+                    radius_arcsec,
+                },
+        } => {
             let changes = rules::Changes {
                 enabled: *enabled,
                 min_newsource_type: *min_newsource_type,
@@ -253,14 +264,36 @@ fn run(cli: Cli) -> Result<()> {
                 m_min: *m_min,
                 radius_arcsec: *radius_arcsec,
             };
-            runtime()?.block_on(rules::set(&url()?, dataset, kind, &changes))?;
+            runtime()?.block_on(rules::set(&url(database)?, dataset, kind, &changes))?;
         }
-        Command::Status { dataset, format } => {
+        Command::Status {
+            database,
+            dataset,
+            format,
+        } => {
             runtime()?.block_on(db::status::status(
-                &url()?,
+                &url(database)?,
                 dataset.as_deref(),
                 *format == cli::StatusFormat::Json,
             ))?;
+        }
+        Command::Export {
+            database,
+            dataset,
+            table,
+            format,
+            output,
+        } => {
+            let rows = runtime()?.block_on(db::export::export(
+                &url(database)?,
+                dataset,
+                *table,
+                *format,
+                output.as_deref(),
+            ))?;
+            if let Some(path) = output {
+                eprintln!("skytrap: export: {rows} rows written to {}", path.display());
+            }
         }
         Command::Config(ConfigCommand::Show {
             params,

@@ -156,9 +156,9 @@ async fn listen_run(
     let mut child = KillOnDrop(
         skytrap()
             .args([
+                "listen",
                 "--db",
                 url,
-                "listen",
                 "--json",
                 "--from",
                 &newest.to_string(),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 fn listener(url: &str, consumer: &str, from_start: bool, out: &Path) -> KillOnDrop {
     let mut cmd = skytrap();
-    cmd.args(["--db", url, "listen", "--consumer", consumer]);
+    cmd.args(["listen", "--db", url, "--consumer", consumer]);
     if from_start {
         cmd.args(["--from", "0"]);
     }
@@ -34,7 +34,7 @@ fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
 
 fn load(url: &str, images: &[std::path::PathBuf]) -> std::process::Child {
     skytrap()
-        .args(["--db", url, "load", "--dataset", "stream"])
+        .args(["load", "--db", url, "--dataset", "stream"])
         .args(images)
         .stderr(Stdio::null())
         .spawn()
@@ -171,7 +171,7 @@ async fn alert_ids_follow_commit_order_across_concurrent_loaders() {
         .iter()
         .map(|(name, images)| {
             skytrap()
-                .args(["--db", &url, "load", "--dataset", name])
+                .args(["load", "--db", &url, "--dataset", name])
                 .args(images)
                 .stderr(Stdio::null())
                 .spawn()

@@ -79,7 +79,7 @@ async fn datasets_load_in_parallel_and_readers_never_block_loading() {
     let (url, client) = scratch_database("concurrency").await;
     let load = |dataset: &str, images: &[PathBuf]| {
         let mut c = skytrap();
-        c.args(["--db", &url, "load", "--dataset", dataset])
+        c.args(["load", "--db", &url, "--dataset", dataset])
             .args(images)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -186,7 +186,7 @@ async fn advisory_locks_held_by_a_session_hold_up_nothing() {
     let (url, client) = scratch_database("advisory_locks").await;
     let load = |images: &[PathBuf]| {
         let mut c = skytrap();
-        c.args(["--db", &url, "load", "--dataset", "advised"])
+        c.args(["load", "--db", &url, "--dataset", "advised"])
             .args(images)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -230,7 +230,7 @@ async fn a_loader_kept_from_its_dataset_says_so() {
     let (url, _client) = scratch_database("lock_timeout").await;
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "busy"])
+            .args(["load", "--db", &url, "--dataset", "busy"])
             .arg(&images[0]),
     );
     let holder = connect(&url).await;
@@ -240,7 +240,7 @@ async fn a_loader_kept_from_its_dataset_says_so() {
     let impatient = format!("{url}{separator}options=-c%20lock_timeout%3D1s");
     let started = Instant::now();
     let out = skytrap()
-        .args(["--db", &impatient, "load", "--dataset", "busy"])
+        .args(["load", "--db", &impatient, "--dataset", "busy"])
         .args(&images)
         .output()
         .unwrap();

@@ -39,7 +39,7 @@ fn series(name: &str) -> (PathBuf, Vec<PathBuf>) {
 fn load(url: &str, dataset: &str, images: &[PathBuf]) -> std::process::Command {
     let monitor = simulate::source_at(512, "steady", 256.0, 300.0, Vec::new()).unwrap();
     let mut c = skytrap();
-    c.args(["--db", url, "load", "--dataset", dataset])
+    c.args(["load", "--db", url, "--dataset", dataset])
         .args(["--monitor", &format!("{},{}", monitor.ra, monitor.dec)])
         .args(images)
         .stdout(Stdio::null());

@@ -47,7 +47,7 @@ async fn simulated_transients_become_new_sources_and_alerts() {
     // The listener starts first and must be listening before anything is loaded.
     let mut listener = KillOnDrop(
         skytrap()
-            .args(["--db", &url, "listen"])
+            .args(["listen", "--db", &url])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap(),
@@ -79,7 +79,7 @@ async fn simulated_transients_become_new_sources_and_alerts() {
 
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "e2e"])
+            .args(["load", "--db", &url, "--dataset", "e2e"])
             .args(&images),
     );
 
@@ -177,7 +177,9 @@ async fn simulated_transients_become_new_sources_and_alerts() {
         let runcat = alert["object"]["runcat"].as_i64().unwrap();
         let (_, date) = first_epochs.iter().find(|(r, _)| *r == runcat).unwrap();
         // The alert's measurement is the first detection, in the epoch it appeared.
+        // The time as UTC with its zone: "2026-01-03T00:00:00Z".
         let seen = alert["source"]["taustart_ts"].as_str().unwrap();
+        let seen = seen.strip_suffix('Z').expect("a UTC time ends in Z");
         assert_eq!(format!("{seen}.0"), *date, "alert epoch of runcat {runcat}");
     }
     let before: i64 = client
@@ -189,7 +191,7 @@ async fn simulated_transients_become_new_sources_and_alerts() {
     // Loading the same images again adds nothing.
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "e2e"])
+            .args(["load", "--db", &url, "--dataset", "e2e"])
             .args(&images),
     );
     let counts = client
@@ -250,7 +252,7 @@ async fn a_bad_file_stops_the_load_before_anything_is_written() {
     let (url, client) = scratch_database("bad").await;
     for (bad, reason) in [(&truncated, "truncated"), (&no_date, "DATE-OBS")] {
         let out = skytrap()
-            .args(["--db", &url, "load", "--dataset", "bad"])
+            .args(["load", "--db", &url, "--dataset", "bad"])
             .arg(&images[0])
             .arg(bad)
             .output()
@@ -298,7 +300,7 @@ async fn a_thirty_epoch_series_finds_every_transient_and_ranks_variables_first()
     let (url, client) = scratch_database("e2e30").await;
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "long"])
+            .args(["load", "--db", &url, "--dataset", "long"])
             .args(&images),
     );
     // The lightcurve nearest a true position, with its variability summary.
@@ -423,7 +425,7 @@ async fn a_transient_in_an_image_corner_is_new_and_followed() {
     let (url, client) = scratch_database("corner").await;
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "corner"])
+            .args(["load", "--db", &url, "--dataset", "corner"])
             .args(&images),
     );
     let row = client
@@ -477,14 +479,14 @@ async fn concurrent_loaders_serialize_per_dataset() {
     let (url, client) = scratch_database("concurrent").await;
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "serial"])
+            .args(["load", "--db", &url, "--dataset", "serial"])
             .args(&images),
     );
     let loaders: Vec<_> = ["shared", "shared", "other"]
         .iter()
         .map(|dataset| {
             skytrap()
-                .args(["--db", &url, "load", "--dataset", dataset])
+                .args(["load", "--db", &url, "--dataset", dataset])
                 .args(&images)
                 .stderr(Stdio::piped())
                 .spawn()
@@ -535,7 +537,7 @@ async fn monitor_positions_get_a_point_in_every_image() {
     let (empty_ra, empty_dec) = (123.3, 56.6);
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "monitored"])
+            .args(["load", "--db", &url, "--dataset", "monitored"])
             .args(["--monitor", &format!("{},{}", steady.ra, steady.dec)])
             .args(["--monitor", &format!("{empty_ra},{empty_dec}")])
             .args(&images),
@@ -622,7 +624,7 @@ async fn reruns_know_images_by_url_and_content() {
     let (url, client) = scratch_database("identity").await;
     let load = |files: &[std::path::PathBuf]| {
         let mut c = skytrap();
-        c.args(["--db", &url, "load", "--dataset", "identity"])
+        c.args(["load", "--db", &url, "--dataset", "identity"])
             .args(files);
         c
     };

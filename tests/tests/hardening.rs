@@ -114,7 +114,7 @@ async fn rules_refuse_thresholds_that_are_no_numbers() {
         ("monitor_detection", "--radius-arcsec", "NaN"),
     ] {
         let out = skytrap()
-            .args(["--db", &url, "rules", "set", "--dataset", "ruled", kind])
+            .args(["rules", "--db", &url, "set", "--dataset", "ruled", kind])
             .arg(format!("{setting}={value}"))
             .output()
             .unwrap();

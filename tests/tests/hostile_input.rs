@@ -274,7 +274,7 @@ fn bad_command_lines_fail_with_one_clear_line() {
     let s = sim.to_str().unwrap();
     let cases: &[(&[&str], &[&str])] = &[
         (&["extract", "--bogus", g], &["--bogus"]),
-        (&["extract"], &["required", "IMAGES"]),
+        (&["extract"], &["required", "<IMAGE>"]),
         (&["frobnicate"], &["frobnicate"]),
         (&["extract", m], &[m, "No such file"]),
         (&["extract", d], &[d, "is a directory"]),

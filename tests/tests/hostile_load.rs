@@ -27,7 +27,7 @@ async fn broken_files_are_refused_or_recorded_as_rejections() {
         let path = dir.join(file);
         let dataset = file.trim_end_matches(".fits");
         let mut loader = skytrap()
-            .args(["--db", &url, "load", "--dataset", dataset])
+            .args(["load", "--db", &url, "--dataset", dataset])
             .arg(&path)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

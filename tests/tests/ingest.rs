@@ -139,12 +139,12 @@ async fn a_directory_of_compressed_and_extension_images_loads_as_the_plain_files
     let (url, client) = scratch_database("ingest_dir").await;
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "plain"])
+            .args(["load", "--db", &url, "--dataset", "plain"])
             .args(&images),
     );
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "archive"])
+            .args(["load", "--db", &url, "--dataset", "archive"])
             .arg(&archive),
     );
     let names: Vec<String> = images_by_time(&client, "archive")
@@ -173,7 +173,7 @@ async fn a_directory_of_compressed_and_extension_images_loads_as_the_plain_files
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let out = skytrap()
-        .args(["--db", &url, "load", "--dataset", "none"])
+        .args(["load", "--db", &url, "--dataset", "none"])
         .arg(&empty)
         .output()
         .unwrap();
@@ -198,7 +198,7 @@ async fn keep_going_loads_the_rest_and_names_each_bad_file() {
     let not_fits = write(&dir.join("notes.fits"), b"SIMPLE? no, a text file\n");
     let (url, client) = scratch_database("ingest_keep_going").await;
     let out = skytrap()
-        .args(["--db", &url, "load", "--keep-going", "--dataset", "kept"])
+        .args(["load", "--db", &url, "--keep-going", "--dataset", "kept"])
         .args(&images)
         .args([&truncated, &no_date, &not_fits])
         .output()
@@ -237,11 +237,11 @@ async fn images_older_than_the_associated_ones_are_refused_unless_allowed() {
     let (url, client) = scratch_database("ingest_late").await;
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "late"])
+            .args(["load", "--db", &url, "--dataset", "late"])
             .args(&images[3..]),
     );
     let refused = skytrap()
-        .args(["--db", &url, "load", "--dataset", "late"])
+        .args(["load", "--db", &url, "--dataset", "late"])
         .args(&images[..3])
         .output()
         .unwrap();
@@ -261,7 +261,7 @@ async fn images_older_than_the_associated_ones_are_refused_unless_allowed() {
 
     let allowed = succeed(
         skytrap()
-            .args(["--db", &url, "load", "--allow-late", "--dataset", "late"])
+            .args(["load", "--db", &url, "--allow-late", "--dataset", "late"])
             .args(&images[..3]),
     );
     let stderr = String::from_utf8_lossy(&allowed.stderr);
@@ -297,7 +297,7 @@ async fn observation_times_come_from_another_keyword_or_a_table() {
     ];
     let (url, client) = scratch_database("ingest_times").await;
     let out = skytrap()
-        .args(["--db", &url, "load", "--dataset", "mjd"])
+        .args(["load", "--db", &url, "--dataset", "mjd"])
         .args(&mjd)
         .output()
         .unwrap();
@@ -305,9 +305,9 @@ async fn observation_times_come_from_another_keyword_or_a_table() {
     succeed(
         skytrap()
             .args([
+                "load",
                 "--db",
                 &url,
-                "load",
                 "--date-obs-from",
                 "MJD-OBS",
                 "--dataset",
@@ -340,7 +340,7 @@ async fn observation_times_come_from_another_keyword_or_a_table() {
     );
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "table", "--times"])
+            .args(["load", "--db", &url, "--dataset", "table", "--times"])
             .arg(&csv)
             .args(&files),
     );
@@ -357,7 +357,7 @@ async fn observation_times_come_from_another_keyword_or_a_table() {
         &without_date_obs(&read(0), Some("COMMENT another file")),
     );
     let out = skytrap()
-        .args(["--db", &url, "load", "--dataset", "table", "--times"])
+        .args(["load", "--db", &url, "--dataset", "table", "--times"])
         .arg(&csv)
         .arg(&other)
         .output()

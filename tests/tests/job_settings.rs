@@ -124,15 +124,19 @@ async fn a_trap_job_file_sets_extraction_and_association() {
         "{toml}"
     );
     assert!(
+        toml.contains("[quality_lofar]\nmin_separation = 10\n"),
+        "{toml}"
+    );
+    assert!(
         toml.contains(
-            "#   [quality_lofar] min_separation = 10: skytrap has no bright-source check yet"
+            "#   [quality_lofar] low_bound = 1: skytrap has no LOFAR theoretical-noise check"
         ),
         "{toml}"
     );
     assert_eq!(
         stderr_of(&out).trim(),
         format!(
-            "skytrap: {}: 22 settings imported, 9 with no counterpart (listed at the end)",
+            "skytrap: {}: 23 settings imported, 8 with no counterpart (listed at the end)",
             job.display()
         )
     );
@@ -153,13 +157,13 @@ async fn a_trap_job_file_sets_extraction_and_association() {
     let (url, client) = scratch_database("job_file").await;
     let out = succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "job", "--config"])
+            .args(["load", "--db", &url, "--dataset", "job", "--config"])
             .arg(&job)
             .args(&images),
     );
     assert!(
         stderr_of(&out)
-            .contains("job_params.cfg: 9 TraP settings have no counterpart and are ignored"),
+            .contains("job_params.cfg: 8 TraP settings have no counterpart and are ignored"),
         "{}",
         stderr_of(&out)
     );
@@ -210,9 +214,9 @@ async fn a_trap_job_file_sets_extraction_and_association() {
     succeed(
         skytrap()
             .args([
+                "load",
                 "--db",
                 &url,
-                "load",
                 "--dataset",
                 "default",
                 "--preset",
@@ -236,7 +240,7 @@ async fn settings_change_when_allowed_and_each_image_keeps_its_own() {
     let (url, client) = scratch_database("settings_over_time").await;
     let load = |extra: &[&str], images: &[PathBuf]| {
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "a"])
+            .args(["load", "--db", &url, "--dataset", "a"])
             .args(extra)
             .args(images)
             .output()
@@ -309,7 +313,7 @@ async fn a_rejected_image_is_processed_again_when_asked() {
     let (url, client) = scratch_database("retry_rejected").await;
     let load = |extra: &[&str]| {
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "r"])
+            .args(["load", "--db", &url, "--dataset", "r"])
             .args(extra)
             .args(&images)
             .output()
@@ -392,6 +396,19 @@ fn mistakes_are_named_where_they_are() {
         "{}",
         stderr_of(&out)
     );
+    // --db only where a database is used.
+    let out = skytrap()
+        .args(["extract", "--db", "postgresql://x", "a.fits"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr_of(&out).contains("unexpected argument '--db'")
+            && stderr_of(&out)
+                .trim_end()
+                .ends_with("see 'skytrap extract --help'"),
+        "{}",
+        stderr_of(&out)
+    );
     // A mistyped key: the file, the line, the nearest key.
     let file = dir.join("job.toml");
     std::fs::write(
@@ -422,6 +439,60 @@ fn mistakes_are_named_where_they_are() {
         stderr_of(&out).starts_with(&format!("skytrap: {}:2:16: not valid TOML", file.display())),
         "{}",
         stderr_of(&out)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// TraP's bright-source check: an image pointed 3° from Cas A, or at the Sun on the day it
+/// was observed, is rejected with the source named; the same field elsewhere is not.
+#[tokio::test(flavor = "current_thread")]
+async fn images_pointed_near_a_bright_source_are_rejected() {
+    let dir = scratch_dir("bright");
+    let mut images = series(&dir.join("sim"), 3);
+    // Cas A is at RA 350.85, Dec +58.82 (J2000); the Sun on 2026-01-03 at about RA 18h51m
+    // (282.8°), Dec -22.9° (the almanac's; any point within a degree or two does).
+    for (n, (ra, dec)) in [(1, (350.85, 61.815)), (2, (282.8, -22.9))] {
+        let mut bytes = std::fs::read(&images[n]).unwrap();
+        set_card(&mut bytes, "CRVAL1", &format!("{ra}"));
+        set_card(&mut bytes, "CRVAL2", &format!("{dec}"));
+        images[n] = dir.join(format!("moved{n}.fits"));
+        std::fs::write(&images[n], bytes).unwrap();
+    }
+    let (url, client) = scratch_database("bright").await;
+    succeed(
+        skytrap()
+            .args([
+                "load",
+                "--db",
+                &url,
+                "--dataset",
+                "b",
+                "--min-separation",
+                "10",
+            ])
+            .args(&images),
+    );
+    let rows: Vec<(String, Option<i32>, Option<String>)> = client
+        .query(
+            "SELECT regexp_replace(i.url, '^.*/', ''), r.rejectreason, r.comment
+             FROM skytrap.image i LEFT JOIN skytrap.rejection r ON r.image = i.id
+             ORDER BY i.taustart_ts",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(rows[0].1, None, "{rows:?}");
+    assert_eq!(rows[1].1, Some(2), "{rows:?}");
+    assert!(rows[1].2.as_deref().unwrap().starts_with(
+        "bright source near: Cas A is 3.0 degrees from the pointing (min_separation 10)"
+    ));
+    assert_eq!(rows[2].1, Some(2), "{rows:?}");
+    assert!(
+        rows[2].2.as_deref().unwrap().contains("the Sun is"),
+        "{rows:?}"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -22,12 +22,12 @@ async fn status_and_filtered_listening_match_the_tables() {
     let (url, client) = scratch_database("operator").await;
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "a"])
+            .args(["load", "--db", &url, "--dataset", "a"])
             .args(&images),
     );
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", "b"])
+            .args(["load", "--db", &url, "--dataset", "b"])
             .args(&images[..2]),
     );
     let count = |sql: &'static str| {
@@ -46,7 +46,7 @@ async fn status_and_filtered_listening_match_the_tables() {
     // as the outbox holds; the start said on stderr.
     let out = succeed(
         skytrap()
-            .args(["--db", &url, "listen", "--from", "0", "--dataset", "b"])
+            .args(["listen", "--db", &url, "--from", "0", "--dataset", "b"])
             .args([
                 "--kind",
                 "flux_jump",
@@ -76,7 +76,7 @@ async fn status_and_filtered_listening_match_the_tables() {
     let last_delivered = lines.last().unwrap()["alert_id"].as_i64().unwrap();
 
     // status, as JSON: the tables' own counts.
-    let out = succeed(skytrap().args(["--db", &url, "status", "--format", "json"]));
+    let out = succeed(skytrap().args(["status", "--db", &url, "--format", "json"]));
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let a = &status["datasets"][0];
     assert_eq!(a["name"], "a");
@@ -113,8 +113,41 @@ async fn status_and_filtered_listening_match_the_tables() {
         .get::<_, i64>(0);
     assert_eq!(consumer["behind"].as_i64().unwrap(), behind);
 
+    // The analysts' views: each row names its dataset, codes in words, times UTC.
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM skytrap.candidates WHERE dataset_name = 'a'),
+                    (SELECT count(*) FROM skytrap.images WHERE dataset_name = 'b'),
+                    (SELECT count(*) FROM skytrap.variability WHERE dataset_name = 'a'),
+                    (SELECT count(*) FROM skytrap.varmetric v JOIN skytrap.runningcatalog r
+                     ON r.id = v.runcat JOIN skytrap.dataset d ON d.id = r.dataset
+                     WHERE d.description = 'a'),
+                    (SELECT string_agg(DISTINCT measured_as, ',' ORDER BY measured_as)
+                     FROM skytrap.lightcurves WHERE dataset_name = 'a'),
+                    (SELECT pg_typeof(observed_at)::text FROM skytrap.images LIMIT 1),
+                    (SELECT count(*) FROM skytrap.lightcurves l JOIN skytrap.lightcurve t
+                     ON t.xtrsrc = l.xtrsrc AND t.runcat = l.runcat
+                     WHERE l.observed_at <> t.taustart_ts AT TIME ZONE 'UTC')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        row.get::<_, i64>(0),
+        status["datasets"][0]["new_sources"].as_i64().unwrap()
+    );
+    assert_eq!(row.get::<_, i64>(1), 2);
+    assert_eq!(row.get::<_, i64>(2), row.get::<_, i64>(3));
+    assert_eq!(row.get::<_, String>(4), "blind,forced_at_lightcurve");
+    assert_eq!(row.get::<_, String>(5), "timestamp with time zone");
+    assert_eq!(
+        row.get::<_, i64>(6),
+        0,
+        "observed_at is the UTC time of taustart_ts"
+    );
+
     // As text, one dataset; a dataset that does not exist is named.
-    let out = succeed(skytrap().args(["--db", &url, "status", "--dataset", "b"]));
+    let out = succeed(skytrap().args(["status", "--db", &url, "--dataset", "b"]));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.starts_with("dataset 'b': 2 images (0 rejected), "),
@@ -122,12 +155,160 @@ async fn status_and_filtered_listening_match_the_tables() {
     );
     assert!(!text.contains("dataset 'a'"), "{text}");
     let out = skytrap()
-        .args(["--db", &url, "status", "--dataset", "nope"])
+        .args(["status", "--db", &url, "--dataset", "nope"])
         .output()
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
         "skytrap: there is no dataset 'nope'"
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The README's worked example on real AMI-LA images: the images view names the
+/// telescope and target the headers give (TELESCOP = 'AMI-LA', OBJECT = 'SWIFT_554620'),
+/// and the afterglow is one lightcurve of two blind points.
+#[tokio::test(flavor = "current_thread")]
+async fn real_images_keep_their_telescope_and_target() {
+    let (url, client) = scratch_database("real_images").await;
+    let fits = skytrap_tests::fits_dir();
+    succeed(
+        skytrap()
+            .args([
+                "load",
+                "--db",
+                &url,
+                "--dataset",
+                "grb130427a",
+                "--elliptical-x",
+                "3",
+            ])
+            .arg(fits.join("AMI-LA_SWIFT_554620-130429.fits"))
+            .arg(fits.join("AMI-LA_SWIFT_554620-130504.fits")),
+    );
+    let rows: Vec<(String, String, String)> = client
+        .query(
+            "SELECT telescope, object, to_char(observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+             FROM skytrap.images WHERE dataset_name = 'grb130427a' ORDER BY observed_at",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        rows,
+        [
+            s("AMI-LA", "SWIFT_554620", "2013-04-29"),
+            s("AMI-LA", "SWIFT_554620", "2013-05-04")
+        ]
+    );
+    let points: Vec<String> = client
+        .query(
+            "SELECT measured_as FROM skytrap.lightcurves WHERE dataset_name = 'grb130427a'
+             ORDER BY observed_at",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(points, ["blind", "blind"]);
+}
+
+/// `skytrap export`: every table of a dataset as CSV and as VOTable; the CSV has a row per
+/// row of the view it comes from, and astropy (the test venv's; `make test` makes it) reads
+/// the VOTable back with the same rows, types, units and NULLs.
+#[tokio::test(flavor = "current_thread")]
+async fn exports_read_back_with_astropy() {
+    let python = std::env::var("SKYTRAP_TEST_PYTHON")
+        .expect("SKYTRAP_TEST_PYTHON: the test venv's python with astropy (make e2e sets it)");
+    let dir = scratch_dir("export");
+    let images = simulate::simulate(
+        &dir.join("sim"),
+        &Settings {
+            epochs: 4,
+            seed: 5,
+            size: 256,
+            variables: 2,
+            transients: 2,
+            anywhere: true,
+        },
+    )
+    .unwrap();
+    let (url, client) = scratch_database("export").await;
+    succeed(
+        skytrap()
+            .args(["load", "--db", &url, "--dataset", "x"])
+            .args(&images),
+    );
+    for (table, count) in [
+        ("catalogue", "SELECT count(*) FROM skytrap.runningcatalog"),
+        ("lightcurves", "SELECT count(*) FROM skytrap.lightcurves"),
+        ("candidates", "SELECT count(*) FROM skytrap.candidates"),
+        ("alerts", "SELECT count(*) FROM skytrap.alert"),
+        ("images", "SELECT count(*) FROM skytrap.images"),
+    ] {
+        let rows: i64 = client.query_one(count, &[]).await.unwrap().get(0);
+        assert!(rows > 0, "{table}: nothing to export");
+        let out = succeed(skytrap().args(["export", "--db", &url, "--dataset", "x", table]));
+        let csv = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(csv.lines().count() as i64, rows + 1, "{table}: {csv}");
+        let file = dir.join(format!("{table}.vot"));
+        succeed(
+            skytrap()
+                .args([
+                    "export",
+                    "--db",
+                    &url,
+                    "--dataset",
+                    "x",
+                    table,
+                    "--format",
+                    "votable",
+                    "-o",
+                ])
+                .arg(&file),
+        );
+        // astropy reads it without a warning (VOTable 1.4, declared types and nulls), with
+        // as many rows and the CSV's columns.
+        let read = std::process::Command::new(&python)
+            .args([
+                "-W",
+                "error",
+                "-c",
+                "import sys\nfrom astropy.io.votable import parse_single_table\n\
+                 t = parse_single_table(sys.argv[1]).to_table()\n\
+                 print(len(t)); print(','.join(t.colnames))\n\
+                 print(t[t.colnames[0]].dtype.kind)\n\
+                 print(t['observed_at'][0] if 'observed_at' in t.colnames else '-')\n\
+                 print(t['wm_ra'].unit if 'wm_ra' in t.colnames else '-')",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&read.stdout);
+        assert!(
+            read.status.success(),
+            "{table}: {}",
+            String::from_utf8_lossy(&read.stderr)
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines[0], rows.to_string(), "{table}");
+        assert_eq!(lines[1], csv.lines().next().unwrap(), "{table}");
+        if table == "images" {
+            assert!(
+                lines[3].starts_with("2026-01-01T00:00:00") && lines[3].ends_with('Z'),
+                "{stdout}"
+            );
+        }
+        if table == "catalogue" {
+            assert_eq!(lines[2], "i", "runcat is an integer");
+            assert_eq!(lines[4], "deg");
+        }
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -86,7 +86,7 @@ async fn no_per_image_statement_reads_a_large_table_whole() {
     ];
     let load = |images: &[PathBuf]| {
         let mut command = skytrap();
-        command.args(["--db", &url, "load", "--dataset", "associate benchmark"]);
+        command.args(["load", "--db", &url, "--dataset", "associate benchmark"]);
         for m in &monitors {
             command.args(["--monitor", m]);
         }

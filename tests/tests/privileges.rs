@@ -197,13 +197,13 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     let monitor = format!("{ra},{dec}");
     succeed(
         skytrap()
-            .args(["--db", &loader_url, "load", "--dataset", "privileges"])
+            .args(["load", "--db", &loader_url, "--dataset", "privileges"])
             .args(["--monitor", &monitor])
             .args([&images[0], &images[2]]),
     );
     succeed(
         skytrap()
-            .args(["--db", &loader_url, "load", "--dataset", "privileges"])
+            .args(["load", "--db", &loader_url, "--dataset", "privileges"])
             .args(["--monitor", &monitor, "--allow-late"])
             .args(&images),
     );
@@ -281,9 +281,9 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     let newest = newest.unwrap();
     // ... and the dataset's alert rules.
     succeed(skytrap().args([
+        "rules",
         "--db",
         &loader_url,
-        "rules",
         "set",
         "--dataset",
         "privileges",
@@ -304,9 +304,9 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     // The listener: one alert, then the rest where its cursor stopped.
     let consumer = format!("{}_cursor", users.listener);
     let out = succeed(skytrap().args([
+        "listen",
         "--db",
         &listener_url,
-        "listen",
         "--consumer",
         &consumer,
         "--from",
@@ -330,9 +330,9 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     assert!(first > 0 && first < newest);
     let rest = (alerts - 1).to_string();
     let out = succeed(skytrap().args([
+        "listen",
         "--db",
         &listener_url,
-        "listen",
         "--consumer",
         &consumer,
         "--limit",
@@ -345,9 +345,9 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     );
     // It parks its own failures.
     succeed(skytrap().args([
+        "listen",
         "--db",
         &listener_url,
-        "listen",
         "--consumer",
         &format!("{consumer}_exec"),
         "--from",
@@ -399,9 +399,9 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
         .await
         .unwrap();
     let out = succeed(skytrap().args([
+        "rules",
         "--db",
         &analyst_url,
-        "rules",
         "show",
         "--dataset",
         "privileges",
@@ -434,9 +434,9 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     refused(&analyst, "CREATE TABLE skytrap.mine (x int)").await;
     let out = skytrap()
         .args([
+            "rules",
             "--db",
             &analyst_url,
-            "rules",
             "set",
             "--dataset",
             "privileges",
@@ -494,9 +494,9 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     .await;
     let out = skytrap()
         .args([
+            "listen",
             "--db",
             &other_listener_url,
-            "listen",
             "--consumer",
             &consumer,
         ])
@@ -511,9 +511,9 @@ async fn scenario(url: &str, admin: &Client, users: &Users) {
     );
     let out = skytrap()
         .args([
+            "listen",
             "--db",
             &other_listener_url,
-            "listen",
             "--consumer",
             &consumer,
         ])

@@ -23,7 +23,7 @@ async fn loaded(name: &str) -> (String, tokio_postgres::Client, i64) {
     let (url, client) = scratch_database(name).await;
     succeed(
         skytrap()
-            .args(["--db", &url, "load", "--dataset", name])
+            .args(["load", "--db", &url, "--dataset", name])
             .args(&images),
     );
     let n: i64 = client
@@ -42,9 +42,9 @@ async fn voevent_files_validate_against_the_voevent_2_schema() {
     let dir = scratch_dir("voevent-out");
     let out = skytrap()
         .args([
+            "listen",
             "--db",
             &url,
-            "listen",
             "--from",
             "0",
             "--limit",
@@ -111,7 +111,7 @@ async fn commands_get_every_alert_and_failures_are_parked() {
     let sink = dir.join("received.jsonl");
     succeed(
         skytrap()
-            .args(["--db", &url, "listen", "--from", "0", "--consumer", "ok"])
+            .args(["listen", "--db", &url, "--from", "0", "--consumer", "ok"])
             .args(["--limit", &n.to_string(), "--exec"])
             .arg(format!("cat >> {}", sink.display())),
     );
@@ -122,9 +122,9 @@ async fn commands_get_every_alert_and_failures_are_parked() {
     // A command that always fails: each alert is tried twice, then parked, never dropped.
     let out = skytrap()
         .args([
+            "listen",
             "--db",
             &url,
-            "listen",
             "--from",
             "0",
             "--consumer",
@@ -170,7 +170,7 @@ async fn commands_get_every_alert_and_failures_are_parked() {
     let env = dir.join("env.txt");
     let started = std::time::Instant::now();
     let out = skytrap()
-        .args(["--db", &url, "listen", "--from", "0", "--consumer", "slow"])
+        .args(["listen", "--db", &url, "--from", "0", "--consumer", "slow"])
         .args([
             "--limit",
             "1",
@@ -213,7 +213,7 @@ async fn rules_change_with_the_rules_command() {
     ] {
         succeed(
             skytrap()
-                .args(["--db", &url, "rules", "set", "--dataset", "survey"])
+                .args(["rules", "--db", &url, "set", "--dataset", "survey"])
                 .args(args),
         );
     }
@@ -232,7 +232,7 @@ async fn rules_change_with_the_rules_command() {
     assert_eq!(row.get::<_, f64>(2), 4.3);
     assert!(!row.get::<_, bool>(3));
     let out = skytrap()
-        .args(["--db", &url, "rules", "show", "--dataset", "survey"])
+        .args(["rules", "--db", &url, "show", "--dataset", "survey"])
         .output()
         .unwrap();
     let shown = String::from_utf8(out.stdout).unwrap();
@@ -241,7 +241,7 @@ async fn rules_change_with_the_rules_command() {
         .lines()
         .any(|l| l.starts_with("monitor_detection") && l.contains("disabled")));
     let out = skytrap()
-        .args(["--db", &url, "rules", "show", "--dataset", "nosuch"])
+        .args(["rules", "--db", &url, "show", "--dataset", "nosuch"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

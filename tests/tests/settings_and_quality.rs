@@ -61,8 +61,8 @@ fn variant(source: &Path, dir: &Path, day: u32, factor: f32, cards: &[(&str, &st
 
 fn run(args: &[&str], images: &[PathBuf], url: &str) -> Output {
     let out = skytrap()
-        .args(["--db", url])
         .args(args)
+        .args(["--db", url])
         .args(images)
         .output()
         .unwrap();
@@ -126,7 +126,7 @@ async fn the_configuration_is_stored_with_the_dataset_and_other_settings_are_ref
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect();
-    assert_eq!(rows.len(), 30, "{rows:?}");
+    assert_eq!(rows.len(), 31, "{rows:?}");
     let row = |key: &str| rows.iter().find(|r| r.1 == key).unwrap().clone();
     let s = |v: &str| v.to_string();
     assert_eq!(
@@ -629,7 +629,7 @@ async fn fdr_images_record_the_threshold_they_applied() {
     let images = simulate::render(&dir, &settings, &sources).unwrap();
     let (url, client) = scratch_database("fdr_threshold").await;
     let loaded = skytrap()
-        .args(["--db", &url, "load", "--dataset", "fdr", "--fdr", "0.01"])
+        .args(["load", "--db", &url, "--dataset", "fdr", "--fdr", "0.01"])
         .args(&images)
         .output()
         .unwrap();

@@ -154,7 +154,7 @@ async fn update_equals_a_fresh_install(previous: &str) {
     )
     .unwrap();
     let refused = skytrap()
-        .args(["--db", &old_url, "load", "--dataset", "too early"])
+        .args(["load", "--db", &old_url, "--dataset", "too early"])
         .args(&images)
         .output()
         .unwrap();
@@ -224,7 +224,7 @@ async fn update_equals_a_fresh_install(previous: &str) {
     for url in [&old_url, &new_url] {
         succeed(
             skytrap()
-                .args(["--db", url, "load", "--dataset", "after the update"])
+                .args(["load", "--db", url, "--dataset", "after the update"])
                 .args(&images),
         );
     }

@@ -35,6 +35,7 @@ pub mod stokes {
 pub mod reject {
     pub const RMS_INVALID: i32 = 0;
     pub const BEAM_INVALID: i32 = 1;
+    pub const BRIGHT_SOURCE: i32 = 2;
     pub const CONTAINS_NAN: i32 = 4;
     pub const FLAT: i32 = 5;
 }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod associate;
+pub mod bright;
 pub mod codes;
 pub mod lightcurve;
 pub mod newsource;

@@ -115,7 +115,8 @@ async fn session(
                     CASE WHEN ($2::text IS NULL OR body -> 'dataset' ->> 'description' = $2)
                               AND (cardinality($3::text[]) = 0 OR kind = ANY ($3))
                     THEN (jsonb_build_object('alert_id', alert_id, 'kind', kind,
-                                             'created_at', created_at) || body)::text END
+                                             'created_at', (to_jsonb(created_at AT TIME ZONE 'UTC')
+                                                            #>> '{}') || 'Z') || body)::text END
              FROM skytrap.alert WHERE alert_id > $1 ORDER BY alert_id LIMIT 1000",
         )
         .await?;

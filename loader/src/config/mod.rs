@@ -129,10 +129,18 @@ impl Config {
                 box_in_beampix: 3.0,
             },
         };
-        // PySE has no quality control or association: either preset keeps TraP's.
+        // PySE has no quality control or association: either preset keeps TraP's, and the
+        // trap preset adds TraP's bright-source check.
+        let quality = match preset {
+            Some(Preset::Trap) => Quality {
+                min_separation: 10.0,
+                ..Quality::default()
+            },
+            _ => Quality::default(),
+        };
         Config {
             extraction,
-            quality: Quality::default(),
+            quality,
             association: Association::default(),
         }
     }
@@ -466,7 +474,15 @@ mod tests {
                 ..e.clone()
             }
         );
-        assert_eq!(own.quality, trap.quality);
+        assert_eq!(
+            own.quality,
+            Quality {
+                min_separation: 0.0,
+                ..trap.quality.clone()
+            },
+            "and the bright-source check, which TraP made for LOFAR"
+        );
+        assert_eq!(trap.quality.min_separation, 10.0);
         let q = &trap.quality;
         assert_eq!((q.rms_est_sigma, q.rms_est_fraction), (4.0, 8));
         assert_eq!(

@@ -361,6 +361,23 @@ pub(super) static SETTINGS: &[Setting] = &[
     ),
     setting!(
         Quality,
+        "quality_lofar",
+        "min_separation",
+        "min-separation",
+        "DEGREES",
+        "Reject an image pointed within this many degrees of Cas A, Cyg A, Tau A, Her A, Vir A, the Sun or Jupiter (0: off) [trap: 10, skytrap: 0]",
+        Float,
+        |c| Value::Float(c.quality.min_separation),
+        |c, v| c.quality.min_separation = {
+            let x = non_negative(v)?;
+            if x > 180.0 {
+                return Err("must be from 0 to 180 degrees".into());
+            }
+            x
+        }
+    ),
+    setting!(
+        Quality,
         "quality",
         "elliptical_x",
         "elliptical-x",

@@ -23,7 +23,6 @@ fn why_unused(key: &str) -> &'static str {
         "description" | "dataset_id" => "the dataset is named by `skytrap load --dataset`",
         "bandwidth_max" => "bands are formed from each image's own bandwidth",
         "low_bound" | "high_bound" => "skytrap has no LOFAR theoretical-noise check",
-        "min_separation" => "skytrap has no bright-source check yet",
         "mode" | "hosts" | "ports" => "`skytrap load` takes files, not a stream",
         _ => "not a TraP setting skytrap knows",
     }
@@ -254,7 +253,6 @@ ports = '6666,6667,6668,6669,6670,6671'   ; the port of the stream
                 "bandwidth_max",
                 "low_bound",
                 "high_bound",
-                "min_separation",
                 "mode",
                 "hosts",
                 "ports"

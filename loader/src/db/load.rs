@@ -475,12 +475,15 @@ fn prepare(t: &Todo, config: &Config) -> Result<Prepared> {
     let (params, quality) = (&config.extraction, &config.quality);
     let image = fits::read(&t.path)?;
     let geometry = extract::geometry(&image, params)?;
-    // TraP's quality control before extraction: the noise in the image centre within
-    // range, then the beam's shape; the history test needs the database (`store`). An
+    // TraP's quality control before extraction: no bright source near the pointing, the
+    // noise in the image centre within range, then the beam's shape; the history test needs the database (`store`). An
     // image that fails is still checked for unusable pixels, which TraP tests first.
     let rms_qc = qc::rms_qc(&image.data, quality.rms_est_sigma, quality.rms_est_fraction);
-    let failed = qc::rms_out_of_range(rms_qc, quality)
-        .map(|detail| (RejectReason::RmsInvalid, detail))
+    let failed = qc::bright_source_near(geometry.centre, &t.time, quality)
+        .map(|detail| (RejectReason::BrightSource, detail))
+        .or_else(|| {
+            qc::rms_out_of_range(rms_qc, quality).map(|detail| (RejectReason::RmsInvalid, detail))
+        })
         .or_else(|| {
             qc::beam_invalid(&extract::beam_in_pixels(&image), quality)
                 .map(|detail| (RejectReason::BeamInvalid, detail))
@@ -596,8 +599,16 @@ async fn dataset_id(
     allow_config_change: bool,
 ) -> Result<(i32, i32)> {
     let (p, a) = (&config.extraction, &config.association);
+    // The association's settings: the dataset row's columns and their values.
     let associating = "assoc_radius, beamwidths_limit, new_source_sigma_margin, expiration,
                        pair_metrics_min_abs_vs";
+    let association: [&(dyn ToSql + Sync); 5] = [
+        &a.deruiter_radius,
+        &a.beamwidths_limit,
+        &a.new_source_sigma_margin,
+        &a.expiration,
+        &a.pair_metrics_min_abs_vs,
+    ];
     client
         .execute(
             &format!(
@@ -607,17 +618,16 @@ async fn dataset_id(
                  ON CONFLICT (description) DO NOTHING"
             ),
             &[
-                &name,
-                &p.detection,
-                &p.analysis,
-                &(p.back_size as i32),
-                &(p.margin as f64),
-                &a.deruiter_radius,
-                &a.beamwidths_limit,
-                &a.new_source_sigma_margin,
-                &a.expiration,
-                &a.pair_metrics_min_abs_vs,
-            ],
+                &[
+                    &name as &(dyn ToSql + Sync),
+                    &p.detection,
+                    &p.analysis,
+                    &(p.back_size as i32),
+                    &(p.margin as f64),
+                ],
+                &association[..],
+            ]
+            .concat(),
         )
         .await?;
     let row = client
@@ -635,14 +645,7 @@ async fn dataset_id(
                 "UPDATE skytrap.dataset SET ({associating}) = ($2, $3, $4, $5, $6)
                  WHERE id = $1"
             ),
-            &[
-                &id,
-                &a.deruiter_radius,
-                &a.beamwidths_limit,
-                &a.new_source_sigma_margin,
-                &a.expiration,
-                &a.pair_metrics_min_abs_vs,
-            ],
+            &[&[&id as &(dyn ToSql + Sync)], &association[..]].concat(),
         )
         .await?;
     } else {
@@ -910,10 +913,11 @@ async fn insert_image(
             "INSERT INTO skytrap.image (dataset, band, skyrgn, stokes, freq_eff, freq_bw,
                  taustart_ts, rb_smaj, rb_smin, rb_pa, deltax, deltay, fwhm_arcsec, fov_degrees,
                  rms_min, rms_max, detection_thresh, analysis_thresh, url, sha256, rms_qc,
-                 job_settings)
+                 job_settings, telescope, object)
              VALUES ($1, skytrap.frequencyband_for($1, $2, $3),
                      skytrap.skyregion_for($1, $4, $5, $6, $23), $7, $2, $3, $8::text::timestamp,
-                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $24)
+                     $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $24,
+                     left($25, 64), left($26, 100))
              RETURNING id, band, taustart_ts",
             &[
                 &ids.dataset,
@@ -940,6 +944,8 @@ async fn insert_image(
                 &p.rms_qc,
                 &g.footprint,
                 &ids.job_settings,
+                &m.telescope,
+                &m.object,
             ],
         )
         .await?;

@@ -1,9 +1,10 @@
 //! The database side: the private cluster (`cluster`), loading images (`load`), alert
-//! rules (`rules`), what the database holds (`status`); and here, connections to PostgreSQL: a URL (or libpq key=value string)
+//! rules (`rules`), what the database holds (`status`), files of it (`export`); and here, connections to PostgreSQL: a URL (or libpq key=value string)
 //! as libpq reads it, the password looked up in a password file as libpq does, TLS by
 //! libpq's `sslmode` (rustls), and never a password in a message.
 
 pub mod cluster;
+pub mod export;
 pub mod load;
 pub mod rules;
 pub mod status;

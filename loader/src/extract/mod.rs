@@ -173,6 +173,7 @@ pub struct Unusable {
 pub enum RejectReason {
     RmsInvalid = reject::RMS_INVALID as isize,
     BeamInvalid = reject::BEAM_INVALID as isize,
+    BrightSource = reject::BRIGHT_SOURCE as isize,
     ContainsNan = reject::CONTAINS_NAN as isize,
     Flat = reject::FLAT as isize,
 }

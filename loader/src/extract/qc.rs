@@ -1,10 +1,12 @@
-//! Image quality control as TraP does it (`tkp/quality`, reference §3.2): the noise in the
-//! image centre (`rms_qc`) within a global range and within the spread of the band's
-//! recent images, and a restoring beam neither undersampled, oversampled nor too
-//! elliptical. `load` records a failing image as a rejection with TraP's reason.
+//! Image quality control as TraP does it (`tkp/quality`, reference §3.2): no bright source
+//! near the pointing, the noise in the image centre (`rms_qc`) within a global range and
+//! within the spread of the band's recent images, and a restoring beam neither
+//! undersampled, oversampled nor too elliptical. `load` records a failing image as a
+//! rejection with TraP's reason.
 
 use crate::extract::measure::Beam;
 use ndarray::Array2;
+use skytrap_core::bright;
 use skytrap_core::variability::median;
 
 /// TraP's quality settings, named and defaulted as in its job_params.cfg.
@@ -25,6 +27,9 @@ pub struct Quality {
     pub oversampled_x: f64,
     /// Largest ratio of the beam's semi-axes.
     pub elliptical_x: f64,
+    /// Least distance, degrees, from the pointing to a bright source (`skytrap_core::bright`:
+    /// the A-team, the Sun, Jupiter); 0: no check (section quality_lofar).
+    pub min_separation: f64,
 }
 
 impl Default for Quality {
@@ -38,6 +43,7 @@ impl Default for Quality {
             rms_rej_sigma: 3.0,
             oversampled_x: 30.0,
             elliptical_x: 2.0,
+            min_separation: 0.0,
         }
     }
 }
@@ -117,6 +123,36 @@ pub fn rms_off_history(rms_qc: f64, history: &[f64], q: &Quality) -> Option<Stri
             history.len()
         ))
     }
+}
+
+/// TraP's bright-source test (`tkp/telescope/lofar/quality.py`): why the image, observed
+/// at `time` (ISO, UTC) and centred on (ra, dec), is too near a bright source, if it is.
+/// TraP applies it to LOFAR images only; skytrap to every image when `min_separation` is
+/// above 0.
+pub fn bright_source_near(centre: (f64, f64), time: &str, q: &Quality) -> Option<String> {
+    if q.min_separation <= 0.0 {
+        return None;
+    }
+    let jd = julian_date_of(time)?;
+    let sources = bright::sources(jd);
+    let (source, distance) =
+        bright::nearest_within(&sources, centre.0, centre.1, q.min_separation)?;
+    Some(format!(
+        "bright source near: {} is {distance:.1} degrees from the pointing (min_separation {})",
+        source.name, q.min_separation
+    ))
+}
+
+/// The Julian date of an ISO time "YYYY-MM-DDTHH:MM:SS[.sss]" (UTC).
+fn julian_date_of(time: &str) -> Option<f64> {
+    let (date, clock) = time.split_once(['T', ' ']).unwrap_or((time, "0:0:0"));
+    let mut d = date.splitn(3, '-').map(|v| v.parse::<u32>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let mut c = clock.splitn(3, ':');
+    let hour = c.next()?.parse().ok()?;
+    let minute = c.next().unwrap_or("0").parse().ok()?;
+    let second = c.next().unwrap_or("0").parse().ok()?;
+    Some(bright::julian_date(y as i32, m, day, hour, minute, second))
 }
 
 /// TraP's beam test (`tkp/quality/restoringbeam.py`) on the semi-axes in pixels: why the

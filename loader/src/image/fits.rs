@@ -41,6 +41,9 @@ pub struct Metadata {
     pub date_obs: Option<String>,
     /// Stokes parameter, 1..4 = I, Q, U, V.
     pub stokes: i16,
+    /// TELESCOP and OBJECT, as written.
+    pub telescope: Option<String>,
+    pub object: Option<String>,
 }
 
 /// Reads the image of a FITS file: the primary HDU's, or where the primary HDU is empty,
@@ -591,6 +594,8 @@ pub fn metadata(h: &Header) -> Result<Metadata> {
         bpa,
         date_obs: h.text("DATE-OBS").map(str::to_string),
         stokes,
+        telescope: h.text("TELESCOP").map(str::to_string),
+        object: h.text("OBJECT").map(str::to_string),
     })
 }
 

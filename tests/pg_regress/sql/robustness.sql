@@ -8,8 +8,8 @@ CREATE EXTENSION skytrap;
 
 -- The markings. provolatile: i immutable, s stable, v volatile; proparallel: s safe,
 -- r restricted, u unsafe. Why each is true:
---   * the geometry, pixel-key, statistics and operator-class functions are pure functions of
---     their arguments: IMMUTABLE, PARALLEL SAFE (cone_pixels and pixel_near keep a
+--   * the geometry, pixel-key, statistics, time-text (utc) and operator-class functions are
+--     pure functions of their arguments: IMMUTABLE, PARALLEL SAFE (cone_pixels and pixel_near keep a
 --     per-backend cache of the last cone, which changes how a cone is read, never which
 --     positions it holds);
 --   * the SQL predicates (xmatch, in_cone, deruiter_xmatch, in_ellipse, in_polygon) are not

@@ -19,7 +19,8 @@ ORDER BY 1;
 -- The one that runs as its owner: the outbox's writer.
 SELECT p.oid::regprocedure AS security_definer, p.proconfig
 FROM pg_proc p
-WHERE p.pronamespace = 'skytrap'::regnamespace AND p.prosecdef;
+WHERE p.pronamespace = 'skytrap'::regnamespace AND p.prosecdef
+ORDER BY p.oid::regprocedure::text;
 
 CREATE SCHEMA decoy;
 GRANT USAGE, CREATE ON SCHEMA decoy TO PUBLIC;
