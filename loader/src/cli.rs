@@ -96,6 +96,11 @@ pub enum Command {
         /// date, or days under an MJD keyword such as MJD-OBS)
         #[arg(long, value_name = "KEY", conflicts_with = "times")]
         date_obs_from: Option<String>,
+        /// Take an image's sources from another finder's catalogue instead of finding them:
+        /// a Selavy component catalogue (.txt); one per IMAGE, in the same order. The image
+        /// is still read for its header, noise and forced fits
+        #[arg(long, value_name = "FILE")]
+        catalogue: Vec<PathBuf>,
         /// Read the observation times from a CSV file of file,time rows (ISO dates; files
         /// relative to the CSV's directory)
         #[arg(long, value_name = "CSV")]

@@ -161,6 +161,7 @@ fn run(cli: Cli) -> Result<()> {
             database,
             dataset,
             images,
+            catalogue,
             keep_going,
             allow_late,
             date_obs_from,
@@ -174,6 +175,7 @@ fn run(cli: Cli) -> Result<()> {
             params,
             load_settings,
         } => {
+            let catalogues = files::pair_catalogues(images, catalogue)?;
             let options = load::Options {
                 dataset: dataset.clone(),
                 monitors: monitor.clone(),
@@ -182,6 +184,7 @@ fn run(cli: Cli) -> Result<()> {
                 retry_rejected: *retry_rejected,
                 keep_going: *keep_going,
                 allow_late: *allow_late,
+                catalogues,
                 verbosity: match (quiet, verbose) {
                     (true, _) => load::Verbosity::Quiet,
                     (_, true) => load::Verbosity::Verbose,

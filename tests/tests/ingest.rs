@@ -369,3 +369,74 @@ async fn observation_times_come_from_another_keyword_or_a_table() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The VAST pipeline's test epochs with ASKAP Selavy's catalogues (tests/data/fits, from
+/// askap-vast/vast-pipeline): `--catalogue` stores Selavy's components, in skytrap's units,
+/// as each image's blind sources, and skytrap still force-fits the image and associates.
+#[tokio::test(flavor = "current_thread")]
+async fn selavy_catalogues_stand_in_for_the_finder() {
+    let dir = skytrap_tests::fits_dir().join("sim_multiepoch_vast");
+    let image = |n: u32| dir.join(format!("sim_ASKAP_epoch0{n}.fits"));
+    let selavy = |n: u32| dir.join(format!("sim_ASKAP_epoch0{n}.selavy.components.txt"));
+    let (url, client) = scratch_database("ingest_selavy").await;
+    let mut load = skytrap();
+    load.args(["load", "--db", &url, "--dataset", "selavy"]);
+    for n in 1..=4 {
+        load.arg(image(n)).arg("--catalogue").arg(selavy(n));
+    }
+    succeed(&mut load);
+    // Selavy's component counts (its files: 4, 7, 4, 5), each image's blind sources.
+    let blind: Vec<i64> = client
+        .query(
+            "SELECT count(x.id) FROM skytrap.image i
+             LEFT JOIN skytrap.extractedsource x ON x.image = i.id AND x.extract_type = 0
+             GROUP BY i.id, i.taustart_ts ORDER BY i.taustart_ts",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(blind, [4, 7, 4, 5]);
+    // Epoch 01's first component as Selavy wrote it: 2001.231634 mJy, 2002.257017 mJy/beam.
+    let row = client
+        .query_one(
+            "SELECT x.f_int, x.f_peak FROM skytrap.extractedsource x
+             ORDER BY skytrap.distance(x.ra, x.decl, 149.983325, -29.977778), x.id LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, f64>(0), row.get::<_, f64>(1)),
+        (2.001231634, 2.002257017)
+    );
+    // The 2 Jy source at (150.0205, -30.0) that Selavy finds in epochs 02 and 04: a new
+    // source in 02, force-fitted by skytrap in 03, detected again in 04.
+    let points: Vec<String> = client
+        .query(
+            "SELECT l.measured_as FROM skytrap.lightcurves l
+             WHERE l.runcat = (SELECT r.id FROM skytrap.runningcatalog r
+                               ORDER BY skytrap.distance(r.wm_ra, r.wm_decl, 150.0205, -30.0)
+                               LIMIT 1)
+             ORDER BY l.observed_at",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(points, ["blind", "forced_at_lightcurve", "blind"]);
+    // One catalogue per image, in order.
+    let out = skytrap()
+        .args(["load", "--db", &url, "--dataset", "other"])
+        .args([image(1), image(2)])
+        .arg("--catalogue")
+        .arg(selavy(1))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("1 catalogues for 2 images: give one --catalogue per image"));
+}

@@ -9,9 +9,9 @@
 
 use crate::config::{self, Config};
 use crate::db;
-use crate::extract::forced;
 use crate::extract::qc::{self, Quality};
 use crate::extract::{self, Extraction, Field, Geometry, Params, RejectReason, Unusable};
+use crate::extract::{catalogue, forced};
 use crate::image::fits;
 use anyhow::{bail, Context, Result};
 use futures_util::pin_mut;
@@ -34,6 +34,8 @@ struct Todo {
     /// DATE-OBS, checked, and the frequency: the order in which images are stored.
     time: String,
     freq_eff: f64,
+    /// Another finder's catalogue of the image, whose sources replace skytrap's.
+    catalogue: Option<PathBuf>,
 }
 
 /// One image ready for the database.
@@ -99,6 +101,9 @@ pub struct Options {
     pub allow_late: bool,
     /// Where each image's observation time is.
     pub times: Times,
+    /// Other finders' catalogues, by image (canonical path): their sources are stored
+    /// instead of skytrap's.
+    pub catalogues: HashMap<String, PathBuf>,
     pub verbosity: Verbosity,
 }
 
@@ -246,6 +251,7 @@ pub async fn load(
                 Ok(Todo {
                     time: options.times.of(&path, &described)?,
                     freq_eff: described.meta.freq_eff,
+                    catalogue: options.catalogues.get(&url).cloned(),
                     path: path.clone(),
                     url,
                     sha256,
@@ -493,7 +499,15 @@ fn prepare(t: &Todo, config: &Config) -> Result<Prepared> {
         (Err(e), _) => Outcome::Rejected(e.downcast::<Unusable>()?),
         (Ok(_), Some((reason, detail))) => Outcome::Rejected(Unusable { reason, detail }),
         (Ok(field), None) => Outcome::Measured(Box::new(Measured {
-            extraction: extract::extract_in(&image, &field, params),
+            extraction: match &t.catalogue {
+                None => extract::extract_in(&image, &field, params),
+                Some(path) => Extraction {
+                    sources: catalogue::read(path, &image, &field)?,
+                    rms_min: field.rms_min,
+                    rms_max: field.rms_max,
+                    detection: Some(params.detection),
+                },
+            },
             image,
             field,
         })),

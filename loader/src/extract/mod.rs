@@ -5,6 +5,7 @@
 //! together and puts the results on the sky.
 
 pub mod background;
+pub mod catalogue;
 pub mod deblend;
 pub mod deconv;
 pub mod fdr;

@@ -32,6 +32,39 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Each image's catalogue (`load --catalogue`), by the image's canonical path: the
+/// catalogues pair with the images in the order given, one each, files only.
+pub fn pair_catalogues(
+    images: &[PathBuf],
+    catalogues: &[PathBuf],
+) -> Result<std::collections::HashMap<String, PathBuf>> {
+    if catalogues.is_empty() {
+        return Ok(Default::default());
+    }
+    if let Some(dir) = images.iter().find(|p| p.is_dir()) {
+        bail!(
+            "{}: --catalogue pairs with image files, not directories",
+            dir.display()
+        );
+    }
+    if catalogues.len() != images.len() {
+        bail!(
+            "{} catalogues for {} images: give one --catalogue per image, in the images' order",
+            catalogues.len(),
+            images.len()
+        );
+    }
+    images
+        .iter()
+        .zip(catalogues)
+        .map(|(image, catalogue)| {
+            let url = std::fs::canonicalize(image)
+                .with_context(|| format!("{}: cannot open", image.display()))?;
+            Ok((url.display().to_string(), catalogue.clone()))
+        })
+        .collect()
+}
+
 fn search(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries = std::fs::read_dir(dir)
         .with_context(|| format!("{}: cannot list the directory", dir.display()))?
