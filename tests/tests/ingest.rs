@@ -440,3 +440,46 @@ async fn selavy_catalogues_stand_in_for_the_finder() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("1 catalogues for 2 images: give one --catalogue per image"));
 }
+
+/// PySE's own CSV (`pyse --csv`, radio-pyse 0.7.1, committed beside the image with its
+/// command in the MANIFEST) stands in for skytrap's finder the same way: one blind source
+/// per line, PySE's positions and fluxes as PySE wrote them.
+#[tokio::test(flavor = "current_thread")]
+async fn a_pyse_csv_stands_in_for_the_finder() {
+    let dir = skytrap_tests::fits_dir().join("sim_multiepoch_vast");
+    let csv = dir.join("sim_ASKAP_epoch01.pyse.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(", ").collect();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(", ").map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (url, client) = scratch_database("ingest_pyse").await;
+    succeed(
+        skytrap()
+            .args(["load", "--db", &url, "--dataset", "pyse"])
+            .arg(dir.join("sim_ASKAP_epoch01.fits"))
+            .arg("--catalogue")
+            .arg(&csv),
+    );
+    let stored: Vec<(f64, f64, f64, f64)> = client
+        .query(
+            "SELECT ra, decl, f_peak, f_int FROM skytrap.extractedsource
+             WHERE extract_type = 0 ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    assert_eq!(stored.len(), rows.len());
+    for (s, r) in stored.iter().zip(&rows) {
+        assert_eq!(
+            (s.0, s.1, s.2, s.3),
+            (r[col("ra")], r[col("dec")], r[col("peak")], r[col("flux")])
+        );
+    }
+}

@@ -178,92 +178,14 @@ pub async fn load(
     if dataset.is_empty() || dataset.len() > 100 {
         bail!("dataset name must be 1 to 100 characters");
     }
-    let params = &config.extraction;
     let mut client = connect(url).await?;
     // A dataset made with other settings is refused before any image is read.
     if !options.allow_config_change {
         check_config(&client, dataset, config).await?;
     }
     let mut summary = Summary::default();
-    // An image is known by its URL and its content. Images of this dataset already in the
-    // database are skipped, so a re-run resumes; a file whose content changed since it was
-    // loaded is an error, not a second image.
-    let files: Vec<(PathBuf, String, String)> = images
-        .par_iter()
-        .map(|path| {
-            let url = std::fs::canonicalize(path)
-                .with_context(|| format!("{}: cannot open", path.display()))?
-                .display()
-                .to_string();
-            let sha256 =
-                sha256_of(path).with_context(|| format!("{}: cannot read", path.display()))?;
-            Ok((path.clone(), url, sha256))
-        })
-        .collect::<Vec<Result<_>>>()
-        .into_iter()
-        .filter_map(|file| unless_kept_going(file, options, &mut summary).transpose())
-        .collect::<Result<_>>()?;
-    let mut loaded_urls: HashMap<String, Option<String>> = HashMap::new();
-    let mut loaded_contents: HashSet<String> = HashSet::new();
-    // With --retry-rejected a rejected image is not "loaded": it is processed again.
-    for row in client
-        .query(
-            "SELECT i.url, i.sha256::text FROM skytrap.image i
-             JOIN skytrap.dataset d ON d.id = i.dataset WHERE d.description = $1
-             AND NOT ($2 AND EXISTS (SELECT 1 FROM skytrap.rejection r WHERE r.image = i.id))",
-            &[&dataset, &options.retry_rejected],
-        )
-        .await?
-    {
-        let sha256: Option<String> = row.get(1);
-        if let Some(h) = &sha256 {
-            loaded_contents.insert(h.clone());
-        }
-        loaded_urls.insert(row.get(0), sha256);
-    }
-    let mut new_files = Vec::new();
-    for (path, url, sha256) in files {
-        if let Some(Some(before)) = loaded_urls.get(&url) {
-            if *before != sha256 {
-                bail!(
-                    "{}: the file changed since it was loaded into dataset '{dataset}' \
-                     (SHA-256 was {before}, is now {sha256}); a loaded image is never replaced: \
-                     give the new image its own file name",
-                    path.display()
-                );
-            }
-        }
-        if loaded_urls.contains_key(&url) || !loaded_contents.insert(sha256.clone()) {
-            summary.skipped += 1;
-        } else {
-            loaded_urls.insert(url.clone(), Some(sha256.clone()));
-            new_files.push((path, url, sha256));
-        }
-    }
-    // Each image's header is checked here (its bytes were all read for the hash), so that
-    // a bad file is found before anything is written.
-    let mut todo: Vec<Todo> = new_files
-        .into_par_iter()
-        .map(|(path, url, sha256)| {
-            let checked = || -> Result<Todo> {
-                let described = fits::describe(&path)?;
-                extract::check_margin(described.nx, described.ny, params)?;
-                Ok(Todo {
-                    time: options.times.of(&path, &described)?,
-                    freq_eff: described.meta.freq_eff,
-                    catalogue: options.catalogues.get(&url).cloned(),
-                    path: path.clone(),
-                    url,
-                    sha256,
-                })
-            };
-            checked().with_context(|| path.display().to_string())
-        })
-        .collect::<Vec<Result<_>>>()
-        .into_iter()
-        .filter_map(|todo| unless_kept_going(todo, options, &mut summary).transpose())
-        .collect::<Result<_>>()?;
-    todo.sort_by(|a, b| a.time.cmp(&b.time).then(a.freq_eff.total_cmp(&b.freq_eff)));
+    let files = new_files(&client, images, options, &mut summary).await?;
+    let todo = checked(files, &config.extraction, options, &mut summary)?;
     if !options.allow_late {
         refuse_late(&client, dataset, &todo).await?;
     }
@@ -287,28 +209,149 @@ pub async fn load(
         let config = config.clone();
         std::thread::spawn(move || extract_in_order(todo, &config, sender));
     }
+    let ids = Ids {
+        dataset: dataset_id,
+        job_settings,
+    };
     while let Some(p) = prepared.recv().await {
         let Some(p) = bar.suspend(|| unless_kept_going(p, options, &mut summary))? else {
             bar.inc(1);
             continue;
         };
-        let ids = Ids {
-            dataset: dataset_id,
-            job_settings,
-        };
         let stored = store_retrying(&mut client, url, ids, &p, config, options, &bar)
             .await
             .with_context(|| format!("{}: storing and associating failed", p.url))?;
         bar.inc(1);
+        summary.record(&p, stored, options.verbosity, &bar);
+    }
+    bar.finish_and_clear();
+    if options.verbosity != Verbosity::Quiet {
+        eprintln!(
+            "skytrap: dataset '{dataset}': {} in {:.1} s",
+            summary.line(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if summary.failed > 0 {
+        bail!(
+            "{} of {} files could not be loaded (each said why above)",
+            summary.failed,
+            images.len()
+        );
+    }
+    Ok(summary)
+}
+
+/// The files to load, each with its URL (canonical path) and SHA-256: an image is known by
+/// both, and images of the dataset already in the database are skipped, so a re-run
+/// resumes; a file whose content changed since it was loaded is an error, not a second
+/// image. With --retry-rejected a rejected image is not "loaded": it is processed again.
+async fn new_files(
+    client: &tokio_postgres::Client,
+    images: &[PathBuf],
+    options: &Options,
+    summary: &mut Summary,
+) -> Result<Vec<(PathBuf, String, String)>> {
+    let dataset = options.dataset.as_str();
+    let files: Vec<(PathBuf, String, String)> = images
+        .par_iter()
+        .map(|path| {
+            let url = std::fs::canonicalize(path)
+                .with_context(|| format!("{}: cannot open", path.display()))?
+                .display()
+                .to_string();
+            let sha256 =
+                sha256_of(path).with_context(|| format!("{}: cannot read", path.display()))?;
+            Ok((path.clone(), url, sha256))
+        })
+        .collect::<Vec<Result<_>>>()
+        .into_iter()
+        .filter_map(|file| unless_kept_going(file, options, summary).transpose())
+        .collect::<Result<_>>()?;
+    let mut loaded_urls: HashMap<String, Option<String>> = HashMap::new();
+    let mut loaded_contents: HashSet<String> = HashSet::new();
+    for row in client
+        .query(
+            "SELECT i.url, i.sha256::text FROM skytrap.image i
+             JOIN skytrap.dataset d ON d.id = i.dataset WHERE d.description = $1
+             AND NOT ($2 AND EXISTS (SELECT 1 FROM skytrap.rejection r WHERE r.image = i.id))",
+            &[&dataset, &options.retry_rejected],
+        )
+        .await?
+    {
+        let sha256: Option<String> = row.get(1);
+        if let Some(h) = &sha256 {
+            loaded_contents.insert(h.clone());
+        }
+        loaded_urls.insert(row.get(0), sha256);
+    }
+    let mut new = Vec::new();
+    for (path, url, sha256) in files {
+        if let Some(Some(before)) = loaded_urls.get(&url) {
+            if *before != sha256 {
+                bail!(
+                    "{}: the file changed since it was loaded into dataset '{dataset}' \
+                     (SHA-256 was {before}, is now {sha256}); a loaded image is never replaced: \
+                     give the new image its own file name",
+                    path.display()
+                );
+            }
+        }
+        if loaded_urls.contains_key(&url) || !loaded_contents.insert(sha256.clone()) {
+            summary.skipped += 1;
+        } else {
+            loaded_urls.insert(url.clone(), Some(sha256.clone()));
+            new.push((path, url, sha256));
+        }
+    }
+    Ok(new)
+}
+
+/// Each image's header checked (its bytes were all read for the hash), so that a bad file
+/// is found before anything is written, and the images in the order they are stored:
+/// observation time, then frequency.
+fn checked(
+    files: Vec<(PathBuf, String, String)>,
+    params: &Params,
+    options: &Options,
+    summary: &mut Summary,
+) -> Result<Vec<Todo>> {
+    let mut todo: Vec<Todo> = files
+        .into_par_iter()
+        .map(|(path, url, sha256)| {
+            let checked = || -> Result<Todo> {
+                let described = fits::describe(&path)?;
+                extract::check_margin(described.nx, described.ny, params)?;
+                Ok(Todo {
+                    time: options.times.of(&path, &described)?,
+                    freq_eff: described.meta.freq_eff,
+                    catalogue: options.catalogues.get(&url).cloned(),
+                    path: path.clone(),
+                    url,
+                    sha256,
+                })
+            };
+            checked().with_context(|| path.display().to_string())
+        })
+        .collect::<Vec<Result<_>>>()
+        .into_iter()
+        .filter_map(|todo| unless_kept_going(todo, options, summary).transpose())
+        .collect::<Result<_>>()?;
+    todo.sort_by(|a, b| a.time.cmp(&b.time).then(a.freq_eff.total_cmp(&b.freq_eff)));
+    Ok(todo)
+}
+
+impl Summary {
+    /// Counts what storing an image did, and says on stderr what a person should know.
+    fn record(&mut self, p: &Prepared, stored: Stored, verbosity: Verbosity, bar: &ProgressBar) {
         match stored {
-            Stored::Before => summary.skipped += 1,
+            Stored::Before => self.skipped += 1,
             Stored::Rejected { why, retried } => {
                 bar.suspend(|| eprintln!("skytrap: {}: rejected: {why}", p.url));
-                summary.rejected += 1;
-                summary.retried += usize::from(retried);
+                self.rejected += 1;
+                self.retried += usize::from(retried);
             }
             Stored::Associated(a) => {
-                summary.retried += usize::from(a.retried);
                 let line = format!(
                     "{}: {}, {}, {}, {}",
                     p.url.rsplit('/').next().unwrap_or(&p.url),
@@ -317,7 +360,7 @@ pub async fn load(
                     plural(a.new_sources, "new source"),
                     plural(a.alerts, "alert")
                 );
-                if options.verbosity == Verbosity::Verbose {
+                if verbosity == Verbosity::Verbose {
                     bar.suspend(|| eprintln!("skytrap: {}: {}", p.time, line));
                 }
                 bar.set_message(line);
@@ -331,60 +374,53 @@ pub async fn load(
                             p.url
                         )
                     });
-                    summary.late += 1;
+                    self.late += 1;
                 }
-                summary.images += 1;
-                summary.blind += a.blind;
-                summary.forced += a.forced;
-                summary.dropped += a.dropped;
-                summary.new_sources += a.new_sources;
-                summary.alerts += a.alerts;
+                self.retried += usize::from(a.retried);
+                self.images += 1;
+                self.blind += a.blind;
+                self.forced += a.forced;
+                self.dropped += a.dropped;
+                self.new_sources += a.new_sources;
+                self.alerts += a.alerts;
             }
         }
     }
-    bar.finish_and_clear();
-    let mut notes = String::new();
-    if summary.rejected > 0 {
-        notes += &format!(", {} rejected", plural(summary.rejected, "image"));
-    }
-    if summary.dropped > 0 {
-        notes += &format!(
-            ", {} dropped for infinite errors",
-            plural(summary.dropped, "measurement")
+
+    /// "2 images loaded, 0 already loaded; 3 blind sources, ..." and what else happened.
+    fn line(&self) -> String {
+        let mut line = format!(
+            "{} loaded, {} already loaded; {}, {}, {}, {}",
+            plural(self.images, "image"),
+            self.skipped,
+            plural(self.blind, "blind source"),
+            plural(self.forced, "forced fit"),
+            plural(self.new_sources, "new source"),
+            plural(self.alerts, "alert"),
         );
+        if self.rejected > 0 {
+            line += &format!(", {} rejected", plural(self.rejected, "image"));
+        }
+        if self.dropped > 0 {
+            line += &format!(
+                ", {} dropped for infinite errors",
+                plural(self.dropped, "measurement")
+            );
+        }
+        if self.late > 0 {
+            line += &format!(", {} associated late", self.late);
+        }
+        if self.retried > 0 {
+            line += &format!(
+                ", {} processed again",
+                plural(self.retried, "rejected image")
+            );
+        }
+        if self.failed > 0 {
+            line += &format!(", {} not loaded", plural(self.failed, "file"));
+        }
+        line
     }
-    if summary.late > 0 {
-        notes += &format!(", {} associated late", summary.late);
-    }
-    if summary.retried > 0 {
-        notes += &format!(
-            ", {} processed again",
-            plural(summary.retried, "rejected image")
-        );
-    }
-    if summary.failed > 0 {
-        notes += &format!(", {} not loaded", plural(summary.failed, "file"));
-    }
-    if options.verbosity != Verbosity::Quiet {
-        eprintln!(
-            "skytrap: dataset '{dataset}': {} loaded, {} already loaded; {}, {}, {}, {}{notes} in {:.1} s",
-            plural(summary.images, "image"),
-            summary.skipped,
-            plural(summary.blind, "blind source"),
-            plural(summary.forced, "forced fit"),
-            plural(summary.new_sources, "new source"),
-            plural(summary.alerts, "alert"),
-            started.elapsed().as_secs_f64()
-        );
-    }
-    if summary.failed > 0 {
-        bail!(
-            "{} of {} files could not be loaded (each said why above)",
-            summary.failed,
-            images.len()
-        );
-    }
-    Ok(summary)
 }
 
 /// A file that cannot be read stops the load before anything is written, or with

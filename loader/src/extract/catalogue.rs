@@ -1,11 +1,13 @@
 //! Sources measured by another finder, for `skytrap load --catalogue`: ASKAP's Selavy
 //! component catalogue (its `.txt` form, as the VAST pipeline reads it), its columns found
 //! by name in the header line and its units from the line below (mJy, mJy/beam, arcsec,
-//! deg). Each component becomes a `Source` as skytrap's own finder measures it; what Selavy
-//! does not give comes from the image: the pixel position from its WCS and, where the
-//! catalogue has no noise column, the signal-to-noise ratio from skytrap's noise map there.
+//! deg); or PySE's CSV (`pyse --csv`: a header line naming the columns, Jy, degrees,
+//! arcsec). Each source becomes a `Source` as skytrap's own finder measures it; what the
+//! catalogue does not give comes from the image: the pixel position from its WCS and,
+//! where the catalogue has no noise or significance, the signal-to-noise ratio from
+//! skytrap's noise map there.
 
-use crate::extract::{Field, Source};
+use crate::extract::{deconv, Field, Source};
 use crate::image::fits::Image;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
@@ -16,7 +18,128 @@ use std::path::Path;
 pub fn read(path: &Path, image: &Image, field: &Field) -> Result<Vec<Source>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read the catalogue", path.display()))?;
-    selavy(&text, image, field).with_context(|| path.display().to_string())
+    let first = text.lines().next().unwrap_or("");
+    let read = if first.trim_start().starts_with('#') && first.contains("component_id") {
+        selavy(&text, image, field)
+    } else if ["ra", "dec", "peak", "flux"]
+        .iter()
+        .all(|c| first.split(',').any(|n| n.trim() == *c))
+    {
+        pyse(&text, image, field)
+    } else {
+        Err(anyhow::anyhow!(
+            "neither a Selavy component catalogue (its first line names the columns: \
+             # island_id component_id ...) nor PySE's CSV (a first line ra, dec, peak, flux, ...)"
+        ))
+    };
+    read.with_context(|| path.display().to_string())
+}
+
+/// The pixel position of (ra, dec) on the image, or why it is not there.
+fn on_image(image: &Image, ra: f64, dec: f64, line: usize) -> Result<(f64, f64)> {
+    let Some((x, y)) = image.wcs.sky_to_pixel(ra, dec) else {
+        bail!("line {line}: ({ra}, {dec}) is not on the image");
+    };
+    let (nx, ny) = (image.data.ncols() as f64, image.data.nrows() as f64);
+    if !(x > -0.5 && y > -0.5 && x < nx - 0.5 && y < ny - 0.5) {
+        bail!(
+            "line {line}: ({ra}, {dec}) is off the image (pixel {x:.1}, {y:.1}): is this the \
+             image's catalogue?"
+        );
+    }
+    Ok((x, y))
+}
+
+/// skytrap's noise map at a pixel, Jy/beam.
+fn noise_at(field: &Field, x: f64, y: f64) -> f64 {
+    f64::from(field.maps.rms[[y.round() as usize, x.round() as usize]])
+}
+
+/// PySE's CSV (radio-pyse's `pyse --csv`, the default columns `peak, peak_err, flux,
+/// flux_err, x, y, ra, ra_err, dec, dec_err, smaj_asec, smaj_asec_err, smin_asec,
+/// smin_asec_err, theta_celes, theta_celes_err, sig, reduced_chisq`, in any order): Jy,
+/// Jy/beam, degrees (positions and their errors, the RA error as an RA difference, as
+/// skytrap keeps it), arcsec (semi-axes), degrees east of north.
+fn pyse(text: &str, image: &Image, field: &Field) -> Result<Vec<Source>> {
+    let mut lines = text.lines().enumerate();
+    let names: Vec<String> = lines
+        .next()
+        .map(|(_, l)| l.split(',').map(|n| n.trim().to_string()).collect())
+        .unwrap_or_default();
+    let column = |wanted: &[&str]| {
+        names
+            .iter()
+            .position(|n| wanted.contains(&n.as_str()))
+            .with_context(|| format!("no column {}", wanted[0]))
+    };
+    let optional = |wanted: &[&str]| column(wanted).ok();
+    let (ra, dec) = (column(&["ra"])?, column(&["dec"])?);
+    let (ra_err, dec_err) = (column(&["ra_err"])?, column(&["dec_err"])?);
+    let (peak, peak_err) = (column(&["peak"])?, column(&["peak_err"])?);
+    let (flux, flux_err) = (column(&["flux"])?, column(&["flux_err"])?);
+    let smaj = column(&["smaj_asec"])?;
+    let smin = column(&["smin_asec"])?;
+    let pa = column(&["theta_celes"])?;
+    let (smaj_err, smin_err, pa_err) = (
+        optional(&["smaj_asec_err"]),
+        optional(&["smin_asec_err"]),
+        optional(&["theta_celes_err"]),
+    );
+    let (sig, chisq) = (optional(&["sig"]), optional(&["reduced_chisq"]));
+    let mut sources = Vec::new();
+    for (n, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let value = |i: usize| -> Result<f64> {
+            let text = fields
+                .get(i)
+                .with_context(|| format!("line {}: no column {}", n + 1, names[i]))?;
+            text.parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .with_context(|| format!("line {}: {} '{text}' is not a number", n + 1, names[i]))
+        };
+        let optional = |i: Option<usize>| i.map(value).transpose();
+        let (ra, dec) = (value(ra)?, value(dec)?);
+        let (x, y) = on_image(image, ra, dec, n + 1)?;
+        let (ra_err, dec_err) = (value(ra_err)? * 3600.0, value(dec_err)? * 3600.0);
+        let peak = value(peak)?;
+        let (smaj, smin, pa) = (value(smaj)?, value(smin)?, value(pa)?);
+        // The shape with the restoring beam deconvolved, on the sky (arcsec, degrees), by
+        // the AIPS DECONV skytrap's finder uses.
+        let m = &image.meta;
+        let dc = deconv::deconvolve(smaj, smin, pa, m.bmaj * 1800.0, m.bmin * 1800.0, m.bpa);
+        sources.push(Source {
+            ra,
+            dec,
+            ra_err,
+            dec_err,
+            peak,
+            peak_err: value(peak_err)?,
+            flux: value(flux)?,
+            flux_err: value(flux_err)?,
+            smaj,
+            smin,
+            pa,
+            snr: optional(sig)?.unwrap_or_else(|| peak / noise_at(field, x, y)),
+            x,
+            y,
+            smaj_err: optional(smaj_err)?.unwrap_or(0.0),
+            smin_err: optional(smin_err)?.unwrap_or(0.0),
+            pa_err: optional(pa_err)?.unwrap_or(0.0),
+            error_radius: (ra_err * dec.to_radians().cos()).hypot(dec_err),
+            chisq: f64::NAN,
+            reduced_chisq: optional(chisq)?.unwrap_or(f64::NAN),
+            fitted: true,
+            smaj_dc: dc.smaj,
+            smin_dc: dc.smin,
+            pa_dc: if dc.smaj > 0.0 { dc.pa } else { 0.0 },
+            dc_imposs: dc.impossible,
+        });
+    }
+    Ok(sources)
 }
 
 /// A column's factor to skytrap's units (Jy, Jy/beam, arcsec, degrees) from its unit.
@@ -115,20 +238,10 @@ fn selavy(text: &str, image: &Image, field: &Field) -> Result<Vec<Source>> {
             Ok(v * f)
         };
         let (ra, dec) = (value(ra)?, value(dec)?);
-        let Some((x, y)) = image.wcs.sky_to_pixel(ra, dec) else {
-            bail!("line {}: ({ra}, {dec}) is not on the image", n + 1);
-        };
-        let (nx, ny) = (image.data.ncols() as f64, image.data.nrows() as f64);
-        if !(x > -0.5 && y > -0.5 && x < nx - 0.5 && y < ny - 0.5) {
-            bail!(
-                "line {}: ({ra}, {dec}) is off the image (pixel {x:.1}, {y:.1}): is this the \
-                 image's catalogue?",
-                n + 1
-            );
-        }
+        let (x, y) = on_image(image, ra, dec, n + 1)?;
         let noise = match rms {
             Some(column) => value(column)?,
-            None => f64::from(field.maps.rms[[y.round() as usize, x.round() as usize]]),
+            None => noise_at(field, x, y),
         };
         let (ra_err_arc, dec_err) = (value(ra_err)?, value(dec_err)?);
         let peak = value(peak)?;
@@ -153,7 +266,7 @@ fn selavy(text: &str, image: &Image, field: &Field) -> Result<Vec<Source>> {
             smaj_err: 0.0,
             smin_err: 0.0,
             pa_err: 0.0,
-            error_radius: ra_err_arc.max(dec_err),
+            error_radius: ra_err_arc.hypot(dec_err),
             chisq: value(chisq)?,
             reduced_chisq: f64::NAN,
             fitted: true,
@@ -216,7 +329,10 @@ mod tests {
         let csv = dir.join("x.csv");
         std::fs::write(&csv, "ra,dec\n1,2\n").unwrap();
         let e = format!("{:#}", read(&csv, &image, &field).unwrap_err());
-        assert!(e.contains("x.csv: not a Selavy component catalogue"), "{e}");
+        assert!(
+            e.contains("x.csv: neither a Selavy component catalogue"),
+            "{e}"
+        );
         let text = std::fs::read_to_string(epoch(1).with_extension("selavy.components.txt"))
             .unwrap()
             .replace("149.983325", "120.983325");
