@@ -129,11 +129,12 @@ e2e: $(TEST_VENV)/ready
 	    cargo test --release -p skytrap-tests --tests
 
 # The Python libraries that read skytrap's exports back in the tests (astropy's VOTable
-# reader, as analysts use it), pinned, in a venv under target/ (PyPI only).
-$(TEST_VENV)/ready:
+# reader and pyarrow's Parquet reader, as analysts use them), pinned, in a venv under
+# target/ (PyPI only).
+$(TEST_VENV)/ready: Makefile
 	rm -rf $(TEST_VENV)
 	python3 -m venv $(TEST_VENV)
-	$(TEST_VENV)/bin/pip install -q --disable-pip-version-check astropy==8.0.2
+	$(TEST_VENV)/bin/pip install -q --disable-pip-version-check astropy==8.0.2 pyarrow==26.0.1
 	touch $@
 
 # cargo-fuzz on the header and WCS parsing and on the whole FITS reader, FUZZ_SECONDS per

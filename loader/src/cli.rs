@@ -199,8 +199,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
         format: StatusFormat,
     },
-    /// Write a dataset's catalogue, lightcurves, candidates, alerts or images as CSV or
-    /// VOTable (for pandas, astropy, TOPCAT)
+    /// Write a dataset's catalogue, lightcurves, candidates, alerts or images as CSV,
+    /// VOTable or Parquet (for pandas, astropy, TOPCAT, pyarrow)
     Export {
         #[command(flatten)]
         database: Database,
@@ -210,7 +210,7 @@ pub enum Command {
         /// What to write
         #[arg(value_enum)]
         table: export::Table,
-        /// csv (a header line, then one line per row) or votable (VOTable 1.4)
+        /// csv (a header line, then one line per row), votable (VOTable 1.4) or parquet
         #[arg(long, value_enum, default_value_t = export::Format::Csv)]
         format: export::Format,
         /// Write to this file (whole or not at all) [default: stdout]

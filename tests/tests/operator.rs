@@ -219,11 +219,11 @@ async fn real_images_keep_their_telescope_and_target() {
     assert_eq!(points, ["blind", "blind"]);
 }
 
-/// `skytrap export`: every table of a dataset as CSV and as VOTable; the CSV has a row per
-/// row of the view it comes from, and astropy (the test venv's; `make test` makes it) reads
-/// the VOTable back with the same rows, types, units and NULLs.
+/// `skytrap export`: every table of a dataset as CSV, VOTable and Parquet; the CSV has a
+/// row per row of the view it comes from, astropy reads the VOTable back and pyarrow the
+/// Parquet (the test venv's; `make test` makes it) with the same rows, columns and types.
 #[tokio::test(flavor = "current_thread")]
-async fn exports_read_back_with_astropy() {
+async fn exports_read_back_with_astropy_and_pyarrow() {
     let python = std::env::var("SKYTRAP_TEST_PYTHON")
         .expect("SKYTRAP_TEST_PYTHON: the test venv's python with astropy (make e2e sets it)");
     let dir = scratch_dir("export");
@@ -308,6 +308,57 @@ async fn exports_read_back_with_astropy() {
         if table == "catalogue" {
             assert_eq!(lines[2], "i", "runcat is an integer");
             assert_eq!(lines[4], "deg");
+        }
+        // pyarrow reads the Parquet file with the same rows and columns, times as UTC
+        // timestamps equal to the CSV's.
+        let file = dir.join(format!("{table}.parquet"));
+        succeed(
+            skytrap()
+                .args([
+                    "export",
+                    "--db",
+                    &url,
+                    "--dataset",
+                    "x",
+                    table,
+                    "--format",
+                    "parquet",
+                    "-o",
+                ])
+                .arg(&file),
+        );
+        let read = std::process::Command::new(&python)
+            .args([
+                "-W",
+                "error",
+                "-c",
+                "import sys\nimport pyarrow.parquet as pq\n\
+                 t = pq.read_table(sys.argv[1])\n\
+                 print(t.num_rows); print(','.join(t.column_names))\n\
+                 print(t.schema.field(t.column_names[0]).type)\n\
+                 c = 'observed_at' if 'observed_at' in t.column_names else None\n\
+                 print(t.schema.field(c).type if c else '-')\n\
+                 print(t.column(c)[0].as_py().isoformat() if c else '-')",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&read.stdout);
+        assert!(
+            read.status.success(),
+            "{table}: {}",
+            String::from_utf8_lossy(&read.stderr)
+        );
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines[0], rows.to_string(), "{table}");
+        assert_eq!(lines[1], csv.lines().next().unwrap(), "{table}");
+        if table == "catalogue" {
+            assert_eq!(lines[2], "int64", "runcat");
+        }
+        if table == "images" {
+            assert_eq!(lines[3], "timestamp[us, tz=UTC]");
+            // The CSV's first observed_at, 2026-01-01T00:00:00Z, as pyarrow gives it.
+            assert_eq!(lines[4], "2026-01-01T00:00:00+00:00");
         }
     }
     std::fs::remove_dir_all(dir).unwrap();

@@ -1,7 +1,8 @@
 //! `skytrap export`: a dataset's catalogue, lightcurves, candidates, alerts or images as a
-//! file other tools read: CSV (RFC 4180, a header line) or VOTable 1.4 (astropy, TOPCAT),
-//! from the analysts' views, with each column's description taken from its comment in
-//! the database and times as ISO 8601 UTC ending in Z.
+//! file other tools read: CSV (RFC 4180, a header line), VOTable 1.4 (astropy, TOPCAT) or
+//! Parquet (pandas, pyarrow), from the analysts' views. VOTable fields carry each
+//! column's description from its comment in the database; times are ISO 8601 UTC ending
+//! in Z as text, and UTC timestamps (microseconds) in Parquet.
 
 use anyhow::{bail, Context, Result};
 use std::fmt::Write as _;
@@ -28,6 +29,7 @@ pub enum Table {
 pub enum Format {
     Csv,
     Votable,
+    Parquet,
 }
 
 impl Table {
@@ -127,6 +129,9 @@ pub async fn export(
     if !exists {
         bail!("there is no dataset '{dataset}'");
     }
+    if format == Format::Parquet && out.is_none() {
+        bail!("Parquet is a binary file: give --output FILE");
+    }
     let (query, view) = table.query();
     let columns = columns(&client, query, view).await?;
     // Each column cast to what its kind is fetched as; times as ISO text in UTC.
@@ -139,6 +144,15 @@ pub async fn export(
                 Kind::Float => format!("{name}::float8"),
                 Kind::Bool => name,
                 Kind::Text => format!("{name}::text"),
+                // Parquet: microseconds since 1970 UTC; else ISO text.
+                Kind::Time if format == Format::Parquet => {
+                    let utc = if c.zoned {
+                        name
+                    } else {
+                        format!("({name} AT TIME ZONE 'UTC')")
+                    };
+                    format!("(extract(epoch FROM {utc}) * 1e6)::int8")
+                }
                 Kind::Time if c.zoned => {
                     format!("(to_jsonb({name} AT TIME ZONE 'UTC') #>> '{{}}') || 'Z'")
                 }
@@ -162,20 +176,22 @@ pub async fn export(
                     Kind::Int => Value::Int(row.get(i)),
                     Kind::Float => Value::Float(row.get(i)),
                     Kind::Bool => Value::Bool(row.get(i)),
+                    Kind::Time if format == Format::Parquet => Value::Int(row.get(i)),
                     Kind::Text | Kind::Time => Value::Text(row.get(i)),
                 })
                 .collect()
         })
         .collect();
-    let text = match format {
-        Format::Csv => csv(&columns, &values),
-        Format::Votable => votable(&columns, &values, table.name(), dataset),
+    let bytes = match format {
+        Format::Csv => csv(&columns, &values).into_bytes(),
+        Format::Votable => votable(&columns, &values, table.name(), dataset).into_bytes(),
+        Format::Parquet => parquet(&columns, &values)?,
     };
     match out {
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        None => std::io::stdout().lock().write_all(&bytes)?,
         Some(path) => {
             let partial = path.with_extension("partial");
-            std::fs::write(&partial, text)
+            std::fs::write(&partial, bytes)
                 .with_context(|| format!("{}: cannot write", partial.display()))?;
             std::fs::rename(&partial, path)
                 .with_context(|| format!("{}: cannot write", path.display()))?;
@@ -352,6 +368,112 @@ fn votable(columns: &[Column], rows: &[Vec<Value>], table: &str, dataset: &str) 
     }
     out += "        </TABLEDATA>\n      </DATA>\n    </TABLE>\n  </RESOURCE>\n</VOTABLE>\n";
     out
+}
+
+/// Parquet, one row group, every column OPTIONAL (NULLs as undefined values): integers
+/// INT64, floats DOUBLE, booleans BOOLEAN, text UTF-8, times INT64 TIMESTAMP(MICROS, UTC).
+fn parquet(columns: &[Column], rows: &[Vec<Value>]) -> Result<Vec<u8>> {
+    use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+    let fields: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            if !c
+                .name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+            {
+                bail!("column {}: not a name Parquet's schema takes", c.name);
+            }
+            Ok(match c.kind {
+                Kind::Int => format!("OPTIONAL INT64 {};", c.name),
+                Kind::Float => format!("OPTIONAL DOUBLE {};", c.name),
+                Kind::Bool => format!("OPTIONAL BOOLEAN {};", c.name),
+                Kind::Text => format!("OPTIONAL BYTE_ARRAY {} (UTF8);", c.name),
+                Kind::Time => format!("OPTIONAL INT64 {} (TIMESTAMP(MICROS,true));", c.name),
+            })
+        })
+        .collect::<Result<_>>()?;
+    let schema = parquet::schema::parser::parse_message_type(&format!(
+        "message skytrap {{ {} }}",
+        fields.join(" ")
+    ))?;
+    let mut out = Vec::new();
+    let mut writer = SerializedFileWriter::new(
+        &mut out,
+        Arc::new(schema),
+        Arc::new(WriterProperties::builder().build()),
+    )?;
+    let mut group = writer.next_row_group()?;
+    let mut i = 0;
+    while let Some(mut column) = group.next_column()? {
+        let cells = rows.iter().map(|r| &r[i]);
+        let defined: Vec<i16> = cells
+            .clone()
+            .map(|v| {
+                i16::from(matches!(
+                    v,
+                    Value::Int(Some(_))
+                        | Value::Float(Some(_))
+                        | Value::Bool(Some(_))
+                        | Value::Text(Some(_))
+                ))
+            })
+            .collect();
+        match columns[i].kind {
+            Kind::Int | Kind::Time => {
+                let v: Vec<i64> = cells
+                    .filter_map(|v| match v {
+                        Value::Int(x) => *x,
+                        _ => None,
+                    })
+                    .collect();
+                column
+                    .typed::<Int64Type>()
+                    .write_batch(&v, Some(&defined), None)?;
+            }
+            Kind::Float => {
+                let v: Vec<f64> = cells
+                    .filter_map(|v| match v {
+                        Value::Float(x) => *x,
+                        _ => None,
+                    })
+                    .collect();
+                column
+                    .typed::<DoubleType>()
+                    .write_batch(&v, Some(&defined), None)?;
+            }
+            Kind::Bool => {
+                let v: Vec<bool> = cells
+                    .filter_map(|v| match v {
+                        Value::Bool(x) => *x,
+                        _ => None,
+                    })
+                    .collect();
+                column
+                    .typed::<BoolType>()
+                    .write_batch(&v, Some(&defined), None)?;
+            }
+            Kind::Text => {
+                let v: Vec<ByteArray> = cells
+                    .filter_map(|v| match v {
+                        Value::Text(Some(s)) => Some(ByteArray::from(s.as_str())),
+                        _ => None,
+                    })
+                    .collect();
+                column
+                    .typed::<ByteArrayType>()
+                    .write_batch(&v, Some(&defined), None)?;
+            }
+        }
+        column.close()?;
+        i += 1;
+    }
+    group.close()?;
+    writer.close()?;
+    Ok(out)
 }
 
 #[cfg(test)]
