@@ -97,8 +97,8 @@ pub enum Command {
         #[arg(long, value_name = "KEY", conflicts_with = "times")]
         date_obs_from: Option<String>,
         /// Take an image's sources from another finder's catalogue instead of finding them:
-        /// a Selavy component catalogue (.txt); one per IMAGE, in the same order. The image
-        /// is still read for its header, noise and forced fits
+        /// a Selavy component catalogue (.txt or VOTable) or PySE's CSV; one per IMAGE, in
+        /// the same order. The image is still read for its header, noise and forced fits
         #[arg(long, value_name = "FILE")]
         catalogue: Vec<PathBuf>,
         /// Read the observation times from a CSV file of file,time rows (ISO dates; files
