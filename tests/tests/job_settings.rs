@@ -494,5 +494,34 @@ async fn images_pointed_near_a_bright_source_are_rejected() {
         rows[2].2.as_deref().unwrap().contains("the Sun is"),
         "{rows:?}"
     );
+    // A bright source of one's own: 3C 196 (RA 123.40°, Dec +48.22°) is 8.5° from the
+    // simulated field's centre (123.4°, 56.7°).
+    succeed(
+        skytrap()
+            .args([
+                "load",
+                "--db",
+                &url,
+                "--dataset",
+                "own",
+                "--min-separation",
+                "10",
+            ])
+            .args(["--bright-sources", "3C196=123.40,48.22"])
+            .arg(&images[0]),
+    );
+    let comment: String = client
+        .query_one(
+            "SELECT r.comment FROM skytrap.rejection r JOIN skytrap.image i ON i.id = r.image
+             JOIN skytrap.dataset d ON d.id = i.dataset WHERE d.description = 'own'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        comment.starts_with("bright source near: 3C196 is 8.5 degrees"),
+        "{comment}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -363,3 +363,81 @@ async fn exports_read_back_with_astropy_and_pyarrow() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// What each command says on stderr: `simulate` what it wrote; `load -q` nothing, `load -v`
+/// a line per image with what it added; `listen` to a VOEvent directory a line per alert.
+#[tokio::test(flavor = "current_thread")]
+async fn commands_say_what_they_did_and_no_more() {
+    let dir = scratch_dir("say");
+    let sim = dir.join("sim");
+    let out = succeed(
+        skytrap()
+            .arg("simulate")
+            .arg(&sim)
+            .args(["--epochs", "3", "--size", "128"]),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!(
+            "skytrap: simulate: wrote 3 images of 128x128 pixels to {} (epoch_001.fits to \
+             epoch_003.fits) and truth.csv, the true sources and their flux in each epoch",
+            sim.display()
+        )
+    );
+    let (url, client) = scratch_database("say").await;
+    let out = succeed(
+        skytrap()
+            .args(["load", "-q", "--db", &url, "--dataset", "q"])
+            .arg(&sim),
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "-q says nothing");
+    let out = succeed(
+        skytrap()
+            .args(["load", "-v", "--db", &url, "--dataset", "v"])
+            .arg(&sim),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let per_image: Vec<&str> = stderr.lines().filter(|l| l.contains(".fits: ")).collect();
+    assert_eq!(per_image.len(), 3, "{stderr}");
+    assert!(
+        per_image[0].starts_with("skytrap: 2026-01-01T00:00:00.0: epoch_001.fits: ")
+            && per_image[0].contains(" blind sources, 0 forced fits, "),
+        "{stderr}"
+    );
+    assert!(stderr
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("skytrap: dataset 'v': 3 images loaded"));
+    let alerts: i64 = client
+        .query_one("SELECT count(*) FROM skytrap.alert", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(alerts >= 2, "{alerts} alerts");
+    let out = succeed(
+        skytrap()
+            .args([
+                "listen",
+                "--db",
+                &url,
+                "--from",
+                "0",
+                "--limit",
+                "2",
+                "--voevent",
+            ])
+            .arg(dir.join("voevents")),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let delivered: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.ends_with(") delivered"))
+        .collect();
+    assert_eq!(delivered.len(), 2, "{stderr}");
+    assert!(
+        delivered[0].starts_with("skytrap: listen: alert 1 ("),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -14,7 +14,7 @@ use crate::sky;
 /// A bright source and where it is, degrees.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bright {
-    pub name: &'static str,
+    pub name: String,
     pub ra: f64,
     pub dec: f64,
 }
@@ -146,17 +146,21 @@ pub fn jupiter(jd: f64) -> (f64, f64) {
 pub fn sources(jd: f64) -> Vec<Bright> {
     let mut out: Vec<Bright> = A_TEAM
         .iter()
-        .map(|&(name, ra, dec)| Bright { name, ra, dec })
+        .map(|&(name, ra, dec)| Bright {
+            name: name.to_string(),
+            ra,
+            dec,
+        })
         .collect();
     let (ra, dec) = sun(jd);
     out.push(Bright {
-        name: "the Sun",
+        name: "the Sun".to_string(),
         ra,
         dec,
     });
     let (ra, dec) = jupiter(jd);
     out.push(Bright {
-        name: "Jupiter",
+        name: "Jupiter".to_string(),
         ra,
         dec,
     });

@@ -194,6 +194,7 @@ impl Config {
                 (Kind::Float, toml::Value::Integer(i)) => Value::Float(*i as f64),
                 (Kind::Int, toml::Value::Integer(i)) => Value::Int(*i),
                 (Kind::Bool, toml::Value::Boolean(b)) => Value::Bool(*b),
+                (Kind::Text, toml::Value::String(s)) => Value::Text(s.clone()),
                 (kind, value) => {
                     return Err(located(format!(
                         "[{}] {} = {value}: expected {}",
@@ -240,6 +241,7 @@ impl Config {
             Kind::Float => text.trim().parse().map(Value::Float).ok(),
             Kind::Int => text.trim().parse().map(Value::Int).ok(),
             Kind::Bool => text.trim().parse().map(Value::Bool).ok(),
+            Kind::Text => Some(Value::Text(text.to_string())),
         }
         .ok_or_else(|| format!("expected {}", setting.kind.describe()))?;
         (setting.set)(self, value)
@@ -254,6 +256,7 @@ impl Config {
                 Value::Float(x) => serde_json::json!(x),
                 Value::Int(i) => serde_json::json!(i),
                 Value::Bool(b) => serde_json::json!(b),
+                Value::Text(t) => serde_json::json!(t),
             };
             sections
                 .entry(s.section)
@@ -275,6 +278,7 @@ impl Config {
                     Value::Float(f) => (format!("{f:?}"), "float"),
                     Value::Int(i) => (i.to_string(), "int"),
                     Value::Bool(b) => (if b { "True" } else { "False" }.to_string(), "bool"),
+                    Value::Text(t) => (t, "str"),
                 };
                 Row {
                     section: s.section.to_string(),
@@ -352,6 +356,7 @@ enum Kind {
     Float,
     Int,
     Bool,
+    Text,
 }
 
 impl Kind {
@@ -360,15 +365,17 @@ impl Kind {
             Kind::Float => "a number",
             Kind::Int => "a whole number",
             Kind::Bool => "true or false",
+            Kind::Text => "text",
         }
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Value {
     Float(f64),
     Int(i64),
     Bool(bool),
+    Text(String),
 }
 
 /// As TOML writes it, reading back to the same value.
@@ -378,6 +385,7 @@ impl std::fmt::Display for Value {
             Value::Float(x) => write!(f, "{x:?}"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Bool(b) => write!(f, "{b}"),
+            Value::Text(t) => write!(f, "{}", toml::Value::String(t.clone())),
         }
     }
 }
@@ -539,11 +547,39 @@ mod tests {
     }
 
     #[test]
+    fn bright_sources_of_ones_own() {
+        let setting = setting("quality_lofar", "bright_sources").unwrap();
+        let mut c = Config::preset(None);
+        c.set_text(setting, "3C196=123.4,48.2; 3C48 = -335.58 , 33.16 ;")
+            .unwrap();
+        assert_eq!(
+            c.quality.bright_sources,
+            [
+                ("3C196".to_string(), 123.4, 48.2),
+                ("3C48".to_string(), 24.420000000000016, 33.16)
+            ]
+        );
+        let row = c
+            .rows()
+            .into_iter()
+            .find(|r| r.key == "bright_sources")
+            .unwrap();
+        assert_eq!(row.value, "3C196=123.4,48.2; 3C48=24.420000000000016,33.16");
+        assert_eq!(
+            Config::preset(None)
+                .set_text(setting, "3C196=123.4")
+                .unwrap_err(),
+            "'3C196=123.4' is not NAME=RA,DEC (degrees, DEC in [-90, 90])"
+        );
+    }
+
+    #[test]
     fn the_settings_as_toml_read_back() {
         let mut c = Config::preset(Some(Preset::Pyse));
         c.association.deruiter_radius = 4.5;
         c.association.expiration = 3;
         c.extraction.fdr_alpha = Some(0.01);
+        c.quality.bright_sources = vec![("3C196".into(), 123.4, 48.2)];
         let text = c.to_toml();
         assert_eq!(Config::from_toml(None, &text).unwrap(), c, "{text}");
         assert!(text.contains("[association]\nderuiter_radius = 4.5  # Largest De Ruiter"));

@@ -7,7 +7,7 @@ fn float(v: Value) -> f64 {
     match v {
         Value::Float(f) => f,
         Value::Int(i) => i as f64,
-        Value::Bool(_) => f64::NAN,
+        Value::Bool(_) | Value::Text(_) => f64::NAN,
     }
 }
 
@@ -52,6 +52,37 @@ fn count(v: Value, lo: i64, hi: i64) -> Result<usize, String> {
     } else {
         Err(format!("must be a whole number from {lo} to {hi}"))
     }
+}
+
+/// "3C196=123.4,48.2; 3C48=24.42,33.16": names and positions (degrees).
+fn bright_sources(v: Value) -> Result<Vec<(String, f64, f64)>, String> {
+    let Value::Text(text) = v else {
+        return Err("expected text".into());
+    };
+    text.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let parsed = s.split_once('=').and_then(|(name, position)| {
+                let (ra, dec) = position.split_once(',')?;
+                Some((
+                    name.trim().to_string(),
+                    ra.trim().parse::<f64>().ok()?,
+                    dec.trim().parse::<f64>().ok()?,
+                ))
+            });
+            match parsed {
+                Some((name, ra, dec))
+                    if !name.is_empty() && ra.is_finite() && (-90.0..=90.0).contains(&dec) =>
+                {
+                    Ok((name, skytrap_core::sky::normalise_ra(ra), dec))
+                }
+                _ => Err(format!(
+                    "'{s}' is not NAME=RA,DEC (degrees, DEC in [-90, 90])"
+                )),
+            }
+        })
+        .collect()
 }
 
 macro_rules! setting {
@@ -375,6 +406,24 @@ pub(super) static SETTINGS: &[Setting] = &[
             }
             x
         }
+    ),
+    setting!(
+        Quality,
+        "quality_lofar",
+        "bright_sources",
+        "bright-sources",
+        "LIST",
+        "Bright sources of your own for the bright-source check: NAME=RA,DEC (degrees), separated by ';' [none]",
+        Text,
+        |c| Value::Text(
+            c.quality
+                .bright_sources
+                .iter()
+                .map(|(name, ra, dec)| format!("{name}={ra:?},{dec:?}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        |c, v| c.quality.bright_sources = bright_sources(v)?
     ),
     setting!(
         Quality,

@@ -28,8 +28,11 @@ pub struct Quality {
     /// Largest ratio of the beam's semi-axes.
     pub elliptical_x: f64,
     /// Least distance, degrees, from the pointing to a bright source (`skytrap_core::bright`:
-    /// the A-team, the Sun, Jupiter); 0: no check (section quality_lofar).
+    /// the A-team, the Sun, Jupiter; and `bright_sources`); 0: no check (section
+    /// quality_lofar).
     pub min_separation: f64,
+    /// The user's own bright sources: name, RA, Dec (degrees).
+    pub bright_sources: Vec<(String, f64, f64)>,
 }
 
 impl Default for Quality {
@@ -44,6 +47,7 @@ impl Default for Quality {
             oversampled_x: 30.0,
             elliptical_x: 2.0,
             min_separation: 0.0,
+            bright_sources: Vec::new(),
         }
     }
 }
@@ -134,7 +138,16 @@ pub fn bright_source_near(centre: (f64, f64), time: &str, q: &Quality) -> Option
         return None;
     }
     let jd = julian_date_of(time)?;
-    let sources = bright::sources(jd);
+    let mut sources = bright::sources(jd);
+    sources.extend(
+        q.bright_sources
+            .iter()
+            .map(|(name, ra, dec)| bright::Bright {
+                name: name.clone(),
+                ra: *ra,
+                dec: *dec,
+            }),
+    );
     let (source, distance) =
         bright::nearest_within(&sources, centre.0, centre.1, q.min_separation)?;
     Some(format!(
