@@ -178,7 +178,7 @@ COMMENT ON COLUMN skytrap.image.nodes IS
 COMMENT ON COLUMN skytrap.image.associated_at IS
     'skytrap: when the image''s sources joined the running catalogue (skytrap.associate_image); NULL until then. Setting it raises the image''s alerts.';
 COMMENT ON COLUMN skytrap.image.sha256 IS
-    'skytrap: SHA-256 of the FITS file as loaded, lowercase hex: a re-run of skytrap load knows an image by its content as well as by its URL.';
+    'skytrap: SHA-256 of the image''s FITS bytes (decompressed, for a gzip-compressed file), lowercase hex: a re-run of skytrap load knows an image by its content as well as by its URL.';
 COMMENT ON COLUMN skytrap.image.job_settings IS
     'skytrap: the settings the image was processed with (skytrap.job_settings); NULL for images loaded before 0.3.0.';
 COMMENT ON COLUMN skytrap.image.telescope IS

@@ -123,7 +123,7 @@ CREATE TABLE skytrap.image (
     nodes            smallint NOT NULL DEFAULT 1,
     -- skytrap: set once the image's sources are in the running catalogue.
     associated_at    timestamptz,
-    -- skytrap: SHA-256 of the FITS file as loaded, in hex: a re-run of `skytrap load`
+    -- skytrap: SHA-256 of the FITS bytes (decompressed), in hex: a re-run of `skytrap load`
     -- knows an image by its content as well as by its URL.
     sha256           char(64) CHECK (sha256 ~ '^[0-9a-f]{64}$'),
     -- skytrap: the settings the image was processed with (NULL: loaded before 0.3.0).

@@ -169,6 +169,13 @@ async fn a_directory_of_compressed_and_extension_images_loads_as_the_plain_files
     let plain = dataset_summary(&client, "plain").await;
     assert!(plain[3] > 0, "the series has new sources: {plain:?}");
     assert_eq!(dataset_summary(&client, "archive").await, plain);
+    // A compressed copy of a loaded image is that image (known by its FITS bytes).
+    let out = succeed(
+        skytrap()
+            .args(["load", "--db", &url, "--dataset", "plain"])
+            .arg(archive.join("x/third.fits.gz")),
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 images loaded, 1 already loaded"));
 
     let empty = dir.join("empty");
     std::fs::create_dir_all(&empty).unwrap();

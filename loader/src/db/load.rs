@@ -486,9 +486,10 @@ async fn connect(url: &str) -> Result<tokio_postgres::Client> {
 }
 
 /// The SHA-256 of a file's bytes, in hex.
+/// The SHA-256 of a file's FITS bytes (decompressed), in hex.
 fn sha256_of(path: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
-    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    std::io::copy(&mut fits::content(path)?, &mut hasher)?;
     Ok(hasher
         .finalize()
         .iter()
