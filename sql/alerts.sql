@@ -136,8 +136,10 @@ CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint,
 -- The alert bodies of a list of candidates (n: the candidate's position in the list; one
 -- whose source or lightcurve does not exist gets none), schema version 1, shaped like an
 -- LSST/ZTF packet: the triggering measurement (`source`), the lightcurve object with its
--- variability (`object`), every point of the lightcurve before it (`history`, blind and
--- forced), the earlier images of the field that saw nothing there (`upper_limits`: the
+-- variability (`object`), the points of the lightcurve before it (`history`, blind and
+-- forced; the newest dataset.alert_history_points of those in its alert_history_days,
+-- `history_points` how many there are and `history_cut` whether some were left out), the
+-- earlier images of the field that saw nothing there (`upper_limits`, capped alike: the
 -- images of the sky regions linked to the lightcurve in assocskyrgn, which TraP's
 -- new-source test reads too; each limit is the image's detection threshold times its
 -- lowest noise, `limit_rms` 'rms_min': the best limit anywhere in the image, not the one
@@ -169,18 +171,10 @@ AS $$
             'lightcurve_max', v.lightcurve_max, 'lightcurve_avg', v.lightcurve_avg,
             'lightcurve_median', v.lightcurve_median, 'first_ts', skytrap.utc(v.first_ts), 'last_ts', skytrap.utc(v.last_ts)),
         'history', h.history,
-        'upper_limits', (
-            SELECT coalesce(jsonb_agg(jsonb_build_object(
-                       'image', ui.id, 'taustart_ts', skytrap.utc(ui.taustart_ts), 'band', ui.band,
-                       'f_peak_limit', ui.rms_min * ui.detection_thresh,
-                       'limit_rms', 'rms_min')
-                     ORDER BY ui.taustart_ts, ui.id), '[]'::jsonb)
-            FROM skytrap.assocskyrgn us
-            JOIN skytrap.image ui ON ui.skyrgn = us.skyrgn
-            WHERE us.runcat = r.id AND ui.taustart_ts < i.taustart_ts
-              AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
-              AND ui.id <> ALL (h.images)),
+        'history_points', h.earlier,
+        'history_cut', h.earlier > jsonb_array_length(h.history),
+        'upper_limits', u.limits,
+        'upper_limits_cut', u.total > jsonb_array_length(u.limits),
         'classification', c.classification,
         'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
                       FROM skytrap.alert a WHERE a.xtrsrc = ANY (h.points)))
@@ -190,23 +184,53 @@ AS $$
     JOIN skytrap.dataset d ON d.id = i.dataset
     JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
-    -- The lightcurve's points, read once: the earlier ones are its history, and the images
-    -- of all of them are the images that saw it (no upper limit from those).
+    -- The lightcurve's points, read once: how many came before this one; the history the
+    -- packet carries, the newest alert_history_points of those in the alert_history_days
+    -- before it (k numbers the earlier points newest first); the images of all of them,
+    -- which saw it (no upper limit from those); and their ids, which earlier alerts cite.
     CROSS JOIN LATERAL (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
-                   'id', hx.id, 'image', hi.id, 'taustart_ts', skytrap.utc(hi.taustart_ts),
-                   'band', hi.band, 'freq_eff', hi.freq_eff,
-                   'f_peak', hx.f_peak, 'f_peak_err', hx.f_peak_err,
-                   'f_int', hx.f_int, 'f_int_err', hx.f_int_err,
-                   'extract_type', hx.extract_type, 'assoc_type', ha.type)
-                 ORDER BY hi.taustart_ts, hx.id) FILTER (WHERE hi.taustart_ts < i.taustart_ts),
+        SELECT count(*) FILTER (WHERE p.earlier) AS earlier,
+               coalesce(jsonb_agg(jsonb_build_object(
+                   'id', p.id, 'image', p.image, 'taustart_ts', skytrap.utc(p.taustart_ts),
+                   'band', p.band, 'freq_eff', p.freq_eff,
+                   'f_peak', p.f_peak, 'f_peak_err', p.f_peak_err,
+                   'f_int', p.f_int, 'f_int_err', p.f_int_err,
+                   'extract_type', p.extract_type, 'assoc_type', p.type)
+                 ORDER BY p.taustart_ts, p.id)
+                 FILTER (WHERE p.earlier AND p.k <= d.alert_history_points
+                         AND p.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'),
                         '[]'::jsonb) AS history,
-               coalesce(array_agg(hx.image), '{}') AS images,
-               coalesce(array_agg(hx.id), '{}') AS points
-        FROM skytrap.assocxtrsource ha
-        JOIN skytrap.extractedsource hx ON hx.id = ha.xtrsrc
-        JOIN skytrap.image hi ON hi.id = hx.image
-        WHERE ha.runcat = r.id) h
+               coalesce(array_agg(p.image), '{}') AS images,
+               coalesce(array_agg(p.id), '{}') AS points
+        FROM (SELECT hx.id, hx.image, hi.taustart_ts, hi.band, hi.freq_eff, hx.f_peak,
+                     hx.f_peak_err, hx.f_int, hx.f_int_err, hx.extract_type, ha.type,
+                     hi.taustart_ts < i.taustart_ts AS earlier,
+                     row_number() OVER (ORDER BY hi.taustart_ts < i.taustart_ts DESC,
+                                                 hi.taustart_ts DESC, hx.id DESC) AS k
+              FROM skytrap.assocxtrsource ha
+              JOIN skytrap.extractedsource hx ON hx.id = ha.xtrsrc
+              JOIN skytrap.image hi ON hi.id = hx.image
+              WHERE ha.runcat = r.id) p) h
+    -- The upper limits, capped as the history is: the earlier images of the field that
+    -- saw nothing there, how many, and the newest within the window.
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS total,
+               coalesce(jsonb_agg(jsonb_build_object(
+                   'image', l.id, 'taustart_ts', skytrap.utc(l.taustart_ts), 'band', l.band,
+                   'f_peak_limit', l.f_peak_limit, 'limit_rms', 'rms_min')
+                 ORDER BY l.taustart_ts, l.id)
+                 FILTER (WHERE l.k <= d.alert_history_points
+                         AND l.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'),
+                        '[]'::jsonb) AS limits
+        FROM (SELECT ui.id, ui.taustart_ts, ui.band,
+                     ui.rms_min * ui.detection_thresh AS f_peak_limit,
+                     row_number() OVER (ORDER BY ui.taustart_ts DESC, ui.id DESC) AS k
+              FROM skytrap.assocskyrgn us
+              JOIN skytrap.image ui ON ui.skyrgn = us.skyrgn
+              WHERE us.runcat = r.id AND ui.taustart_ts < i.taustart_ts
+                AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
+                AND ui.id <> ALL (h.images)) l) u
 $$;
 
 -- The body of one alert; NULL when the source or the lightcurve does not exist.

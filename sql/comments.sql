@@ -52,6 +52,10 @@ COMMENT ON COLUMN skytrap.dataset.node IS
     'TraP''s column for a sharded database (this node), not used (1).';
 COMMENT ON COLUMN skytrap.dataset.nodes IS
     'TraP''s column for a sharded database (number of nodes), not used (1).';
+COMMENT ON COLUMN skytrap.dataset.alert_history_days IS
+    'skytrap: an alert packet carries the points and upper limits of the lightcurve in this many days before the alert ([alerts] history_days; default 30, as ZTF).';
+COMMENT ON COLUMN skytrap.dataset.alert_history_points IS
+    'skytrap: an alert packet carries at most this many points (and upper limits), the newest within alert_history_days ([alerts] history_points; default 100).';
 
 -- config --------------------------------------------------------------------------------
 

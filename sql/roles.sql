@@ -103,7 +103,7 @@ GRANT UPDATE (process_end_ts) ON skytrap.dataset TO skytrap_loader;
 -- `skytrap load --allow-config-change`: the settings in force, and the association's.
 GRANT UPDATE (value, type) ON skytrap.config TO skytrap_loader;
 GRANT UPDATE (assoc_radius, beamwidths_limit, new_source_sigma_margin, expiration,
-              pair_metrics_min_abs_vs)
+              pair_metrics_min_abs_vs, alert_history_days, alert_history_points)
     ON skytrap.dataset TO skytrap_loader;
 -- `skytrap rules set`: a rule's settings, never which dataset or kind it is.
 GRANT UPDATE (enabled, min_newsource_type, min_det_sigma, eta_min, v_min, band, vs_min,

@@ -41,7 +41,12 @@ CREATE TABLE skytrap.dataset (
     margin_width            double precision,
     description             varchar(100) NOT NULL UNIQUE,
     node                    smallint NOT NULL DEFAULT 1,
-    nodes                   smallint NOT NULL DEFAULT 1
+    nodes                   smallint NOT NULL DEFAULT 1,
+    -- skytrap: how much of a lightcurve an alert packet carries: of the points (and upper
+    -- limits) in the alert_history_days before the alert, the newest alert_history_points.
+    alert_history_days      double precision NOT NULL DEFAULT 30
+                            CHECK (alert_history_days >= 0 AND alert_history_days < 'Infinity'),
+    alert_history_points    integer NOT NULL DEFAULT 100 CHECK (alert_history_points >= 0)
 );
 
 -- The job configuration of a dataset, one row per setting.

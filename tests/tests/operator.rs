@@ -441,3 +441,91 @@ async fn commands_say_what_they_did_and_no_more() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Alert packets of bounded size: with `--alert-history-points 2` a packet carries the 2
+/// newest earlier points, says how many the lightcurve had and that the history was cut;
+/// the same alert with the default (100) carries them all. Upper limits are capped alike.
+#[tokio::test(flavor = "current_thread")]
+async fn alert_packets_carry_a_capped_history() {
+    let dir = scratch_dir("capped");
+    let images = simulate::simulate(
+        &dir.join("sim"),
+        &Settings {
+            epochs: 8,
+            seed: 11,
+            size: 256,
+            variables: 3,
+            transients: 2,
+            anywhere: false,
+        },
+    )
+    .unwrap();
+    let (url, client) = scratch_database("capped").await;
+    succeed(
+        skytrap()
+            .args(["load", "--db", &url, "--dataset", "all"])
+            .args(&images),
+    );
+    succeed(
+        skytrap()
+            .args([
+                "load",
+                "--db",
+                &url,
+                "--dataset",
+                "two",
+                "--alert-history-points",
+                "2",
+            ])
+            .args(&images),
+    );
+    // Each alert of dataset 'two' beside the same alert (kind, image time, position) of 'all'.
+    let rows = client
+        .query(
+            "SELECT t.body::text, a.body::text
+             FROM skytrap.alert t JOIN skytrap.dataset dt ON dt.id = t.dataset AND dt.description = 'two'
+             JOIN skytrap.alert a ON a.kind = t.kind
+              AND a.body -> 'source' ->> 'taustart_ts' = t.body -> 'source' ->> 'taustart_ts'
+              AND a.body -> 'source' ->> 'ra' = t.body -> 'source' ->> 'ra'
+             JOIN skytrap.dataset da ON da.id = a.dataset AND da.description = 'all'
+             ORDER BY t.alert_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let parse = |s: String| -> serde_json::Value { serde_json::from_str(&s).unwrap() };
+    let mut cut = 0;
+    for row in &rows {
+        let (two, all) = (parse(row.get(0)), parse(row.get(1)));
+        let full = all["history"].as_array().unwrap();
+        let kept = two["history"].as_array().unwrap();
+        assert_eq!(
+            two["history_points"],
+            full.len(),
+            "the lightcurve's earlier points"
+        );
+        assert_eq!(all["history_cut"], false);
+        assert_eq!(kept.len(), full.len().min(2));
+        // The same points (ids differ between the datasets): the newest, oldest first.
+        let point = |p: &serde_json::Value| (p["taustart_ts"].clone(), p["f_int"].clone());
+        assert_eq!(
+            kept.iter().map(point).collect::<Vec<_>>(),
+            full[full.len() - kept.len()..]
+                .iter()
+                .map(point)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(two["history_cut"], full.len() > 2);
+        let limits = two["upper_limits"].as_array().unwrap().len();
+        let all_limits = all["upper_limits"].as_array().unwrap().len();
+        assert_eq!(limits, all_limits.min(2));
+        assert_eq!(two["upper_limits_cut"], all_limits > 2);
+        cut += usize::from(full.len() > 2);
+    }
+    assert!(
+        rows.len() >= 3 && cut > 0,
+        "{} alerts, {cut} with a cut history",
+        rows.len()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

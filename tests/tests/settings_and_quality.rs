@@ -126,7 +126,7 @@ async fn the_configuration_is_stored_with_the_dataset_and_other_settings_are_ref
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect();
-    assert_eq!(rows.len(), 32, "{rows:?}");
+    assert_eq!(rows.len(), 34, "{rows:?}");
     let row = |key: &str| rows.iter().find(|r| r.1 == key).unwrap().clone();
     let s = |v: &str| v.to_string();
     assert_eq!(

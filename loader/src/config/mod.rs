@@ -71,6 +71,10 @@ pub struct Association {
     pub expiration: i32,
     /// |Vs| from which a pair of measurements counts in the two-epoch metrics (VAST's 4.3).
     pub pair_metrics_min_abs_vs: f64,
+    /// An alert packet's history and upper limits: those of this many days before the
+    /// alert (ZTF's 30), at most this many points, the newest.
+    pub alert_history_days: f64,
+    pub alert_history_points: i32,
 }
 
 impl Default for Association {
@@ -81,6 +85,8 @@ impl Default for Association {
             new_source_sigma_margin: 1.0,
             expiration: 10,
             pair_metrics_min_abs_vs: 4.3,
+            alert_history_days: 30.0,
+            alert_history_points: 100,
         }
     }
 }

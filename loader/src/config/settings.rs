@@ -497,4 +497,26 @@ pub(super) static SETTINGS: &[Setting] = &[
         |c| Value::Float(c.association.pair_metrics_min_abs_vs),
         |c, v| c.association.pair_metrics_min_abs_vs = non_negative(v)?
     ),
+    setting!(
+        Association,
+        "alerts",
+        "history_days",
+        "alert-history-days",
+        "DAYS",
+        "An alert packet carries the lightcurve's points and upper limits of this many days before it [30]",
+        Float,
+        |c| Value::Float(c.association.alert_history_days),
+        |c, v| c.association.alert_history_days = non_negative(v)?
+    ),
+    setting!(
+        Association,
+        "alerts",
+        "history_points",
+        "alert-history-points",
+        "N",
+        "At most this many points (and upper limits) in an alert packet, the newest [100]",
+        Int,
+        |c| Value::Int(c.association.alert_history_points.into()),
+        |c, v| c.association.alert_history_points = count(v, 0, 1_000_000)? as i32
+    ),
 ];

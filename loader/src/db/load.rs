@@ -598,7 +598,10 @@ async fn stored_config(
                  ('transient_search', 'new_source_sigma_margin',
                   d.new_source_sigma_margin::text, 'float'),
                  ('transient_search', 'pair_metrics_min_abs_vs',
-                  d.pair_metrics_min_abs_vs::text, 'float')) a (section, key, value, type)
+                  d.pair_metrics_min_abs_vs::text, 'float'),
+                 ('alerts', 'history_days', d.alert_history_days::text, 'float'),
+                 ('alerts', 'history_points', d.alert_history_points::text, 'int'))
+                 a (section, key, value, type)
              WHERE d.description = $1
                AND EXISTS (SELECT 1 FROM skytrap.config c WHERE c.dataset = d.id)
                AND NOT EXISTS (SELECT 1 FROM skytrap.config c
@@ -652,20 +655,22 @@ async fn dataset_id(
     let (p, a) = (&config.extraction, &config.association);
     // The association's settings: the dataset row's columns and their values.
     let associating = "assoc_radius, beamwidths_limit, new_source_sigma_margin, expiration,
-                       pair_metrics_min_abs_vs";
-    let association: [&(dyn ToSql + Sync); 5] = [
+                       pair_metrics_min_abs_vs, alert_history_days, alert_history_points";
+    let association: [&(dyn ToSql + Sync); 7] = [
         &a.deruiter_radius,
         &a.beamwidths_limit,
         &a.new_source_sigma_margin,
         &a.expiration,
         &a.pair_metrics_min_abs_vs,
+        &a.alert_history_days,
+        &a.alert_history_points,
     ];
     client
         .execute(
             &format!(
                 "INSERT INTO skytrap.dataset (description, detection_threshold,
                      analysis_threshold, backsize_x, backsize_y, margin_width, {associating})
-                 VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10)
+                 VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (description) DO NOTHING"
             ),
             &[
@@ -693,7 +698,7 @@ async fn dataset_id(
     if allow_config_change {
         tx.execute(
             &format!(
-                "UPDATE skytrap.dataset SET ({associating}) = ($2, $3, $4, $5, $6)
+                "UPDATE skytrap.dataset SET ({associating}) = ($2, $3, $4, $5, $6, $7, $8)
                  WHERE id = $1"
             ),
             &[&[&id as &(dyn ToSql + Sync)], &association[..]].concat(),
