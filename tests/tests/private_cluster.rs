@@ -2,8 +2,8 @@
 //! its 0700 data directory, no TCP unless asked for, and then only with the generated
 //! password. Its start-up hands no path to a shell.
 //!
-//! One cluster, started three times (about 5 s); as root, the other local user is
-//! `nobody`.
+//! One cluster, started four times, once after a crash (about 6 s); as root, the other
+//! local user is `nobody`.
 
 use skytrap_tests::{is_root, scratch_dir, skytrap, succeed};
 use std::os::unix::fs::PermissionsExt;
@@ -137,6 +137,44 @@ fn only_the_owner_reaches_the_private_cluster() {
             .arg(&dir),
     );
     assert!(!tcp_open(port), "TCP port {port} is still open");
+    assert_eq!(psql(None, &socket, "SELECT 1"), Ok("1".into()));
+
+    // The machine goes down under the server (every process of it killed), leaving its
+    // postmaster.pid saying "ready": `db up` waits for the new server, through its crash
+    // recovery (some 100 MB of WAL to replay, so a second or more), and says ready only
+    // when it is.
+    psql(
+        None,
+        &socket,
+        "CREATE TABLE crash AS SELECT g FROM generate_series(1, 3000000) AS g",
+    )
+    .unwrap();
+    let pid_file = std::fs::read_to_string(dir.join("postmaster.pid")).unwrap();
+    let postmaster = pid_file.lines().next().unwrap().trim().to_string();
+    let group = Command::new("ps")
+        .args(["-o", "pgid=", "-p", &postmaster])
+        .output()
+        .unwrap();
+    let group = String::from_utf8_lossy(&group.stdout).trim().to_string();
+    succeed(Command::new("kill").args(["-KILL", "--", &format!("-{group}")]));
+    while Command::new("kill")
+        .args(["-0", "--", &format!("-{group}")])
+        .output()
+        .unwrap()
+        .status
+        .success()
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("postmaster.pid")).unwrap(),
+        pid_file
+    );
+    succeed(
+        skytrap()
+            .args(["db", "up", "--port", &port.to_string(), "--dir"])
+            .arg(&dir),
+    );
     assert_eq!(psql(None, &socket, "SELECT 1"), Ok("1".into()));
     drop(stop);
 

@@ -101,7 +101,10 @@ impl Cluster {
             self.down()?;
         }
         self.write_settings(&dir, user.as_deref())?;
-        if !self.is_running(&bin, user.as_deref(), &dir)? {
+        if self.is_running(&bin, user.as_deref(), &dir)? {
+            // It may still be starting up (crash recovery after the machine went down).
+            wait_until_ready(&dir, None, None)?;
+        } else {
             start(&bin, user.as_deref(), &dir)?;
         }
         if self.tcp {
@@ -222,6 +225,9 @@ fn start(bin: &Path, user: Option<&str>, dir: &Path) -> Result<()> {
         .open(&log_path)
         .with_context(|| format!("cannot open {}", log_path.display()))?;
     give_to(&log_path, user)?;
+    // A server that went down with the machine leaves its postmaster.pid saying "ready"
+    // until the new one replaces it.
+    let stale = std::fs::read_to_string(dir.join("postmaster.pid")).ok();
     let mut server = command(
         user,
         &bin.join("postgres"),
@@ -235,17 +241,29 @@ fn start(bin: &Path, user: Option<&str>, dir: &Path) -> Result<()> {
     let mut child = server
         .spawn()
         .with_context(|| format!("cannot start {}", bin.join("postgres").display()))?;
-    // The server is ready when line 8 of postmaster.pid says so (what `pg_ctl -w` reads).
+    wait_until_ready(dir, stale.as_deref(), Some(&mut child))
+}
+
+/// Waits until the server of `dir` accepts connections: its postmaster.pid, other than
+/// `stale`, says "ready" on line 8 (what `pg_ctl -w` reads). Fails if `child` (the server
+/// just started) exits first, or after a minute.
+fn wait_until_ready(
+    dir: &Path,
+    stale: Option<&str>,
+    mut child: Option<&mut std::process::Child>,
+) -> Result<()> {
+    let log_path = dir.join("server.log");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(status) = child.try_wait()? {
+        if let Some(status) = child.as_mut().map(|c| c.try_wait()).transpose()?.flatten() {
             bail!(
                 "the server did not start ({status}); see {}",
                 log_path.display()
             );
         }
-        let ready = std::fs::read_to_string(dir.join("postmaster.pid"))
-            .is_ok_and(|pid| pid.lines().nth(7).is_some_and(|l| l.trim() == "ready"));
+        let ready = std::fs::read_to_string(dir.join("postmaster.pid")).is_ok_and(|pid| {
+            Some(pid.as_str()) != stale && pid.lines().nth(7).is_some_and(|l| l.trim() == "ready")
+        });
         if ready {
             return Ok(());
         }
