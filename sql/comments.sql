@@ -709,6 +709,13 @@ COMMENT ON COLUMN skytrap.lightcurve.prev_xtrsrc IS
 COMMENT ON FUNCTION skytrap.fork_lightcurves(bigint[],bigint[]) IS
     'internal to associate_image (TraP''s one-to-many): each new[i] takes over the history of old[i] (links copied as type 6, flux sums, sky regions, new-source record, variability summary), then the old lightcurves are deleted. Loaders only.';
 
+-- sql/integrity.sql =======================================================================
+
+COMMENT ON FUNCTION skytrap.check_integrity() IS
+    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux, varmetric and new-source rows; lightcurves without points; flux sums, pair metrics, previous points and variability summaries that are not their points''). No rows: the database is sound. Reads every lightcurve.';
+COMMENT ON FUNCTION skytrap.lightcurve_violations() IS
+    'internal to check_integrity: each lightcurve''s flux rows, previous points and varmetric row against a recomputation from its points (pair metrics with the dataset''s pair_metrics_min_abs_vs as it is now).';
+
 -- sql/lightcurves.sql =====================================================================
 
 -- lightcurve_statistics -----------------------------------------------------------------

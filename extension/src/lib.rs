@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 
 mod associate;
+mod integrity;
 #[cfg(any(test, feature = "pg_test"))]
 mod scenarios;
 mod sky;
@@ -34,6 +35,11 @@ extension_sql_file!(
     requires = ["schema", "codes"]
 );
 extension_sql_file!("../../sql/forks.sql", name = "forks", requires = ["schema"]);
+extension_sql_file!(
+    "../../sql/integrity.sql",
+    name = "integrity",
+    requires = ["schema", integrity::lightcurve_violations]
+);
 extension_sql_file!(
     "../../sql/lightcurves.sql",
     name = "lightcurves",
@@ -70,6 +76,7 @@ extension_sql_file!(
         "alerts",
         "views",
         "forks",
+        "integrity",
         "lightcurves",
         "xmatch",
         sky::distance,
@@ -86,7 +93,8 @@ extension_sql_file!(
         xmatch::in_ellipse_exact,
         xmatch::in_polygon_exact,
         xmatch::polygon_cone,
-        associate::associate_image
+        associate::associate_image,
+        integrity::lightcurve_violations
     ]
 );
 // The roles and their grants: last, since they grant on every object above.

@@ -78,9 +78,10 @@ mod tests {
         .unwrap()
     }
 
-    /// (matched, new_runcat, new_sources, forks, forced) of one associate_image call.
+    /// (matched, new_runcat, new_sources, forks, forced) of one associate_image call,
+    /// after which `skytrap.check_integrity()` must find nothing.
     fn associate(image: i32) -> (i32, i32, i32, i32, i32) {
-        Spi::connect(|c| {
+        let counts = Spi::connect(|c| {
             let row = c
                 .select(
                     &format!("SELECT * FROM skytrap.associate_image({image})"),
@@ -96,7 +97,14 @@ mod tests {
                 row.get(5)?.unwrap(),
             ))
         })
-        .unwrap()
+        .unwrap();
+        let violations = Spi::get_one::<String>(
+            "SELECT string_agg(format('%s (lightcurve %s): %s', invariant, runcat, detail), E'\\n')
+             FROM skytrap.check_integrity()",
+        )
+        .unwrap();
+        assert_eq!(violations, None, "after associating image {image}");
+        counts
     }
 
     /// Each lightcurve as "type:xtrsrc" links in xtrsrc order, lightcurves in id order.
@@ -139,6 +147,91 @@ mod tests {
         assert!((r - 2f64.sqrt()).abs() < 1e-6);
         let dist = one_f64("SELECT distance_arcsec FROM skytrap.assocxtrsource WHERE type = 3");
         assert!((dist - 2.0).abs() < 1e-6);
+    }
+
+    /// The invariants `skytrap.check_integrity()` reports, with how many rows each, after
+    /// `damage` is done to a sound database.
+    fn violations_after(damage: &str) -> Vec<(String, i64)> {
+        Spi::run(damage).unwrap();
+        Spi::connect(|c| {
+            let mut found = Vec::new();
+            for row in c.select(
+                "SELECT invariant, count(*) FROM skytrap.check_integrity()
+                 GROUP BY invariant ORDER BY invariant",
+                None,
+                &[],
+            )? {
+                found.push((row.get(1)?.unwrap(), row.get(2)?.unwrap()));
+            }
+            Ok::<_, spi::Error>(found)
+        })
+        .unwrap()
+    }
+
+    #[pg_test]
+    fn check_integrity_finds_each_kind_of_damage() {
+        // Two lightcurves of three points each (1, 3, 2 Jy and a steady 1 Jy) and a new
+        // source on day 2, sound: the associate helper checked after each image.
+        let d = dataset();
+        for day in 1..=3 {
+            let i = image(d, day);
+            source(i, 10.0, 0.0, [1.0, 3.0, 2.0][day as usize - 1]);
+            source(i, 10.1, 0.0, 1.0);
+            if day == 2 {
+                source(i, 10.2, 0.0, 1.0);
+            }
+            associate(i);
+        }
+        let flaring =
+            one_i64("SELECT runcat FROM skytrap.varmetric ORDER BY lightcurve_max DESC LIMIT 1");
+        let one = |what: &str| vec![(what.to_string(), 1)];
+        // A sum that is not its points.
+        let shift = |by: i32| {
+            format!(
+                "UPDATE skytrap.runningcatalog_flux SET sum_f_int = sum_f_int + {by}
+                 WHERE runcat = {flaring}"
+            )
+        };
+        assert_eq!(
+            violations_after(&shift(2)),
+            [("flux sums".into(), 1), ("variability summary".into(), 1)]
+        );
+        Spi::run(&shift(-2)).unwrap();
+        assert_eq!(violations_after("SELECT"), []);
+        // A median that is not the points' (2 Jy), then no summary at all.
+        let median =
+            format!("UPDATE skytrap.varmetric SET lightcurve_median = 1 WHERE runcat = {flaring}");
+        assert_eq!(violations_after(&median), one("variability summary"));
+        let gone = format!("DELETE FROM skytrap.varmetric WHERE runcat = {flaring}");
+        assert_eq!(violations_after(&gone), one("variability summary"));
+        // A link that forgot its previous point.
+        let previous = "UPDATE skytrap.assocxtrsource SET prev_xtrsrc = NULL
+                        WHERE id = (SELECT max(id) FROM skytrap.assocxtrsource)";
+        assert_eq!(
+            violations_after(previous),
+            [
+                ("previous point".into(), 1),
+                ("variability summary".into(), 1)
+            ]
+        );
+        // Foreign keys off (as on a layout without them): a measurement deleted from
+        // under its link, a lightcurve from under its rows.
+        Spi::run("SET LOCAL session_replication_role = replica").unwrap();
+        let measurement = "DELETE FROM skytrap.extractedsource
+                           WHERE id = (SELECT min(xtrsrc) FROM skytrap.assocxtrsource)";
+        let found = violations_after(measurement);
+        assert!(found.contains(&("dangling link".into(), 1)), "{found:?}");
+        let lightcurve = format!("DELETE FROM skytrap.runningcatalog WHERE id <> {flaring}");
+        let found = violations_after(&lightcurve);
+        for what in [
+            "dangling flux row",
+            "dangling new source",
+            "dangling varmetric row",
+        ] {
+            assert!(found.iter().any(|(w, _)| w == what), "{what}: {found:?}");
+        }
+        // The 4 links of the two lightcurves deleted, and the one whose measurement went.
+        assert!(found.contains(&("dangling link".into(), 5)), "{found:?}");
     }
 
     #[pg_test]

@@ -493,6 +493,62 @@ $$;
 REVOKE EXECUTE ON FUNCTION skytrap.forget_rejected_image(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION skytrap.forget_rejected_image(integer) TO skytrap_loader;
 
+-- Each lightcurve's stored state against its points, for check_integrity
+-- (extension/src/integrity.rs).
+CREATE FUNCTION skytrap.lightcurve_violations()
+RETURNS TABLE (invariant text, runcat bigint, detail text)
+LANGUAGE c STABLE STRICT
+SET search_path = skytrap, pg_temp
+AS 'MODULE_PATHNAME', 'lightcurve_violations_wrapper';
+
+-- The invariants association keeps, checked against the rows as they are. Foreign keys
+-- prove the references today; this proves them, and what no key can (sums that are their
+-- points), on a layout without them. One row per violation; none for a sound database.
+-- Reads every lightcurve: minutes for a survey of millions, so a check, not a monitor.
+CREATE FUNCTION skytrap.check_integrity()
+RETURNS TABLE (invariant text, runcat bigint, detail text)
+LANGUAGE sql STABLE
+SET search_path = skytrap, pg_temp
+AS $$
+    SELECT 'dangling link', a.runcat,
+           format('link %s belongs to lightcurve %s, which does not exist', a.id, a.runcat)
+    FROM skytrap.assocxtrsource a
+    WHERE NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog r WHERE r.id = a.runcat)
+    UNION ALL
+    SELECT 'dangling link', a.runcat,
+           format('link %s names measurement %s, which does not exist', a.id, a.xtrsrc)
+    FROM skytrap.assocxtrsource a
+    WHERE NOT EXISTS (SELECT 1 FROM skytrap.extractedsource x WHERE x.id = a.xtrsrc)
+    UNION ALL
+    SELECT 'dangling measurement', x.ff_runcat,
+           format('measurement %s belongs to image %s, which does not exist', x.id, x.image)
+    FROM skytrap.extractedsource x
+    WHERE NOT EXISTS (SELECT 1 FROM skytrap.image i WHERE i.id = x.image)
+    UNION ALL
+    SELECT 'lightcurve without points', r.id, format('lightcurve %s has no link', r.id)
+    FROM skytrap.runningcatalog r
+    WHERE NOT EXISTS (SELECT 1 FROM skytrap.assocxtrsource a WHERE a.runcat = r.id)
+    UNION ALL
+    SELECT 'dangling flux row', f.runcat,
+           format('flux row %s belongs to lightcurve %s, which does not exist', f.id, f.runcat)
+    FROM skytrap.runningcatalog_flux f
+    WHERE NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog r WHERE r.id = f.runcat)
+    UNION ALL
+    SELECT 'dangling varmetric row', v.runcat,
+           format('varmetric row %s belongs to lightcurve %s, which does not exist', v.id, v.runcat)
+    FROM skytrap.varmetric v
+    WHERE NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog r WHERE r.id = v.runcat)
+    UNION ALL
+    SELECT 'dangling new source', n.runcat,
+           format('new source %s: its lightcurve %s or its measurement %s does not exist',
+                  n.id, n.runcat, n.trigger_xtrsrc)
+    FROM skytrap.newsource n
+    WHERE NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog r WHERE r.id = n.runcat)
+       OR NOT EXISTS (SELECT 1 FROM skytrap.extractedsource x WHERE x.id = n.trigger_xtrsrc)
+    UNION ALL
+    SELECT * FROM skytrap.lightcurve_violations()
+$$;
+
 -- Lookup tables for the codes, and a comment on every object of the schema, as a fresh
 -- install gets them (sql/codes.sql and sql/comments.sql, copied here whole: an updated
 -- database has the same catalog as a fresh one).
@@ -1306,6 +1362,13 @@ COMMENT ON COLUMN skytrap.lightcurve.prev_xtrsrc IS
 
 COMMENT ON FUNCTION skytrap.fork_lightcurves(bigint[],bigint[]) IS
     'internal to associate_image (TraP''s one-to-many): each new[i] takes over the history of old[i] (links copied as type 6, flux sums, sky regions, new-source record, variability summary), then the old lightcurves are deleted. Loaders only.';
+
+-- sql/integrity.sql =======================================================================
+
+COMMENT ON FUNCTION skytrap.check_integrity() IS
+    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux, varmetric and new-source rows; lightcurves without points; flux sums, pair metrics, previous points and variability summaries that are not their points''). No rows: the database is sound. Reads every lightcurve.';
+COMMENT ON FUNCTION skytrap.lightcurve_violations() IS
+    'internal to check_integrity: each lightcurve''s flux rows, previous points and varmetric row against a recomputation from its points (pair metrics with the dataset''s pair_metrics_min_abs_vs as it is now).';
 
 -- sql/lightcurves.sql =====================================================================
 

@@ -107,6 +107,26 @@ pub async fn dataset_summary(client: &Client, dataset: &str) -> [i64; 5] {
     std::array::from_fn(|i| row.get(i))
 }
 
+/// Fails the test with every violation `skytrap.check_integrity()` finds, if any.
+pub async fn assert_sound(client: &Client, when: &str) {
+    let violations: Vec<String> = client
+        .query(
+            "SELECT format('%s (lightcurve %s): %s', invariant, runcat, detail)
+             FROM skytrap.check_integrity()",
+            &[],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("check_integrity {when}: {e}"))
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "check_integrity {when}:\n{}",
+        violations.join("\n")
+    );
+}
+
 pub async fn connect(url: &str) -> Client {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await

@@ -9,8 +9,8 @@
 
 use skytrap_loader::simulate::{self, Settings};
 use skytrap_tests::{
-    assert_same, connect, dump, scratch_database, scratch_dir, skytrap, succeed, Dump, KillOnDrop,
-    PrivateCluster,
+    assert_same, assert_sound, connect, dump, scratch_database, scratch_dir, skytrap, succeed,
+    Dump, KillOnDrop, PrivateCluster,
 };
 use std::io::Read;
 use std::path::PathBuf;
@@ -235,6 +235,7 @@ async fn killed_and_restarted_loads_end_as_an_uninterrupted_one() {
     succeed(&mut load(&reference_url, "crash", &images));
     let uninterrupted = started.elapsed();
     let want = dump(&reference).await;
+    assert_sound(&reference, "after an uninterrupted load").await;
     let rows = |dump: &Dump, table: &str| dump.iter().find(|t| t.0 == table).unwrap().1.len();
     assert_eq!(
         rows(&want, "image"),
@@ -270,6 +271,7 @@ async fn killed_and_restarted_loads_end_as_an_uninterrupted_one() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("already loaded"), "{stderr}");
     assert_same("after 20 kills", &dump(&watch).await, &want);
+    assert_sound(&watch, "after 20 kills").await;
 
     // Kills at a fifth, two fifths... of an uninterrupted load's time, wherever the loader
     // is then, each in a database of its own (so that there is work left to interrupt),
@@ -349,6 +351,7 @@ async fn killed_and_restarted_loads_end_as_an_uninterrupted_one() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("0 images loaded, 12 already loaded"));
     let server = connect(&url).await;
     assert_same("after 4 server restarts", &dump(&server).await, &want);
+    assert_sound(&server, "after 4 server restarts").await;
 
     // A server that stays down: a clear error once --retry-for runs out; a re-run converges.
     succeed(&mut load(&reference_url, "down", &images));
@@ -383,5 +386,6 @@ async fn killed_and_restarted_loads_end_as_an_uninterrupted_one() {
     succeed(&mut load(&url, "down", &images));
     let server = connect(&url).await;
     assert_same("after the server stayed down", &dump(&server).await, &want);
+    assert_sound(&server, "after the server stayed down").await;
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -4,8 +4,8 @@
 use skytrap_core::sky;
 use skytrap_loader::simulate::{self, Settings};
 use skytrap_tests::{
-    assert_same, dataset_summary, dump_dataset, read_truth, scratch_database, scratch_dir, skytrap,
-    succeed, KillOnDrop, Truth,
+    assert_same, assert_sound, dataset_summary, dump_dataset, read_truth, scratch_database,
+    scratch_dir, skytrap, succeed, KillOnDrop, Truth,
 };
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -206,6 +206,7 @@ async fn simulated_transients_become_new_sources_and_alerts() {
     assert_eq!(counts.get::<_, i64>(1), before);
     assert_eq!(counts.get::<_, i64>(2), appearing as i64);
     std::fs::remove_dir_all(dir).unwrap();
+    assert_sound(&client, "after the loads").await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -391,6 +392,7 @@ async fn a_thirty_epoch_series_finds_every_transient_and_ranks_variables_first()
         );
     }
     std::fs::remove_dir_all(dir).unwrap();
+    assert_sound(&client, "after the loads").await;
 }
 
 /// A transient in an image corner, outside the circle inscribed in the image, is judged as
@@ -456,6 +458,7 @@ async fn a_transient_in_an_image_corner_is_new_and_followed() {
         "a new_source alert with epochs 1 and 2 as upper limits"
     );
     std::fs::remove_dir_all(dir).unwrap();
+    assert_sound(&client, "after the loads").await;
 }
 
 /// Two loaders of one dataset queue on its row lock (the second skips what the
@@ -512,6 +515,7 @@ async fn concurrent_loaders_serialize_per_dataset() {
         );
     }
     std::fs::remove_dir_all(dir).unwrap();
+    assert_sound(&client, "after the loads").await;
 }
 
 /// Monitor positions are force-fitted in every image: one lightcurve each, started in the
@@ -602,6 +606,7 @@ async fn monitor_positions_get_a_point_in_every_image() {
         }
     }
     std::fs::remove_dir_all(dir).unwrap();
+    assert_sound(&client, "after the loads").await;
 }
 
 /// Images are known by URL and content: a copy under another name is the same image, and a
@@ -664,4 +669,5 @@ async fn reruns_know_images_by_url_and_content() {
         "{stderr}"
     );
     std::fs::remove_dir_all(dir).unwrap();
+    assert_sound(&client, "after the loads").await;
 }

@@ -6,7 +6,9 @@
 //! as the original does.
 
 use skytrap_loader::simulate::{self, Settings};
-use skytrap_tests::{dataset_summary, scratch_database, scratch_dir, skytrap, succeed};
+use skytrap_tests::{
+    assert_sound, dataset_summary, scratch_database, scratch_dir, skytrap, succeed,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -281,6 +283,9 @@ async fn images_older_than_the_associated_ones_are_refused_unless_allowed() {
     );
     assert!(stderr.contains("3 associated late"), "{stderr}");
     assert_eq!(dataset_summary(&client, "late").await[0], 6);
+    // Points added out of time order: sums, pair metrics and previous points still those of
+    // the points.
+    assert_sound(&client, "after late images").await;
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -7,8 +7,8 @@
 
 use skytrap_loader::simulate::{self, Settings};
 use skytrap_tests::{
-    assert_same, dataset_summary, dump, scratch_database_at, scratch_dir, skytrap, succeed,
-    workspace, Dump,
+    assert_same, assert_sound, dataset_summary, dump, scratch_database_at, scratch_dir, skytrap,
+    succeed, workspace, Dump,
 };
 use tokio_postgres::Client;
 
@@ -195,6 +195,7 @@ async fn update_equals_a_fresh_install(previous: &str) {
     // Each link now names its previous point, as this version's association would have.
     let after = dump(&old).await;
     assert_same("after the update", &as_before(&after, &before), &before);
+    assert_sound(&old, "after the update").await;
     new.batch_execute(written_before).await.unwrap();
     let previous = previous_points(&old).await;
     assert_eq!(previous, previous_points(&new).await);
@@ -231,5 +232,7 @@ async fn update_equals_a_fresh_install(previous: &str) {
     let loaded = dataset_summary(&new, "after the update").await;
     assert_eq!(loaded[0], 4);
     assert_eq!(dataset_summary(&old, "after the update").await, loaded);
+    assert_sound(&old, "after the update and a load").await;
+    assert_sound(&new, "after a load").await;
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -9,6 +9,7 @@
 pub mod associate;
 pub mod bright;
 pub mod codes;
+pub mod integrity;
 pub mod lightcurve;
 pub mod newsource;
 pub mod pixel;

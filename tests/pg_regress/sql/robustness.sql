@@ -16,8 +16,8 @@ CREATE EXTENSION skytrap;
 --     STRICT so that PostgreSQL can inline them into the query, which is what lets an index
 --     answer them; xmatch_keys is not STRICT so that a position without a pixel key is false;
 --     lightcurve_stats_add is not STRICT because it skips NULL measurements itself;
---   * forced_fit_targets, alert_candidates, alert_bodies and alert_body only read tables:
---     STABLE;
+--   * forced_fit_targets, alert_candidates, alert_bodies, alert_body, check_integrity and
+--     lightcurve_violations only read tables: STABLE;
 --   * associate_image, lock_dataset, fork_lightcurves, forget_rejected_image,
 --     frequencyband_for, skyregion_for and the trigger functions write (or lock):
 --     VOLATILE, PARALLEL UNSAFE.
