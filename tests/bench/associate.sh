@@ -6,12 +6,17 @@
 # Usage: tests/bench/associate.sh [MAX_CATALOGUE]   (default 1000000; a multiple of 10000;
 #        set SKYTRAP_BENCH_NO_BUILD=1 to use the installed extension and built CLI as they are,
 #        SKYTRAP_BENCH_RUNS to time each call that many times, default 5)
-#        tests/bench/associate.sh --epochs N [CATALOGUE]   (default CATALOGUE 100000)
+#        tests/bench/associate.sh --epochs N [--image SOURCES] [CATALOGUE]
+#                                  (default SOURCES 10000, CATALOGUE 100000)
 #
 # With --epochs the catalogue stays at CATALOGUE and its lightcurves grow instead: epoch k
-# is a visit of the first tile on day k, associated by skytrap and committed, so before it
-# the image's lightcurves have k points. At epochs 1, 2, 5, 10, 20, 30 (and N) each method
-# is timed on that epoch's image as below, before the commit.
+# is a visit of the first tile on day k with an image of SOURCES sources, associated by
+# skytrap and committed, so before it the image's lightcurves have k points. At epochs 1,
+# 2, 5, 10, 20, 30, 50, 100, 200, 500, 1000 (and N) each method is timed on that epoch's
+# image as below, before the commit. Every epoch's committed call is timed too (one run,
+# inside the server); those times go to target/bench/associate-epochs.csv (epoch, ms) with
+# the least-squares line through them (ms = a + b k), whose slope b is the cost of one more
+# point per lightcurve, and the ratio of epoch N's median to epoch 10's is printed.
 #
 # The survey (tests/bench/associate_catalogue.sql): tiles of 25 square degrees with 1e4
 # sources each (400 per square degree, none closer than 2.25 arcmin) around (180, 30), one
@@ -63,11 +68,18 @@ source tests/bench/figures.sh
 bench_args="$*"
 start=$(date +%s)
 epochs=""
+image_sources=10000
 if [ "${1:-}" = --epochs ]; then
     epochs=${2:-}
-    max=${3:-100000}
-    if ! [[ $epochs =~ ^[0-9]+$ ]] || [ "$epochs" -lt 1 ]; then
-        echo "usage: $0 --epochs N [CATALOGUE]   (N at least 1)" >&2
+    shift 2 || true
+    if [ "${1:-}" = --image ]; then
+        image_sources=${2:-}
+        shift 2 || true
+    fi
+    max=${1:-100000}
+    if ! [[ $epochs =~ ^[0-9]+$ ]] || [ "$epochs" -lt 1 ] || ! [[ $image_sources =~ ^[0-9]+$ ]] ||
+        [ "$image_sources" -lt 1 ] || [ "$image_sources" -gt 10000 ]; then
+        echo "usage: $0 --epochs N [--image SOURCES] [CATALOGUE]   (N at least 1, SOURCES 1 to 10000)" >&2
         exit 2
     fi
 else
@@ -285,11 +297,15 @@ time_method() {
 }
 
 if [ -n "$epochs" ]; then
+    n=$image_sources
     t=$(secs q -c "SELECT bench.grow($((max / 10000)))")
-    echo "catalogue $max: built in ${t} s; $epochs epochs of a 10000-source image of its first tile"
-    sampled=" $(printf '%s\n' 1 2 5 10 20 30 "$epochs" | awk -v n="$epochs" '$1 <= n && !seen[$1]++' | xargs) "
+    echo "catalogue $max: built in ${t} s; $epochs epochs of a $n-source image of its first tile"
+    sampled=" $(printf '%s\n' 1 2 5 10 20 30 50 100 200 500 1000 "$epochs" | awk -v n="$epochs" '$1 <= n && !seen[$1]++' | xargs) "
+    csv=target/bench/associate-epochs.csv
+    mkdir -p target/bench
+    echo "epoch,skytrap_ms" >"$csv"
     for ((k = 1; k <= epochs; k++)); do
-        image=$(q -c "SELECT bench.make_image(10000, 'epoch-$k')")
+        image=$(q -c "SELECT bench.make_image($n, 'epoch-$k')")
         q -c "UPDATE skytrap.image SET taustart_ts = timestamp '2025-06-01' + $k * interval '1 day'
               WHERE id = $image" -c "VACUUM ANALYZE"
         if [[ $sampled == *" $k "* ]]; then
@@ -297,40 +313,50 @@ if [ -n "$epochs" ]; then
             for m in skytrap trap_idx trap_step; do
                 indexes_up "$m"
                 printf '  %-9s ' "$m"
-                time_method "e$k,10000" "$m" "$image"
+                time_method "e$k,$n" "$m" "$image"
                 indexes_down "$m"
             done
         fi
-        q -c "SELECT * FROM skytrap.associate_image($image)" >/dev/null
+        echo "$k,$(q -c "SELECT bench.timed_associate($image)")" >>"$csv"
     done
+    # The least-squares line through every epoch's committed call.
+    read -r intercept slope < <(awk -F, 'NR > 1 { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
+        END { b = (n * sxy - sx * sy) / (n * sxx - sx * sx); printf "%.1f %.2f\n", (sy - b * sx) / n, b }' "$csv")
+    first=$(awk -v s="$sampled" 'BEGIN { split(s, e, " "); print (e[4] != "" ? e[4] : e[1]) }')
     echo
-    echo "Time of one association call as lightcurves grow (ms; catalogue $max, image of 10000 sources):"
+    echo "Time of one association call as lightcurves grow (ms; catalogue $max, image of $n sources):"
     printf '%6s %9s %10s %10s %7s %7s  %s\n' epoch skytrap trap_idx trap_step "idx/" "step/" "rows (all methods must agree)"
     for k in $sampled; do
-        s=${ms[e$k,10000,skytrap]}; b=${ms[e$k,10000,trap_idx]}; c=${ms[e$k,10000,trap_step]}
+        s=${ms[e$k,$n,skytrap]}; b=${ms[e$k,$n,trap_idx]}; c=${ms[e$k,$n,trap_step]}
         agree=same
         for m in trap_idx trap_step; do
-            if [ "${rows[e$k,10000,$m]:-}" != "${rows[e$k,10000,skytrap]:-}" ]; then
+            if [ "${rows[e$k,$n,$m]:-}" != "${rows[e$k,$n,skytrap]:-}" ]; then
                 agree="$m DIFFERS"
                 failures+=("$m differs from skytrap at epoch $k")
             fi
         done
         printf '%6s %9s %10s %10s %7s %7s  %s\n' "$k" "$s" "$b" "$c" "$(ratio "$b" "$s")" "$(ratio "$c" "$s")" "$agree"
     done
+    growth=$(ratio "${ms[e$epochs,$n,skytrap]}" "${ms[e$first,$n,skytrap]}")
+    echo "skytrap at epoch $epochs over epoch $first: $growth; every epoch's committed call (${csv}): intercept $intercept ms, slope $slope ms per epoch"
     if [ ${#failures[@]} -eq 0 ]; then
         {
             echo "Time of one association call in ms (median of $runs; the extension $extension_build) as the"
             echo "image's lightcurves grow:"
-            echo "a $(power_of_ten "$max")-source catalogue, a 1e4-source image whose lightcurves have k points before"
+            echo "a $(power_of_ten "$max")-source catalogue, a $(power_of_ten "$n")-source image whose lightcurves have k points before"
             echo "epoch k; each TraP method's time over skytrap's in the last two columns:"
             echo
             echo "| epoch | skytrap | TraP, btree | TraP 4 timestep | btree / skytrap | timestep / skytrap |"
             echo "|---|---|---|---|---|---|"
             for k in $sampled; do
-                s=${ms[e$k,10000,skytrap]}; b=${ms[e$k,10000,trap_idx]}; c=${ms[e$k,10000,trap_step]}
+                s=${ms[e$k,$n,skytrap]}; b=${ms[e$k,$n,trap_idx]}; c=${ms[e$k,$n,trap_step]}
                 printf '| %s | %s | %s | %s | %s | %s |\n' "$k" "$(cell "$s")" "$(cell "$b")" "$(cell "$c")" \
                     "$(ratio "$b" "$s")" "$(ratio "$c" "$s")"
             done
+            echo
+            echo "skytrap at epoch $epochs over epoch $first: $growth. The least-squares line through every epoch's"
+            echo "committed call (one run each, timed in the server; \`$csv\`): intercept $intercept ms, slope $slope ms"
+            echo "per epoch."
         } | publish_figures associate-epochs "TraP's association in SQL (tests/bench/trap_associate.sql) on PostgreSQL $(q -c "SHOW server_version" | cut -d' ' -f1)"
     fi
     elapsed=$(($(date +%s) - start))

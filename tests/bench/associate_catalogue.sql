@@ -172,6 +172,18 @@ BEGIN
 END
 $$;
 
+-- One committed association of an image, timed in the server (ms): what a loader waits for,
+-- without psql's start.
+CREATE FUNCTION bench.timed_associate(image integer) RETURNS double precision
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    PERFORM skytrap.associate_image(image);
+    RETURN round((1000 * extract(epoch FROM clock_timestamp() - t0))::numeric, 1);
+END
+$$;
+
 -- k earlier visits of tile 1 in its sky region and band, between the tile's first image
 -- and the benchmark's images, that saw nothing new (no sources): a field observed many
 -- times, as a survey's are, so that what reads a region's images is timed too.
