@@ -296,12 +296,32 @@ time_method() {
     printf '%s ms (runs: %s)\n' "${ms[$key,$m]}" "${times[*]}"
 }
 
+# Every statement one skytrap call on image $1 runs, nested ones included (trigger,
+# foreign-key checks, alert bodies), as "ms calls statement", rolled back.
+profile_call() {
+    q -c "VACUUM skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
+          skytrap.assocskyrgn, skytrap.varmetric, skytrap.newsource, skytrap.alert, skytrap.image" \
+      -c "SELECT pg_stat_statements_reset()" >/dev/null
+    psql -qXAt -v ON_ERROR_STOP=1 "$url" >/dev/null <<SQL
+SET pg_stat_statements.track = 'all';
+BEGIN;
+$(call skytrap "$1");
+ROLLBACK;
+SQL
+    q -c "SELECT to_char(total_exec_time, '99990.0') || to_char(calls, '9999999') || '  '
+                 || left(regexp_replace(query, '\s+', ' ', 'g'), 100)
+          FROM pg_stat_statements
+          WHERE query !~* '^(BEGIN|ROLLBACK|SET)' AND total_exec_time >= 1
+          ORDER BY total_exec_time DESC"
+}
+
 if [ -n "$epochs" ]; then
     n=$image_sources
     t=$(secs q -c "SELECT bench.grow($((max / 10000)))")
     echo "catalogue $max: built in ${t} s; $epochs epochs of a $n-source image of its first tile"
     sampled=" $(printf '%s\n' 1 2 5 10 20 30 50 100 200 500 1000 "$epochs" | awk -v n="$epochs" '$1 <= n && !seen[$1]++' | xargs) "
     csv=target/bench/associate-epochs.csv
+    profiles=""
     mkdir -p target/bench
     echo "epoch,skytrap_ms" >"$csv"
     for ((k = 1; k <= epochs; k++)); do
@@ -316,6 +336,12 @@ if [ -n "$epochs" ]; then
                 time_method "e$k,$n" "$m" "$image"
                 indexes_down "$m"
             done
+            if [ "$k" -eq 10 ] || [ "$k" -eq "$epochs" ]; then
+                profiles+="
+skytrap's call at epoch $k: the statements it runs (ms, calls)
+$(profile_call "$image")
+"
+            fi
         fi
         echo "$k,$(q -c "SELECT bench.timed_associate($image)")" >>"$csv"
     done
@@ -339,6 +365,7 @@ if [ -n "$epochs" ]; then
     done
     growth=$(ratio "${ms[e$epochs,$n,skytrap]}" "${ms[e$first,$n,skytrap]}")
     echo "skytrap at epoch $epochs over epoch $first: $growth; every epoch's committed call (${csv}): intercept $intercept ms, slope $slope ms per epoch"
+    echo "$profiles"
     if [ ${#failures[@]} -eq 0 ]; then
         {
             echo "Time of one association call in ms (median of $runs; the extension $extension_build) as the"
@@ -516,20 +543,7 @@ echo "The most a method writing these rows can gain on TraP well indexed at ${si
 # statement it runs, nested ones included (trigger, foreign-key checks, alert bodies).
 echo
 echo "skytrap's call at catalogue ${sizes[-1]}, image of ${images##* } sources: the statements it runs (ms, calls)"
-q -c "VACUUM skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
-      skytrap.assocskyrgn, skytrap.varmetric, skytrap.newsource, skytrap.alert, skytrap.image" \
-  -c "SELECT pg_stat_statements_reset()" >/dev/null
-psql -qXAt -v ON_ERROR_STOP=1 "$url" >/dev/null <<SQL
-SET pg_stat_statements.track = 'all';
-BEGIN;
-$(call skytrap "${img[${images##* }]}");
-ROLLBACK;
-SQL
-profile=$(q -c "SELECT to_char(total_exec_time, '99990.0') || to_char(calls, '9999999') || '  '
-                     || left(regexp_replace(query, '\s+', ' ', 'g'), 100)
-              FROM pg_stat_statements
-              WHERE query !~* '^(BEGIN|ROLLBACK|SET)' AND total_exec_time >= 1
-              ORDER BY total_exec_time DESC")
+profile=$(profile_call "${img[${images##* }]}")
 echo "$profile"
 echo
 if [ ${#failures[@]} -eq 0 ]; then
