@@ -105,10 +105,15 @@ fn band_state(points: &[&Point], min_abs_vs: f64) -> (BandState, [FluxSums; 2]) 
         state.int = state.int.with(p.int.0, p.int.1);
         sizes[0] = sizes[0].with(p.peak.0.abs(), p.peak.1);
         sizes[1] = sizes[1].with(p.int.0.abs(), p.int.1);
-        for q in &points[..i] {
-            state.pair_peak = state.pair_peak.with_pairs(p.peak, [q.peak], min_abs_vs);
-            state.pair_int = state.pair_int.with_pairs(p.int, [q.int], min_abs_vs);
-        }
+        let earlier = &points[..i];
+        state.pair_peak =
+            state
+                .pair_peak
+                .with_pairs(p.peak, earlier.iter().map(|q| q.peak), min_abs_vs);
+        state.pair_int =
+            state
+                .pair_int
+                .with_pairs(p.int, earlier.iter().map(|q| q.int), min_abs_vs);
     }
     (state, sizes)
 }
