@@ -322,6 +322,9 @@ if [ -n "$epochs" ]; then
     sampled=" $(printf '%s\n' 1 2 5 10 20 30 50 100 200 500 1000 "$epochs" | awk -v n="$epochs" '$1 <= n && !seen[$1]++' | xargs) "
     csv=target/bench/associate-epochs.csv
     profiles=""
+    # The epoch later ones are compared with (and profiled beside the last).
+    first=10
+    if [ "$epochs" -lt 10 ]; then first=1; fi
     mkdir -p target/bench
     echo "epoch,skytrap_ms" >"$csv"
     for ((k = 1; k <= epochs; k++)); do
@@ -336,7 +339,7 @@ if [ -n "$epochs" ]; then
                 time_method "e$k,$n" "$m" "$image"
                 indexes_down "$m"
             done
-            if [ "$k" -eq 10 ] || [ "$k" -eq "$epochs" ]; then
+            if [ "$k" -eq "$first" ] || [ "$k" -eq "$epochs" ]; then
                 profiles+="
 skytrap's call at epoch $k: the statements it runs (ms, calls)
 $(profile_call "$image")
@@ -348,7 +351,6 @@ $(profile_call "$image")
     # The least-squares line through every epoch's committed call.
     read -r intercept slope < <(awk -F, 'NR > 1 { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
         END { b = (n * sxy - sx * sy) / (n * sxx - sx * sx); printf "%.1f %.2f\n", (sy - b * sx) / n, b }' "$csv")
-    first=$(awk -v s="$sampled" 'BEGIN { split(s, e, " "); print (e[4] != "" ? e[4] : e[1]) }')
     echo
     echo "Time of one association call as lightcurves grow (ms; catalogue $max, image of $n sources):"
     printf '%6s %9s %10s %10s %7s %7s  %s\n' epoch skytrap trap_idx trap_step "idx/" "step/" "rows (all methods must agree)"
