@@ -417,14 +417,20 @@ COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_weighted_f_int IS
     'TraP''s mean of f_int/f_int_err^2, Jy^-1; generated.';
 COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_weighted_f_int_sq IS
     'TraP''s mean of f_int^2/f_int_err^2 (dimensionless); generated.';
-COMMENT ON COLUMN skytrap.runningcatalog_flux.vs_abs_significant_max_int IS
-    'skytrap: VAST''s two-epoch metric of the integrated flux in this band: |Vs| of the pair with the largest |m| among pairs with |Vs| >= the dataset''s pair_metrics_min_abs_vs; 0 when none.';
-COMMENT ON COLUMN skytrap.runningcatalog_flux.m_abs_significant_max_int IS
-    'skytrap: VAST''s two-epoch metric of the integrated flux in this band: the largest |m| (modulation index) among pairs with |Vs| >= pair_metrics_min_abs_vs; 0 when none.';
-COMMENT ON COLUMN skytrap.runningcatalog_flux.vs_abs_significant_max_peak IS
-    'skytrap: as vs_abs_significant_max_int, for the peak flux.';
-COMMENT ON COLUMN skytrap.runningcatalog_flux.m_abs_significant_max_peak IS
-    'skytrap: as m_abs_significant_max_int, for the peak flux.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.first_ts IS
+    'skytrap: time of the band''s first point (image taustart_ts), UTC.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.last_ts IS
+    'skytrap: time of the band''s last point (image taustart_ts), UTC: the latest, ties to the higher measurement id.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.last_xtrsrc IS
+    'skytrap: the band''s last point (extractedsource.id); a new point follows it, so association reads no history.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.last_prev_xtrsrc IS
+    'skytrap: the last point''s own previous point (assocxtrsource.prev_xtrsrc), which a new point at the same time shares.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.last_f_int IS
+    'skytrap: integrated flux of the last point, Jy: what TraP''s rule compares across bands to pick the one varmetric shows.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.max_f_int IS
+    'skytrap: largest integrated flux of the band''s points, Jy.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.varmetric_band IS
+    'skytrap: whether this is the Stokes I row the lightcurve''s varmetric row shows, by TraP''s rule (of each band''s last point, the band with the largest f_int; ties to the lower band). One per lightcurve with a Stokes I point.';
 
 -- assocxtrsource ------------------------------------------------------------------------
 
@@ -483,10 +489,10 @@ COMMENT ON COLUMN skytrap.newsource.newsource_type IS
 
 -- varmetric -----------------------------------------------------------------------------
 
-COMMENT ON TABLE skytrap.varmetric IS
-    'Variability summary of each lightcurve in one band, by TraP''s rule (per band the latest Stokes I point, and of those the band with the largest integrated flux). skytrap keeps it current image by image; TraP recomputed it for the whole dataset.';
+COMMENT ON VIEW skytrap.varmetric IS
+    'Variability summary of each lightcurve in one band, by TraP''s rule (per band the latest Stokes I point, and of those the band with the largest integrated flux). skytrap: a view of the flux row that runningcatalog_flux.varmetric_band marks, always current (TraP recomputed a table for the whole dataset); the median and the pair metrics are computed on read from the band''s points.';
 COMMENT ON COLUMN skytrap.varmetric.id IS
-    'The row''s id.';
+    'skytrap: the lightcurve''s id (runcat).';
 COMMENT ON COLUMN skytrap.varmetric.runcat IS
     'The lightcurve.';
 COMMENT ON COLUMN skytrap.varmetric.v_int IS
@@ -510,9 +516,9 @@ COMMENT ON COLUMN skytrap.varmetric.lightcurve_max IS
 COMMENT ON COLUMN skytrap.varmetric.lightcurve_avg IS
     'Mean integrated flux of those points, Jy.';
 COMMENT ON COLUMN skytrap.varmetric.lightcurve_median IS
-    'Median integrated flux of those points, Jy (the mean of the middle two for an even count).';
+    'Median integrated flux of those points, Jy (the mean of the middle two for an even count). skytrap: computed on read, O(n) in the points.';
 COMMENT ON COLUMN skytrap.varmetric.vs_abs_significant_max_int IS
-    'skytrap: VAST''s two-epoch metric of the integrated flux in the band: |Vs| of the pair with the largest |m| among pairs with |Vs| >= the dataset''s pair_metrics_min_abs_vs; 0 when none.';
+    'skytrap: VAST''s two-epoch metric of the integrated flux in the band: |Vs| of the pair with the largest |m| among pairs with |Vs| >= the dataset''s pair_metrics_min_abs_vs; 0 when none. Computed on read, O(n^2) in the points.';
 COMMENT ON COLUMN skytrap.varmetric.m_abs_significant_max_int IS
     'skytrap: VAST''s two-epoch metric of the integrated flux in the band: the largest |m| (modulation index) among pairs with |Vs| >= pair_metrics_min_abs_vs; 0 when none.';
 COMMENT ON COLUMN skytrap.varmetric.vs_abs_significant_max_peak IS
@@ -707,14 +713,14 @@ COMMENT ON COLUMN skytrap.lightcurve.prev_xtrsrc IS
 -- sql/forks.sql ===========================================================================
 
 COMMENT ON FUNCTION skytrap.fork_lightcurves(bigint[],bigint[]) IS
-    'internal to associate_image (TraP''s one-to-many): each new[i] takes over the history of old[i] (links copied as type 6, flux sums, sky regions, new-source record, variability summary), then the old lightcurves are deleted. Loaders only.';
+    'internal to associate_image (TraP''s one-to-many): each new[i] takes over the history of old[i] (links copied as type 6, flux rows, sky regions, new-source record), then the old lightcurves are deleted. Loaders only.';
 
 -- sql/integrity.sql =======================================================================
 
 COMMENT ON FUNCTION skytrap.check_integrity() IS
-    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux, varmetric and new-source rows; lightcurves without points; flux sums, pair metrics, previous points and variability summaries that are not their points''). No rows: the database is sound. Reads every lightcurve.';
+    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux and new-source rows; lightcurves without points; flux rows, previous points and variability summary bands that are not their points''). No rows: the database is sound. Reads every lightcurve.';
 COMMENT ON FUNCTION skytrap.lightcurve_violations() IS
-    'internal to check_integrity: each lightcurve''s flux rows, previous points and varmetric row against a recomputation from its points (pair metrics with the dataset''s pair_metrics_min_abs_vs as it is now).';
+    'internal to check_integrity: each lightcurve''s flux rows (sums, first, last and largest point, the band varmetric shows) and previous points against a recomputation from its points.';
 
 -- sql/lightcurves.sql =====================================================================
 
@@ -818,6 +824,10 @@ COMMENT ON FUNCTION skytrap.lightcurve_stats_v(double precision[]) IS
     'internal: TraP''s V of a skytrap.lightcurve_stats state (0 for fewer than two measurements).';
 COMMENT ON FUNCTION skytrap.lightcurve_stats_eta(double precision[]) IS
     'internal: TraP''s eta of a skytrap.lightcurve_stats state (0 for fewer than two measurements).';
+COMMENT ON FUNCTION skytrap.flux_median(double precision[]) IS
+    'The median of the fluxes (the mean of the middle two for an even count), NULL elements left out; NULL for none.';
+COMMENT ON FUNCTION skytrap.significant_pair(double precision[],double precision[],double precision) IS
+    'VAST''s two-epoch metrics of points given in time order as fluxes and errors: {|Vs|, |m|} of the pair with the largest |m| among pairs with |Vs| >= min_abs_vs; {0, 0} when none. Compares every pair.';
 
 -- xmatch.rs -----------------------------------------------------------------------------
 
@@ -835,9 +845,14 @@ COMMENT ON FUNCTION skytrap.polygon_cone(double precision[]) IS
 -- associate/mod.rs ----------------------------------------------------------------------
 
 COMMENT ON FUNCTION skytrap.associate_image(integer) IS
-    'Associates a stored image''s measurements with its dataset''s lightcurves as TraP does, records new sources, updates varmetric and marks the image associated (which raises its alerts). Returns (matched, new_runcat, new_sources, forks, forced); loaders only.';
+    'Associates a stored image''s measurements with its dataset''s lightcurves as TraP does, records new sources, brings each lightcurve''s flux rows up to date and marks the image associated (which raises its alerts). Returns (matched, new_runcat, new_sources, forks, forced); loaders only.';
 
 -- The analysts' views (views.sql) ---------------------------------------------------
+
+COMMENT ON FUNCTION skytrap.varmetric_median(bigint,integer) IS
+    'internal to the varmetric view: the median integrated flux of the lightcurve''s Stokes I points in the band.';
+COMMENT ON FUNCTION skytrap.varmetric_pair(bigint,integer,boolean) IS
+    'internal to the varmetric view: {|Vs|, |m|} of the lightcurve''s Stokes I points in the band (peak or integrated flux), with its dataset''s pair_metrics_min_abs_vs.';
 
 COMMENT ON VIEW skytrap.images IS
     'Every image of every dataset, with its band, noise and beam and why it was rejected (NULL: accepted); times UTC. Start here to see what a dataset holds.';

@@ -3,8 +3,8 @@
 -- then calls this to move the old lightcurve's history onto them.
 
 -- Each new[i] takes over the history of old[i] (an old lightcurve comes once per source it
--- forks into): copies of its links (type 6, copied on a fork), flux sums and pair
--- summaries, sky regions, new-source record and variability summary. Forced fits of
+-- forks into): copies of its links (type 6, copied on a fork), flux rows, sky regions and
+-- new-source record (its variability summary is a view of those). Forced fits of
 -- earlier images at an old lightcurve keep their points through the copied links and lose
 -- only their pointer to it; then the old lightcurves are deleted, as TraP does, with all
 -- that was theirs. Rows are copied in a fixed order, so ids come out the same on a re-run.
@@ -34,38 +34,24 @@ BEGIN
         INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
             sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
             sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
-            sum_weighted_f_int, sum_weighted_f_int_sq, vs_abs_significant_max_int,
-            m_abs_significant_max_int, vs_abs_significant_max_peak, m_abs_significant_max_peak)
+            sum_weighted_f_int, sum_weighted_f_int_sq, first_ts, last_ts, last_xtrsrc,
+            last_prev_xtrsrc, last_f_int, max_f_int, varmetric_band)
         SELECT f.new, c.band, c.stokes, c.f_datapoints, c.sum_f_peak, c.sum_f_peak_sq,
                c.sum_f_peak_weight, c.sum_weighted_f_peak, c.sum_weighted_f_peak_sq,
                c.sum_f_int, c.sum_f_int_sq, c.sum_f_int_weight, c.sum_weighted_f_int,
-               c.sum_weighted_f_int_sq, c.vs_abs_significant_max_int,
-               c.m_abs_significant_max_int, c.vs_abs_significant_max_peak,
-               c.m_abs_significant_max_peak
+               c.sum_weighted_f_int_sq, c.first_ts, c.last_ts, c.last_xtrsrc,
+               c.last_prev_xtrsrc, c.last_f_int, c.max_f_int, c.varmetric_band
         FROM f JOIN skytrap.runningcatalog_flux c ON c.runcat = f.old
         ORDER BY f.n, c.id),
     regions AS (
         INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
         SELECT f.new, r.skyrgn, r.distance_deg
         FROM f JOIN skytrap.assocskyrgn r ON r.runcat = f.old
-        ORDER BY f.n, r.id),
-    news AS (
-        INSERT INTO skytrap.newsource (runcat, trigger_xtrsrc, previous_limits_image,
-            newsource_type)
-        SELECT f.new, n.trigger_xtrsrc, n.previous_limits_image, n.newsource_type
-        FROM f JOIN skytrap.newsource n ON n.runcat = f.old
-        ORDER BY f.n)
-    INSERT INTO skytrap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band,
-        sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg, lightcurve_median,
-        vs_abs_significant_max_int, m_abs_significant_max_int,
-        vs_abs_significant_max_peak, m_abs_significant_max_peak,
-        datapoints, first_ts, last_ts)
-    SELECT f.new, v.v_int, v.eta_int, v.v_peak, v.eta_peak, v.band, v.sigma_rms_max,
-           v.sigma_rms_min, v.lightcurve_max, v.lightcurve_avg, v.lightcurve_median,
-           v.vs_abs_significant_max_int, v.m_abs_significant_max_int,
-           v.vs_abs_significant_max_peak, v.m_abs_significant_max_peak,
-           v.datapoints, v.first_ts, v.last_ts
-    FROM f JOIN skytrap.varmetric v ON v.runcat = f.old
+        ORDER BY f.n, r.id)
+    INSERT INTO skytrap.newsource (runcat, trigger_xtrsrc, previous_limits_image,
+        newsource_type)
+    SELECT f.new, n.trigger_xtrsrc, n.previous_limits_image, n.newsource_type
+    FROM f JOIN skytrap.newsource n ON n.runcat = f.old
     ORDER BY f.n;
 
     UPDATE skytrap.extractedsource SET ff_runcat = NULL

@@ -31,11 +31,6 @@ AS $$
     FROM skytrap.runningcatalog_flux f
     WHERE NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog r WHERE r.id = f.runcat)
     UNION ALL
-    SELECT 'dangling varmetric row', v.runcat,
-           format('varmetric row %s belongs to lightcurve %s, which does not exist', v.id, v.runcat)
-    FROM skytrap.varmetric v
-    WHERE NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog r WHERE r.id = v.runcat)
-    UNION ALL
     SELECT 'dangling new source', n.runcat,
            format('new source %s: its lightcurve %s or its measurement %s does not exist',
                   n.id, n.runcat, n.trigger_xtrsrc)

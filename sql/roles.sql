@@ -80,20 +80,20 @@ GRANT SELECT ON
 TO skytrap_loader;
 -- What they add: a dataset (and, by trigger, its default alert rules), bands, sky regions,
 -- images, rejections, monitor positions, measurements (COPY), lightcurves and their
--- links, flux sums, new sources and variability. Alerts are written by the trigger
+-- links, flux sums and new sources. Alerts are written by the trigger
 -- raise_alerts alone, with its owner's privileges: not granted here.
 GRANT INSERT ON
     skytrap.dataset, skytrap.config, skytrap.job_settings, skytrap.alert_rule, skytrap.frequencyband, skytrap.skyregion,
     skytrap.image, skytrap.rejection, skytrap.monitor, skytrap.extractedsource,
     skytrap.runningcatalog, skytrap.runningcatalog_flux, skytrap.assocxtrsource,
-    skytrap.assocskyrgn, skytrap.newsource, skytrap.varmetric
+    skytrap.assocskyrgn, skytrap.newsource
 TO skytrap_loader;
 -- What association changes: lightcurves (moved, extended, forked away), their flux sums
--- and variability, forced fits it finds redundant, a monitor's lightcurve, and the
+-- and which band their variability summary shows, forced fits it finds redundant, a monitor's lightcurve, and the
 -- previous point of a link when an earlier image comes in late. Of an image only
 -- associated_at, which also lets associate_image lock the image row.
 GRANT UPDATE, DELETE ON skytrap.runningcatalog, skytrap.extractedsource TO skytrap_loader;
-GRANT UPDATE ON skytrap.runningcatalog_flux, skytrap.varmetric TO skytrap_loader;
+GRANT UPDATE ON skytrap.runningcatalog_flux TO skytrap_loader;
 GRANT UPDATE (prev_xtrsrc) ON skytrap.assocxtrsource TO skytrap_loader;
 GRANT UPDATE (runcat) ON skytrap.monitor TO skytrap_loader;
 GRANT UPDATE (associated_at) ON skytrap.image TO skytrap_loader;
@@ -116,7 +116,7 @@ GRANT USAGE ON SEQUENCE
     skytrap.image_id_seq, skytrap.rejection_id_seq, skytrap.monitor_id_seq,
     skytrap.extractedsource_id_seq, skytrap.runningcatalog_id_seq,
     skytrap.runningcatalog_flux_id_seq, skytrap.assocxtrsource_id_seq,
-    skytrap.assocskyrgn_id_seq, skytrap.newsource_id_seq, skytrap.varmetric_id_seq
+    skytrap.assocskyrgn_id_seq, skytrap.newsource_id_seq
 TO skytrap_loader;
 -- The functions that write are the loader's alone (everyone may run the others, which
 -- only read). Table privileges would stop anyone else anyway; this says so up front.

@@ -291,12 +291,20 @@ CREATE TABLE skytrap.runningcatalog_flux (
     avg_f_int_weight       double precision GENERATED ALWAYS AS (sum_f_int_weight / f_datapoints) STORED,
     avg_weighted_f_int     double precision GENERATED ALWAYS AS (sum_weighted_f_int / f_datapoints) STORED,
     avg_weighted_f_int_sq  double precision GENERATED ALWAYS AS (sum_weighted_f_int_sq / f_datapoints) STORED,
-    -- skytrap: VAST's two-epoch metrics of the band's points (see varmetric), kept per band
-    -- so that the variability summary can describe whichever band TraP's rule picks.
-    vs_abs_significant_max_int  double precision NOT NULL DEFAULT 0,
-    m_abs_significant_max_int   double precision NOT NULL DEFAULT 0,
-    vs_abs_significant_max_peak double precision NOT NULL DEFAULT 0,
-    m_abs_significant_max_peak  double precision NOT NULL DEFAULT 0,
+    -- skytrap: the rest of the band's state, so that a new point needs nothing but this
+    -- row (constant work however long the lightcurve): the first and last point's times,
+    -- the last point (its measurement, that one's previous point and its flux), the
+    -- largest flux. Not foreign keys: see assocxtrsource.prev_xtrsrc.
+    first_ts               timestamp NOT NULL,
+    last_ts                timestamp NOT NULL,
+    last_xtrsrc            bigint NOT NULL,
+    last_prev_xtrsrc       bigint,
+    last_f_int             double precision NOT NULL,
+    max_f_int              double precision NOT NULL,
+    -- The Stokes I row the lightcurve's variability summary (the varmetric view) shows,
+    -- by TraP's rule: of each band's last point, the band with the largest integrated
+    -- flux (ties: the lower band). One per lightcurve with a Stokes I point.
+    varmetric_band         boolean NOT NULL DEFAULT false,
     UNIQUE (runcat, band, stokes)
 )
 -- Every image rewrites the rows of the lightcurves it touches, which were written together
@@ -350,35 +358,3 @@ CREATE TABLE skytrap.newsource (
 -- Deleting a fork's redundant forced fits cascades here; alerts join on it.
 CREATE INDEX ON skytrap.newsource (trigger_xtrsrc);
 
--- Variability summary of each lightcurve, kept current image by image (TraP recomputed it
--- for the whole dataset after every timestep), of one band by TraP's rule: per band the
--- latest Stokes I point, and of those the band with the largest integrated flux.
-CREATE TABLE skytrap.varmetric (
-    id               bigserial PRIMARY KEY,
-    runcat           bigint NOT NULL UNIQUE REFERENCES skytrap.runningcatalog (id) ON DELETE CASCADE,
-    v_int            double precision NOT NULL,
-    eta_int          double precision NOT NULL,
-    v_peak           double precision NOT NULL,
-    eta_peak         double precision NOT NULL,
-    band             integer NOT NULL REFERENCES skytrap.frequencyband (id),
-    newsource        bigint REFERENCES skytrap.newsource (id) ON DELETE SET NULL,
-    sigma_rms_max    double precision,
-    sigma_rms_min    double precision,
-    lightcurve_max   double precision NOT NULL,
-    lightcurve_avg   double precision NOT NULL,
-    lightcurve_median double precision NOT NULL,
-    -- VAST's two-epoch metrics: of the pairs of measurements with |Vs| at least the
-    -- dataset's pair_metrics_min_abs_vs, the one with the largest |m|; 0 when none.
-    vs_abs_significant_max_int  double precision NOT NULL DEFAULT 0,
-    m_abs_significant_max_int   double precision NOT NULL DEFAULT 0,
-    vs_abs_significant_max_peak double precision NOT NULL DEFAULT 0,
-    m_abs_significant_max_peak  double precision NOT NULL DEFAULT 0,
-    datapoints       integer NOT NULL,
-    first_ts         timestamp NOT NULL,
-    last_ts          timestamp NOT NULL
-)
--- Rewritten like runningcatalog_flux, so kept like it: half of each page free for HOT
--- updates, and no index on the metrics, which change with every point. Ranking a survey
--- reads the table once (ORDER BY eta_int DESC LIMIT 5: 0.3 s for 10^6 lightcurves); where
--- a survey is ranked all day the database owner can add an index, paid for at every image.
-WITH (fillfactor = 50);

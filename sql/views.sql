@@ -31,6 +31,80 @@ JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
 JOIN skytrap.image i ON i.id = x.image
 JOIN skytrap.frequencyband b ON b.id = i.band;
 
+-- TraP's varmetric: each lightcurve's variability summary, in the Stokes I band TraP's
+-- rule picks (runningcatalog_flux.varmetric_band). V, η, the largest and mean flux, the
+-- count and the time span come from the band's flux row (constant work per point, kept
+-- by association); the median and VAST's pair metrics need every point and are computed
+-- on read from the band's points, O(n) and O(n²) in them, so a query that ranks by η and
+-- takes a few rows computes them for those rows alone. The significance over the noise
+-- of the earlier image a new source beat comes from its new-source record. id is the
+-- lightcurve's.
+CREATE FUNCTION skytrap.varmetric_median(runcat bigint, band integer)
+RETURNS double precision
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = skytrap, pg_temp
+AS $$
+    SELECT skytrap.flux_median(array_agg(x.f_int))
+    FROM skytrap.assocxtrsource a
+    JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+    JOIN skytrap.image i ON i.id = x.image
+    WHERE a.runcat = varmetric_median.runcat AND i.band = varmetric_median.band
+      AND i.stokes = 1
+$$;
+
+-- {|Vs|, |m|} of the lightcurve's pair of Stokes I points in the band, peak or integrated
+-- flux, with |Vs| at least its dataset's pair_metrics_min_abs_vs and the largest |m|.
+CREATE FUNCTION skytrap.varmetric_pair(runcat bigint, band integer, peak boolean)
+RETURNS double precision[]
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = skytrap, pg_temp
+AS $$
+    SELECT skytrap.significant_pair(
+               coalesce(array_agg(CASE WHEN varmetric_pair.peak THEN x.f_peak ELSE x.f_int END
+                                  ORDER BY i.taustart_ts, x.id), '{}'),
+               coalesce(array_agg(CASE WHEN varmetric_pair.peak THEN x.f_peak_err
+                                       ELSE x.f_int_err END
+                                  ORDER BY i.taustart_ts, x.id), '{}'),
+               (SELECT d.pair_metrics_min_abs_vs
+                FROM skytrap.runningcatalog r JOIN skytrap.dataset d ON d.id = r.dataset
+                WHERE r.id = varmetric_pair.runcat))
+    FROM skytrap.assocxtrsource a
+    JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+    JOIN skytrap.image i ON i.id = x.image
+    WHERE a.runcat = varmetric_pair.runcat AND i.band = varmetric_pair.band AND i.stokes = 1
+$$;
+
+CREATE VIEW skytrap.varmetric AS
+SELECT f.runcat AS id,
+       f.runcat,
+       skytrap.lightcurve_stats_v(ARRAY[f.f_datapoints, f.sum_f_int, f.sum_f_int_sq,
+           f.sum_f_int_weight, f.sum_weighted_f_int, f.sum_weighted_f_int_sq, 0, 0]) AS v_int,
+       skytrap.lightcurve_stats_eta(ARRAY[f.f_datapoints, f.sum_f_int, f.sum_f_int_sq,
+           f.sum_f_int_weight, f.sum_weighted_f_int, f.sum_weighted_f_int_sq, 0, 0]) AS eta_int,
+       skytrap.lightcurve_stats_v(ARRAY[f.f_datapoints, f.sum_f_peak, f.sum_f_peak_sq,
+           f.sum_f_peak_weight, f.sum_weighted_f_peak, f.sum_weighted_f_peak_sq, 0, 0]) AS v_peak,
+       skytrap.lightcurve_stats_eta(ARRAY[f.f_datapoints, f.sum_f_peak, f.sum_f_peak_sq,
+           f.sum_f_peak_weight, f.sum_weighted_f_peak, f.sum_weighted_f_peak_sq, 0, 0]) AS eta_peak,
+       f.band,
+       n.id AS newsource,
+       t.f_int / p.rms_max AS sigma_rms_max,
+       t.f_int / p.rms_min AS sigma_rms_min,
+       f.max_f_int AS lightcurve_max,
+       f.avg_f_int AS lightcurve_avg,
+       skytrap.varmetric_median(f.runcat, f.band) AS lightcurve_median,
+       (skytrap.varmetric_pair(f.runcat, f.band, false))[1] AS vs_abs_significant_max_int,
+       (skytrap.varmetric_pair(f.runcat, f.band, false))[2] AS m_abs_significant_max_int,
+       (skytrap.varmetric_pair(f.runcat, f.band, true))[1] AS vs_abs_significant_max_peak,
+       (skytrap.varmetric_pair(f.runcat, f.band, true))[2] AS m_abs_significant_max_peak,
+       f.f_datapoints AS datapoints,
+       f.first_ts,
+       f.last_ts
+FROM skytrap.runningcatalog_flux f
+LEFT JOIN skytrap.newsource n ON n.runcat = f.runcat
+LEFT JOIN skytrap.extractedsource t ON t.id = n.trigger_xtrsrc
+LEFT JOIN skytrap.image p ON p.id = n.previous_limits_image
+WHERE f.stokes = 1 AND f.varmetric_band;
+
 -- Views an astronomer starts from. Each row names its dataset (`dataset_name`), codes
 -- come with their names, and times are timestamptz in UTC, so pandas and astropy read them
 -- unambiguously. Frequencies in MHz here (Hz in the tables).

@@ -27,12 +27,19 @@ extension_sql_file!(
 extension_sql_file!(
     "../../sql/alerts.sql",
     name = "alerts",
-    requires = ["schema"]
+    requires = ["schema", "views"]
 );
 extension_sql_file!(
     "../../sql/views.sql",
     name = "views",
-    requires = ["schema", "codes"]
+    requires = [
+        "schema",
+        "codes",
+        variability::lightcurve_stats_v,
+        variability::lightcurve_stats_eta,
+        variability::flux_median,
+        variability::significant_pair
+    ]
 );
 extension_sql_file!("../../sql/forks.sql", name = "forks", requires = ["schema"]);
 extension_sql_file!(
@@ -88,6 +95,8 @@ extension_sql_file!(
         variability::lightcurve_stats_combine,
         variability::lightcurve_stats_v,
         variability::lightcurve_stats_eta,
+        variability::flux_median,
+        variability::significant_pair,
         xmatch::xmatch_keys_support,
         xmatch::de_ruiter,
         xmatch::in_ellipse_exact,

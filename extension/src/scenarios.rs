@@ -192,19 +192,23 @@ mod tests {
                  WHERE runcat = {flaring}"
             )
         };
-        assert_eq!(
-            violations_after(&shift(2)),
-            [("flux sums".into(), 1), ("variability summary".into(), 1)]
-        );
+        assert_eq!(violations_after(&shift(2)), one("flux sums"));
         Spi::run(&shift(-2)).unwrap();
         assert_eq!(violations_after("SELECT"), []);
-        // A median that is not the points' (2 Jy), then no summary at all.
-        let median =
-            format!("UPDATE skytrap.varmetric SET lightcurve_median = 1 WHERE runcat = {flaring}");
-        assert_eq!(violations_after(&median), one("variability summary"));
-        let gone = format!("DELETE FROM skytrap.varmetric WHERE runcat = {flaring}");
+        // A last point that is not the points' latest, then no summary shown at all.
+        let last = format!(
+            "UPDATE skytrap.runningcatalog_flux SET last_f_int = 9 WHERE runcat = {flaring}"
+        );
+        assert_eq!(violations_after(&last), one("flux sums"));
+        Spi::run(&format!(
+            "UPDATE skytrap.runningcatalog_flux SET last_f_int = 2 WHERE runcat = {flaring}"
+        ))
+        .unwrap();
+        let gone = format!(
+            "UPDATE skytrap.runningcatalog_flux SET varmetric_band = false WHERE runcat = {flaring}"
+        );
         assert_eq!(violations_after(&gone), one("variability summary"));
-        // A link that forgot its previous point.
+        // A link that forgot its previous point (the flux row remembers it).
         let previous = "UPDATE skytrap.assocxtrsource SET prev_xtrsrc = NULL
                         WHERE id = (SELECT max(id) FROM skytrap.assocxtrsource)";
         assert_eq!(
@@ -223,11 +227,7 @@ mod tests {
         assert!(found.contains(&("dangling link".into(), 1)), "{found:?}");
         let lightcurve = format!("DELETE FROM skytrap.runningcatalog WHERE id <> {flaring}");
         let found = violations_after(&lightcurve);
-        for what in [
-            "dangling flux row",
-            "dangling new source",
-            "dangling varmetric row",
-        ] {
+        for what in ["dangling flux row", "dangling new source"] {
             assert!(found.iter().any(|(w, _)| w == what), "{what}: {found:?}");
         }
         // The 4 links of the two lightcurves deleted, and the one whose measurement went.
@@ -402,30 +402,21 @@ mod tests {
         assert!((decl - ARCSEC).abs() < 1e-12);
     }
 
-    /// Not TraP's: a database whose schema predates skytrap.fork_lightcurves (0.1.0 or
-    /// 0.2.0 with this library, before ALTER EXTENSION skytrap UPDATE) refuses an image
-    /// that forks a lightcurve, and says what to do.
+    /// Not TraP's: a database whose schema is older than this library (0.2.0 with this
+    /// library installed, before ALTER EXTENSION skytrap UPDATE) is not associated in,
+    /// and the error says what to do.
     #[pg_test(
-        error = "skytrap.associate_image: image 2147483000 forks a lightcurve, which this database cannot store before its skytrap schema is updated: run ALTER EXTENSION skytrap UPDATE"
+        error = "skytrap.associate_image: the database has skytrap 0.2.0, this library is 0.3.0: update the extension (ALTER EXTENSION skytrap UPDATE)"
     )]
-    fn a_fork_waits_for_the_update() {
+    fn an_older_schema_waits_for_the_update() {
+        let d = dataset();
+        let i = image(d, 1);
+        source(i, 10.0, 0.0, 1.0);
         Spi::run(
-            "ALTER EXTENSION skytrap DROP FUNCTION skytrap.fork_lightcurves(bigint[], bigint[]);
-             DROP FUNCTION skytrap.fork_lightcurves(bigint[], bigint[])",
+            "UPDATE pg_catalog.pg_extension SET extversion = '0.2.0' WHERE extname = 'skytrap'",
         )
         .unwrap();
-        let d = dataset();
-        let (i1, i2) = (image(d, 1), image(d, 2));
-        // A known id for the message.
-        Spi::run(&format!(
-            "UPDATE skytrap.image SET id = 2147483000 WHERE id = {i2}"
-        ))
-        .unwrap();
-        source(i1, 10.0, 0.0, 1.0);
-        associate(i1);
-        source(2147483000, 10.0, 2.0 * ARCSEC, 1.0);
-        source(2147483000, 10.0, -2.0 * ARCSEC, 1.0);
-        associate(2147483000);
+        associate(i);
     }
 
     /// The lookup tables analysts join (sql/codes.sql) say what skytrap-core's codes
@@ -1101,15 +1092,15 @@ mod tests {
     }
 
     /// The rows every image rewrites stay on their pages and touch no index (HOT updates,
-    /// counted by PostgreSQL's own statistics): the flux sums and variability rows are
-    /// stored with room for a second version on every page, and no index covers a
-    /// column an image changes. An index on varmetric (eta_int), say, fails this.
+    /// counted by PostgreSQL's own statistics): the flux rows are stored with room for a
+    /// second version on every page, and no index covers a column an image changes. An
+    /// index on runningcatalog_flux (last_ts), say, fails this.
     #[pg_test]
-    fn an_image_rewrites_flux_sums_and_variability_in_place() {
+    fn an_image_rewrites_flux_rows_in_place() {
         let d = dataset();
         let (i1, i2) = (image(d, 1), image(d, 2));
         // 60 sources 36″ apart, beyond the 30″ search radius of one another: 60 one-to-one
-        // links the second time, each updating one flux row and one varmetric row.
+        // links the second time, each updating one flux row.
         for img in [i1, i2] {
             for k in 0..60 {
                 source(
@@ -1135,22 +1126,10 @@ mod tests {
             })
             .unwrap()
         };
-        let before = [
-            updates("skytrap.runningcatalog_flux"),
-            updates("skytrap.varmetric"),
-        ];
+        let (upd0, hot0) = updates("skytrap.runningcatalog_flux");
         assert_eq!(associate(i2), (60, 0, 0, 0, 0));
-        for (table, (upd0, hot0)) in ["skytrap.runningcatalog_flux", "skytrap.varmetric"]
-            .into_iter()
-            .zip(before)
-        {
-            let (upd, hot) = updates(table);
-            assert_eq!(
-                (upd - upd0, hot - hot0),
-                (60, 60),
-                "{table}: (updates, HOT)"
-            );
-        }
+        let (upd, hot) = updates("skytrap.runningcatalog_flux");
+        assert_eq!((upd - upd0, hot - hot0), (60, 60), "(updates, HOT)");
     }
 
     /// TraP's V and η of equal-error fluxes, from their definitions (reference §3.6):

@@ -1,7 +1,7 @@
 //! Variability statistics in SQL.
 
 use pgrx::prelude::*;
-use skytrap_core::variability::{self, LightcurveStats};
+use skytrap_core::variability::{self, LightcurveStats, SignificantPair};
 
 /// Two-epoch t-statistic Vs = (f_a − f_b)/√(err_a² + err_b²) (Mooley et al. 2016).
 #[pg_extern(immutable, strict, parallel_safe)]
@@ -13,6 +13,31 @@ pub fn two_epoch_vs(f_a: f64, err_a: f64, f_b: f64, err_b: f64) -> f64 {
 #[pg_extern(immutable, strict, parallel_safe)]
 pub fn two_epoch_m(f_a: f64, f_b: f64) -> f64 {
     variability::two_epoch_m(f_a, f_b)
+}
+
+/// The median of `fluxes` (the mean of the two middle ones for an even count); NULL for
+/// none. NULL elements are not fluxes and are left out.
+#[pg_extern(immutable, strict, parallel_safe)]
+pub fn flux_median(fluxes: Vec<Option<f64>>) -> Option<f64> {
+    let mut fluxes: Vec<f64> = fluxes.into_iter().flatten().collect();
+    (!fluxes.is_empty()).then(|| variability::median(&mut fluxes))
+}
+
+/// VAST's two-epoch metrics of a lightcurve's points, given in time order as fluxes and
+/// their errors: of the pairs with |Vs| ≥ `min_abs_vs`, the one with the largest |m|, as
+/// {|Vs|, |m|}; {0, 0} when none is. Every pair is compared: O(n²) in the points.
+#[pg_extern(immutable, strict, parallel_safe)]
+pub fn significant_pair(flux: Vec<f64>, flux_err: Vec<f64>, min_abs_vs: f64) -> Vec<f64> {
+    if flux.len() != flux_err.len() {
+        error!(
+            "skytrap.significant_pair: {} fluxes and {} errors",
+            flux.len(),
+            flux_err.len()
+        );
+    }
+    let points: Vec<(f64, f64)> = flux.into_iter().zip(flux_err).collect();
+    let best = SignificantPair::of(&points, min_abs_vs);
+    vec![best.vs_abs, best.m_abs]
 }
 
 // The `skytrap.lightcurve_stats(flux, flux_err)` aggregate (declared in

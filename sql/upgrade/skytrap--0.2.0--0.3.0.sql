@@ -8,47 +8,141 @@ ALTER TABLE skytrap.skyregion
     DROP CONSTRAINT skyregion_dataset_centre_ra_centre_decl_xtr_radius_key,
     ADD UNIQUE NULLS NOT DISTINCT (dataset, centre_ra, centre_decl, xtr_radius, footprint);
 
--- VAST's pair metrics per band and Stokes parameter, worked out here from the points
--- stored (of the pairs with |Vs| at least the dataset's threshold, the largest |m|), so
--- that the variability summary can describe any band.
+-- Each band's flux row holds what a new point needs, so that association costs the same
+-- however long the lightcurve: the first and last times, the last point (its previous
+-- point and flux), the largest flux, and whether the variability summary shows the row.
+-- Worked out here from the points stored.
 ALTER TABLE skytrap.runningcatalog_flux
-    ADD COLUMN vs_abs_significant_max_int  double precision NOT NULL DEFAULT 0,
-    ADD COLUMN m_abs_significant_max_int   double precision NOT NULL DEFAULT 0,
-    ADD COLUMN vs_abs_significant_max_peak double precision NOT NULL DEFAULT 0,
-    ADD COLUMN m_abs_significant_max_peak  double precision NOT NULL DEFAULT 0;
+    ADD COLUMN first_ts timestamp,
+    ADD COLUMN last_ts timestamp,
+    ADD COLUMN last_xtrsrc bigint,
+    ADD COLUMN last_prev_xtrsrc bigint,
+    ADD COLUMN last_f_int double precision,
+    ADD COLUMN max_f_int double precision,
+    ADD COLUMN varmetric_band boolean NOT NULL DEFAULT false;
 WITH point AS (
-    SELECT a.runcat, i.band, i.stokes, x.id, x.f_int, x.f_int_err, x.f_peak, x.f_peak_err,
-           d.pair_metrics_min_abs_vs AS vs_min
+    SELECT a.runcat, i.band, i.stokes, i.taustart_ts, x.id, a.prev_xtrsrc, x.f_int
     FROM skytrap.assocxtrsource a
     JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
     JOIN skytrap.image i ON i.id = x.image
-    JOIN skytrap.dataset d ON d.id = i.dataset
 ),
-pair AS (
-    SELECT p.runcat, p.band, p.stokes, p.vs_min,
-           abs(skytrap.two_epoch_vs(p.f_int, p.f_int_err, q.f_int, q.f_int_err)) AS vs_int,
-           abs(skytrap.two_epoch_m(p.f_int, q.f_int)) AS m_int,
-           abs(skytrap.two_epoch_vs(p.f_peak, p.f_peak_err, q.f_peak, q.f_peak_err)) AS vs_peak,
-           abs(skytrap.two_epoch_m(p.f_peak, q.f_peak)) AS m_peak
-    FROM point p
-    JOIN point q ON q.runcat = p.runcat AND q.band = p.band AND q.stokes = p.stokes AND q.id < p.id
+last AS (
+    SELECT DISTINCT ON (runcat, band, stokes) *
+    FROM point
+    ORDER BY runcat, band, stokes, taustart_ts DESC, id DESC
 ),
-best AS (
-    -- [|m|, |Vs|] of the significant pair with the largest |m|; NaN is no measurement.
-    SELECT runcat, band, stokes,
-           max(ARRAY[m_int, vs_int]) FILTER (WHERE vs_int >= vs_min AND vs_int <> 'NaN'
-                                                 AND m_int <> 'NaN') AS int,
-           max(ARRAY[m_peak, vs_peak]) FILTER (WHERE vs_peak >= vs_min AND vs_peak <> 'NaN'
-                                                   AND m_peak <> 'NaN') AS peak
-    FROM pair
+extremes AS (
+    SELECT runcat, band, stokes, min(taustart_ts) AS first_ts, max(f_int) AS max_f_int
+    FROM point
     GROUP BY runcat, band, stokes
 )
 UPDATE skytrap.runningcatalog_flux f
-SET vs_abs_significant_max_int = coalesce(b.int[2], 0), m_abs_significant_max_int = coalesce(b.int[1], 0),
-    vs_abs_significant_max_peak = coalesce(b.peak[2], 0), m_abs_significant_max_peak = coalesce(b.peak[1], 0)
-FROM best b
-WHERE f.runcat = b.runcat AND f.band = b.band AND f.stokes = b.stokes
-  AND (b.int IS NOT NULL OR b.peak IS NOT NULL);
+SET first_ts = e.first_ts, last_ts = l.taustart_ts, last_xtrsrc = l.id,
+    last_prev_xtrsrc = l.prev_xtrsrc, last_f_int = l.f_int, max_f_int = e.max_f_int
+FROM last l JOIN extremes e USING (runcat, band, stokes)
+WHERE f.runcat = l.runcat AND f.band = l.band AND f.stokes = l.stokes;
+-- TraP's rule: of each band's last Stokes I point, the largest flux; ties, the lower band.
+UPDATE skytrap.runningcatalog_flux f SET varmetric_band = true
+FROM (SELECT DISTINCT ON (runcat) id FROM skytrap.runningcatalog_flux WHERE stokes = 1
+      ORDER BY runcat, last_f_int DESC, band) s
+WHERE f.id = s.id;
+ALTER TABLE skytrap.runningcatalog_flux
+    ALTER COLUMN first_ts SET NOT NULL,
+    ALTER COLUMN last_ts SET NOT NULL,
+    ALTER COLUMN last_xtrsrc SET NOT NULL,
+    ALTER COLUMN last_f_int SET NOT NULL,
+    ALTER COLUMN max_f_int SET NOT NULL;
+
+-- The variability summary is a view of those rows: nothing to rewrite per image but the
+-- flux row, and the median and pair metrics, which need every point, computed on read.
+DROP TABLE skytrap.varmetric;
+CREATE FUNCTION skytrap.flux_median(fluxes double precision[])
+RETURNS double precision
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'flux_median_wrapper';
+CREATE FUNCTION skytrap.significant_pair(flux double precision[], flux_err double precision[],
+                                         min_abs_vs double precision)
+RETURNS double precision[]
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'significant_pair_wrapper';
+-- TraP's varmetric: each lightcurve's variability summary, in the Stokes I band TraP's
+-- rule picks (runningcatalog_flux.varmetric_band). V, η, the largest and mean flux, the
+-- count and the time span come from the band's flux row (constant work per point, kept
+-- by association); the median and VAST's pair metrics need every point and are computed
+-- on read from the band's points, O(n) and O(n²) in them, so a query that ranks by η and
+-- takes a few rows computes them for those rows alone. The significance over the noise
+-- of the earlier image a new source beat comes from its new-source record. id is the
+-- lightcurve's.
+CREATE FUNCTION skytrap.varmetric_median(runcat bigint, band integer)
+RETURNS double precision
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = skytrap, pg_temp
+AS $$
+    SELECT skytrap.flux_median(array_agg(x.f_int))
+    FROM skytrap.assocxtrsource a
+    JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+    JOIN skytrap.image i ON i.id = x.image
+    WHERE a.runcat = varmetric_median.runcat AND i.band = varmetric_median.band
+      AND i.stokes = 1
+$$;
+
+-- {|Vs|, |m|} of the lightcurve's pair of Stokes I points in the band, peak or integrated
+-- flux, with |Vs| at least its dataset's pair_metrics_min_abs_vs and the largest |m|.
+CREATE FUNCTION skytrap.varmetric_pair(runcat bigint, band integer, peak boolean)
+RETURNS double precision[]
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = skytrap, pg_temp
+AS $$
+    SELECT skytrap.significant_pair(
+               coalesce(array_agg(CASE WHEN varmetric_pair.peak THEN x.f_peak ELSE x.f_int END
+                                  ORDER BY i.taustart_ts, x.id), '{}'),
+               coalesce(array_agg(CASE WHEN varmetric_pair.peak THEN x.f_peak_err
+                                       ELSE x.f_int_err END
+                                  ORDER BY i.taustart_ts, x.id), '{}'),
+               (SELECT d.pair_metrics_min_abs_vs
+                FROM skytrap.runningcatalog r JOIN skytrap.dataset d ON d.id = r.dataset
+                WHERE r.id = varmetric_pair.runcat))
+    FROM skytrap.assocxtrsource a
+    JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+    JOIN skytrap.image i ON i.id = x.image
+    WHERE a.runcat = varmetric_pair.runcat AND i.band = varmetric_pair.band AND i.stokes = 1
+$$;
+
+CREATE VIEW skytrap.varmetric AS
+SELECT f.runcat AS id,
+       f.runcat,
+       skytrap.lightcurve_stats_v(ARRAY[f.f_datapoints, f.sum_f_int, f.sum_f_int_sq,
+           f.sum_f_int_weight, f.sum_weighted_f_int, f.sum_weighted_f_int_sq, 0, 0]) AS v_int,
+       skytrap.lightcurve_stats_eta(ARRAY[f.f_datapoints, f.sum_f_int, f.sum_f_int_sq,
+           f.sum_f_int_weight, f.sum_weighted_f_int, f.sum_weighted_f_int_sq, 0, 0]) AS eta_int,
+       skytrap.lightcurve_stats_v(ARRAY[f.f_datapoints, f.sum_f_peak, f.sum_f_peak_sq,
+           f.sum_f_peak_weight, f.sum_weighted_f_peak, f.sum_weighted_f_peak_sq, 0, 0]) AS v_peak,
+       skytrap.lightcurve_stats_eta(ARRAY[f.f_datapoints, f.sum_f_peak, f.sum_f_peak_sq,
+           f.sum_f_peak_weight, f.sum_weighted_f_peak, f.sum_weighted_f_peak_sq, 0, 0]) AS eta_peak,
+       f.band,
+       n.id AS newsource,
+       t.f_int / p.rms_max AS sigma_rms_max,
+       t.f_int / p.rms_min AS sigma_rms_min,
+       f.max_f_int AS lightcurve_max,
+       f.avg_f_int AS lightcurve_avg,
+       skytrap.varmetric_median(f.runcat, f.band) AS lightcurve_median,
+       (skytrap.varmetric_pair(f.runcat, f.band, false))[1] AS vs_abs_significant_max_int,
+       (skytrap.varmetric_pair(f.runcat, f.band, false))[2] AS m_abs_significant_max_int,
+       (skytrap.varmetric_pair(f.runcat, f.band, true))[1] AS vs_abs_significant_max_peak,
+       (skytrap.varmetric_pair(f.runcat, f.band, true))[2] AS m_abs_significant_max_peak,
+       f.f_datapoints AS datapoints,
+       f.first_ts,
+       f.last_ts
+FROM skytrap.runningcatalog_flux f
+LEFT JOIN skytrap.newsource n ON n.runcat = f.runcat
+LEFT JOIN skytrap.extractedsource t ON t.id = n.trigger_xtrsrc
+LEFT JOIN skytrap.image p ON p.id = n.previous_limits_image
+WHERE f.stokes = 1 AND f.varmetric_band;
+
+GRANT SELECT ON skytrap.varmetric TO skytrap_loader;
+GRANT SELECT ON skytrap.varmetric TO skytrap_analyst;
 
 -- Per-image statements read what the image touches, found by key.
 DROP INDEX skytrap.image_skyrgn_idx;
@@ -371,8 +465,8 @@ GRANT EXECUTE ON FUNCTION skytrap.lock_dataset(integer) TO skytrap_loader;
 -- then calls this to move the old lightcurve's history onto them.
 
 -- Each new[i] takes over the history of old[i] (an old lightcurve comes once per source it
--- forks into): copies of its links (type 6, copied on a fork), flux sums and pair
--- summaries, sky regions, new-source record and variability summary. Forced fits of
+-- forks into): copies of its links (type 6, copied on a fork), flux rows, sky regions and
+-- new-source record (its variability summary is a view of those). Forced fits of
 -- earlier images at an old lightcurve keep their points through the copied links and lose
 -- only their pointer to it; then the old lightcurves are deleted, as TraP does, with all
 -- that was theirs. Rows are copied in a fixed order, so ids come out the same on a re-run.
@@ -402,38 +496,24 @@ BEGIN
         INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
             sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
             sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
-            sum_weighted_f_int, sum_weighted_f_int_sq, vs_abs_significant_max_int,
-            m_abs_significant_max_int, vs_abs_significant_max_peak, m_abs_significant_max_peak)
+            sum_weighted_f_int, sum_weighted_f_int_sq, first_ts, last_ts, last_xtrsrc,
+            last_prev_xtrsrc, last_f_int, max_f_int, varmetric_band)
         SELECT f.new, c.band, c.stokes, c.f_datapoints, c.sum_f_peak, c.sum_f_peak_sq,
                c.sum_f_peak_weight, c.sum_weighted_f_peak, c.sum_weighted_f_peak_sq,
                c.sum_f_int, c.sum_f_int_sq, c.sum_f_int_weight, c.sum_weighted_f_int,
-               c.sum_weighted_f_int_sq, c.vs_abs_significant_max_int,
-               c.m_abs_significant_max_int, c.vs_abs_significant_max_peak,
-               c.m_abs_significant_max_peak
+               c.sum_weighted_f_int_sq, c.first_ts, c.last_ts, c.last_xtrsrc,
+               c.last_prev_xtrsrc, c.last_f_int, c.max_f_int, c.varmetric_band
         FROM f JOIN skytrap.runningcatalog_flux c ON c.runcat = f.old
         ORDER BY f.n, c.id),
     regions AS (
         INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
         SELECT f.new, r.skyrgn, r.distance_deg
         FROM f JOIN skytrap.assocskyrgn r ON r.runcat = f.old
-        ORDER BY f.n, r.id),
-    news AS (
-        INSERT INTO skytrap.newsource (runcat, trigger_xtrsrc, previous_limits_image,
-            newsource_type)
-        SELECT f.new, n.trigger_xtrsrc, n.previous_limits_image, n.newsource_type
-        FROM f JOIN skytrap.newsource n ON n.runcat = f.old
-        ORDER BY f.n)
-    INSERT INTO skytrap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band,
-        sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg, lightcurve_median,
-        vs_abs_significant_max_int, m_abs_significant_max_int,
-        vs_abs_significant_max_peak, m_abs_significant_max_peak,
-        datapoints, first_ts, last_ts)
-    SELECT f.new, v.v_int, v.eta_int, v.v_peak, v.eta_peak, v.band, v.sigma_rms_max,
-           v.sigma_rms_min, v.lightcurve_max, v.lightcurve_avg, v.lightcurve_median,
-           v.vs_abs_significant_max_int, v.m_abs_significant_max_int,
-           v.vs_abs_significant_max_peak, v.m_abs_significant_max_peak,
-           v.datapoints, v.first_ts, v.last_ts
-    FROM f JOIN skytrap.varmetric v ON v.runcat = f.old
+        ORDER BY f.n, r.id)
+    INSERT INTO skytrap.newsource (runcat, trigger_xtrsrc, previous_limits_image,
+        newsource_type)
+    SELECT f.new, n.trigger_xtrsrc, n.previous_limits_image, n.newsource_type
+    FROM f JOIN skytrap.newsource n ON n.runcat = f.old
     ORDER BY f.n;
 
     UPDATE skytrap.extractedsource SET ff_runcat = NULL
@@ -533,11 +613,6 @@ AS $$
            format('flux row %s belongs to lightcurve %s, which does not exist', f.id, f.runcat)
     FROM skytrap.runningcatalog_flux f
     WHERE NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog r WHERE r.id = f.runcat)
-    UNION ALL
-    SELECT 'dangling varmetric row', v.runcat,
-           format('varmetric row %s belongs to lightcurve %s, which does not exist', v.id, v.runcat)
-    FROM skytrap.varmetric v
-    WHERE NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog r WHERE r.id = v.runcat)
     UNION ALL
     SELECT 'dangling new source', n.runcat,
            format('new source %s: its lightcurve %s or its measurement %s does not exist',
@@ -1071,14 +1146,20 @@ COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_weighted_f_int IS
     'TraP''s mean of f_int/f_int_err^2, Jy^-1; generated.';
 COMMENT ON COLUMN skytrap.runningcatalog_flux.avg_weighted_f_int_sq IS
     'TraP''s mean of f_int^2/f_int_err^2 (dimensionless); generated.';
-COMMENT ON COLUMN skytrap.runningcatalog_flux.vs_abs_significant_max_int IS
-    'skytrap: VAST''s two-epoch metric of the integrated flux in this band: |Vs| of the pair with the largest |m| among pairs with |Vs| >= the dataset''s pair_metrics_min_abs_vs; 0 when none.';
-COMMENT ON COLUMN skytrap.runningcatalog_flux.m_abs_significant_max_int IS
-    'skytrap: VAST''s two-epoch metric of the integrated flux in this band: the largest |m| (modulation index) among pairs with |Vs| >= pair_metrics_min_abs_vs; 0 when none.';
-COMMENT ON COLUMN skytrap.runningcatalog_flux.vs_abs_significant_max_peak IS
-    'skytrap: as vs_abs_significant_max_int, for the peak flux.';
-COMMENT ON COLUMN skytrap.runningcatalog_flux.m_abs_significant_max_peak IS
-    'skytrap: as m_abs_significant_max_int, for the peak flux.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.first_ts IS
+    'skytrap: time of the band''s first point (image taustart_ts), UTC.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.last_ts IS
+    'skytrap: time of the band''s last point (image taustart_ts), UTC: the latest, ties to the higher measurement id.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.last_xtrsrc IS
+    'skytrap: the band''s last point (extractedsource.id); a new point follows it, so association reads no history.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.last_prev_xtrsrc IS
+    'skytrap: the last point''s own previous point (assocxtrsource.prev_xtrsrc), which a new point at the same time shares.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.last_f_int IS
+    'skytrap: integrated flux of the last point, Jy: what TraP''s rule compares across bands to pick the one varmetric shows.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.max_f_int IS
+    'skytrap: largest integrated flux of the band''s points, Jy.';
+COMMENT ON COLUMN skytrap.runningcatalog_flux.varmetric_band IS
+    'skytrap: whether this is the Stokes I row the lightcurve''s varmetric row shows, by TraP''s rule (of each band''s last point, the band with the largest f_int; ties to the lower band). One per lightcurve with a Stokes I point.';
 
 -- assocxtrsource ------------------------------------------------------------------------
 
@@ -1137,10 +1218,10 @@ COMMENT ON COLUMN skytrap.newsource.newsource_type IS
 
 -- varmetric -----------------------------------------------------------------------------
 
-COMMENT ON TABLE skytrap.varmetric IS
-    'Variability summary of each lightcurve in one band, by TraP''s rule (per band the latest Stokes I point, and of those the band with the largest integrated flux). skytrap keeps it current image by image; TraP recomputed it for the whole dataset.';
+COMMENT ON VIEW skytrap.varmetric IS
+    'Variability summary of each lightcurve in one band, by TraP''s rule (per band the latest Stokes I point, and of those the band with the largest integrated flux). skytrap: a view of the flux row that runningcatalog_flux.varmetric_band marks, always current (TraP recomputed a table for the whole dataset); the median and the pair metrics are computed on read from the band''s points.';
 COMMENT ON COLUMN skytrap.varmetric.id IS
-    'The row''s id.';
+    'skytrap: the lightcurve''s id (runcat).';
 COMMENT ON COLUMN skytrap.varmetric.runcat IS
     'The lightcurve.';
 COMMENT ON COLUMN skytrap.varmetric.v_int IS
@@ -1164,9 +1245,9 @@ COMMENT ON COLUMN skytrap.varmetric.lightcurve_max IS
 COMMENT ON COLUMN skytrap.varmetric.lightcurve_avg IS
     'Mean integrated flux of those points, Jy.';
 COMMENT ON COLUMN skytrap.varmetric.lightcurve_median IS
-    'Median integrated flux of those points, Jy (the mean of the middle two for an even count).';
+    'Median integrated flux of those points, Jy (the mean of the middle two for an even count). skytrap: computed on read, O(n) in the points.';
 COMMENT ON COLUMN skytrap.varmetric.vs_abs_significant_max_int IS
-    'skytrap: VAST''s two-epoch metric of the integrated flux in the band: |Vs| of the pair with the largest |m| among pairs with |Vs| >= the dataset''s pair_metrics_min_abs_vs; 0 when none.';
+    'skytrap: VAST''s two-epoch metric of the integrated flux in the band: |Vs| of the pair with the largest |m| among pairs with |Vs| >= the dataset''s pair_metrics_min_abs_vs; 0 when none. Computed on read, O(n^2) in the points.';
 COMMENT ON COLUMN skytrap.varmetric.m_abs_significant_max_int IS
     'skytrap: VAST''s two-epoch metric of the integrated flux in the band: the largest |m| (modulation index) among pairs with |Vs| >= pair_metrics_min_abs_vs; 0 when none.';
 COMMENT ON COLUMN skytrap.varmetric.vs_abs_significant_max_peak IS
@@ -1361,14 +1442,14 @@ COMMENT ON COLUMN skytrap.lightcurve.prev_xtrsrc IS
 -- sql/forks.sql ===========================================================================
 
 COMMENT ON FUNCTION skytrap.fork_lightcurves(bigint[],bigint[]) IS
-    'internal to associate_image (TraP''s one-to-many): each new[i] takes over the history of old[i] (links copied as type 6, flux sums, sky regions, new-source record, variability summary), then the old lightcurves are deleted. Loaders only.';
+    'internal to associate_image (TraP''s one-to-many): each new[i] takes over the history of old[i] (links copied as type 6, flux rows, sky regions, new-source record), then the old lightcurves are deleted. Loaders only.';
 
 -- sql/integrity.sql =======================================================================
 
 COMMENT ON FUNCTION skytrap.check_integrity() IS
-    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux, varmetric and new-source rows; lightcurves without points; flux sums, pair metrics, previous points and variability summaries that are not their points''). No rows: the database is sound. Reads every lightcurve.';
+    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux and new-source rows; lightcurves without points; flux rows, previous points and variability summary bands that are not their points''). No rows: the database is sound. Reads every lightcurve.';
 COMMENT ON FUNCTION skytrap.lightcurve_violations() IS
-    'internal to check_integrity: each lightcurve''s flux rows, previous points and varmetric row against a recomputation from its points (pair metrics with the dataset''s pair_metrics_min_abs_vs as it is now).';
+    'internal to check_integrity: each lightcurve''s flux rows (sums, first, last and largest point, the band varmetric shows) and previous points against a recomputation from its points.';
 
 -- sql/lightcurves.sql =====================================================================
 
@@ -1472,6 +1553,10 @@ COMMENT ON FUNCTION skytrap.lightcurve_stats_v(double precision[]) IS
     'internal: TraP''s V of a skytrap.lightcurve_stats state (0 for fewer than two measurements).';
 COMMENT ON FUNCTION skytrap.lightcurve_stats_eta(double precision[]) IS
     'internal: TraP''s eta of a skytrap.lightcurve_stats state (0 for fewer than two measurements).';
+COMMENT ON FUNCTION skytrap.flux_median(double precision[]) IS
+    'The median of the fluxes (the mean of the middle two for an even count), NULL elements left out; NULL for none.';
+COMMENT ON FUNCTION skytrap.significant_pair(double precision[],double precision[],double precision) IS
+    'VAST''s two-epoch metrics of points given in time order as fluxes and errors: {|Vs|, |m|} of the pair with the largest |m| among pairs with |Vs| >= min_abs_vs; {0, 0} when none. Compares every pair.';
 
 -- xmatch.rs -----------------------------------------------------------------------------
 
@@ -1489,7 +1574,7 @@ COMMENT ON FUNCTION skytrap.polygon_cone(double precision[]) IS
 -- associate/mod.rs ----------------------------------------------------------------------
 
 COMMENT ON FUNCTION skytrap.associate_image(integer) IS
-    'Associates a stored image''s measurements with its dataset''s lightcurves as TraP does, records new sources, updates varmetric and marks the image associated (which raises its alerts). Returns (matched, new_runcat, new_sources, forks, forced); loaders only.';
+    'Associates a stored image''s measurements with its dataset''s lightcurves as TraP does, records new sources, brings each lightcurve''s flux rows up to date and marks the image associated (which raises its alerts). Returns (matched, new_runcat, new_sources, forks, forced); loaders only.';
 
 -- Views an astronomer starts from. Each row names its dataset (`dataset_name`), codes
 -- come with their names, and times are timestamptz in UTC, so pandas and astropy read them
@@ -1618,6 +1703,11 @@ JOIN skytrap.image p ON p.id = n.previous_limits_image
 LEFT JOIN skytrap.varmetric v ON v.runcat = n.runcat;
 
 -- The analysts' views (views.sql) ---------------------------------------------------
+
+COMMENT ON FUNCTION skytrap.varmetric_median(bigint,integer) IS
+    'internal to the varmetric view: the median integrated flux of the lightcurve''s Stokes I points in the band.';
+COMMENT ON FUNCTION skytrap.varmetric_pair(bigint,integer,boolean) IS
+    'internal to the varmetric view: {|Vs|, |m|} of the lightcurve''s Stokes I points in the band (peak or integrated flux), with its dataset''s pair_metrics_min_abs_vs.';
 
 COMMENT ON VIEW skytrap.images IS
     'Every image of every dataset, with its band, noise and beam and why it was rejected (NULL: accepted); times UTC. Start here to see what a dataset holds.';

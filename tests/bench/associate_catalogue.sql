@@ -10,9 +10,9 @@
 -- is unambiguous and skytrap and TraP must agree on it.
 --
 -- Each catalogue source is a lightcurve with one point, as after one association: an
--- extractedsource row, a runningcatalog row (sums), runningcatalog_flux, assocxtrsource
--- (type 4), assocskyrgn (its own tile's region only: association never reads these rows
--- of old sources) and varmetric.
+-- extractedsource row, a runningcatalog row (sums), runningcatalog_flux (its state, shown
+-- by varmetric), assocxtrsource (type 4) and assocskyrgn (its own tile's region only:
+-- association never reads these rows of old sources).
 --
 -- bench.grow(tiles) appends tiles up to that count; bench.make_image(n, url) makes the
 -- image that the benchmark associates: a later visit of the first tile with n blind
@@ -114,10 +114,12 @@ BEGIN
     FROM fresh ORDER BY id;
     INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
         sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak, sum_weighted_f_peak_sq,
-        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq)
+        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq,
+        first_ts, last_ts, last_xtrsrc, last_f_int, max_f_int, varmetric_band)
     SELECT r.id, bd, 1, 1, f.f_peak, f.f_peak ^ 2, 1 / f.f_peak_err ^ 2, f.f_peak / f.f_peak_err ^ 2,
            f.f_peak ^ 2 / f.f_peak_err ^ 2, f.f_int, f.f_int ^ 2, 1 / f.f_int_err ^ 2,
-           f.f_int / f.f_int_err ^ 2, f.f_int ^ 2 / f.f_int_err ^ 2
+           f.f_int / f.f_int_err ^ 2, f.f_int ^ 2 / f.f_int_err ^ 2, f.ts, f.ts, f.id, f.f_int,
+           f.f_int, true
     FROM fresh f JOIN skytrap.runningcatalog r ON r.xtrsrc = f.id ORDER BY r.id;
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
                                         f_datapoints)
@@ -125,10 +127,6 @@ BEGIN
     FROM fresh f JOIN skytrap.runningcatalog r ON r.xtrsrc = f.id ORDER BY r.id;
     INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
     SELECT r.id, f.skyrgn, skytrap.distance(f.centre_ra, f.centre_decl, f.ra, f.decl)
-    FROM fresh f JOIN skytrap.runningcatalog r ON r.xtrsrc = f.id ORDER BY r.id;
-    INSERT INTO skytrap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band, lightcurve_max,
-                                   lightcurve_avg, lightcurve_median, datapoints, first_ts, last_ts)
-    SELECT r.id, 0, 0, 0, 0, bd, f.f_int, f.f_int, f.f_int, 1, f.ts, f.ts
     FROM fresh f JOIN skytrap.runningcatalog r ON r.xtrsrc = f.id ORDER BY r.id;
 END
 $$;

@@ -41,8 +41,47 @@
 -- correlated subquery per column are written as UPDATE ... FROM (kinder to TraP), and its
 -- VACUUM of the scratch table before the pruning, which cannot run inside a function, is an
 -- ANALYZE.
+-- skytrap's varmetric is a view of its flux rows; TraP's was a table, trap.varmetric here,
+-- which trap.sync_varmetric() gives a row for every lightcurve of the catalogue the
+-- benchmark builds. skytrap's flux rows have columns TraP's had not (the first, last and
+-- largest point); TraP's inserts fill them with the image's time and measurement, to meet
+-- their NOT NULLs, and its updates leave them alone.
 
 CREATE SCHEMA trap;
+
+-- TraP's varmetric table, as skytrap 0.2.0 kept it.
+CREATE TABLE trap.varmetric (
+    id               bigserial PRIMARY KEY,
+    runcat           bigint NOT NULL UNIQUE REFERENCES skytrap.runningcatalog (id) ON DELETE CASCADE,
+    v_int            double precision NOT NULL,
+    eta_int          double precision NOT NULL,
+    v_peak           double precision NOT NULL,
+    eta_peak         double precision NOT NULL,
+    band             integer NOT NULL REFERENCES skytrap.frequencyband (id),
+    newsource        bigint REFERENCES skytrap.newsource (id) ON DELETE SET NULL,
+    sigma_rms_max    double precision,
+    sigma_rms_min    double precision,
+    lightcurve_max   double precision NOT NULL,
+    lightcurve_avg   double precision NOT NULL,
+    lightcurve_median double precision NOT NULL,
+    datapoints       integer NOT NULL,
+    first_ts         timestamp NOT NULL,
+    last_ts          timestamp NOT NULL
+) WITH (fillfactor = 50);
+
+-- A varmetric row for every lightcurve of one point that has none (the catalogue the
+-- benchmark builds holds only such lightcurves), from its flux row.
+CREATE FUNCTION trap.sync_varmetric() RETURNS void
+LANGUAGE sql AS $fn$
+    INSERT INTO trap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band,
+        lightcurve_max, lightcurve_avg, lightcurve_median, datapoints, first_ts, last_ts)
+    SELECT f.runcat, 0, 0, 0, 0, f.band, f.max_f_int, f.avg_f_int, f.last_f_int,
+           f.f_datapoints, f.first_ts, f.last_ts
+    FROM skytrap.runningcatalog_flux f
+    WHERE f.stokes = 1 AND f.varmetric_band
+      AND NOT EXISTS (SELECT 1 FROM trap.varmetric v WHERE v.runcat = f.runcat)
+    ORDER BY f.runcat;
+$fn$;
 
 -- TraP's scratch table (it was a permanent table, emptied before and after each image).
 CREATE TABLE trap.temprunningcatalog (
@@ -308,13 +347,15 @@ BEGIN
      WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE;
     INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
         sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak, sum_weighted_f_peak_sq,
-        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq)
+        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq,
+        first_ts, last_ts, last_xtrsrc, last_f_int, max_f_int)
     SELECT r.id, t1.band, t1.stokes, t1.f_datapoints,
            t1.avg_f_peak * t1.f_datapoints, t1.avg_f_peak_sq * t1.f_datapoints,
            t1.avg_f_peak_weight * t1.f_datapoints, t1.avg_weighted_f_peak * t1.f_datapoints,
            t1.avg_weighted_f_peak_sq * t1.f_datapoints, t1.avg_f_int * t1.f_datapoints,
            t1.avg_f_int_sq * t1.f_datapoints, t1.avg_f_int_weight * t1.f_datapoints,
-           t1.avg_weighted_f_int * t1.f_datapoints, t1.avg_weighted_f_int_sq * t1.f_datapoints
+           t1.avg_weighted_f_int * t1.f_datapoints, t1.avg_weighted_f_int_sq * t1.f_datapoints,
+           img.taustart_ts, img.taustart_ts, t1.xtrsrc, 0, 0
       FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
              GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
            skytrap.runningcatalog r
@@ -353,7 +394,7 @@ BEGIN
            skytrap.runningcatalog r, skytrap.newsource n
      WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc
        AND n.runcat = t1.runcat;
-    INSERT INTO skytrap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band, newsource,
+    INSERT INTO trap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band, newsource,
                                    sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg,
                                    lightcurve_median, datapoints, first_ts, last_ts)
     SELECT r.id, v.v_int, v.eta_int, v.v_peak, v.eta_peak, v.band, NULL, v.sigma_rms_max,
@@ -361,7 +402,7 @@ BEGIN
            v.first_ts, v.last_ts
       FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
              GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
-           skytrap.runningcatalog r, skytrap.varmetric v
+           skytrap.runningcatalog r, trap.varmetric v
      WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc
        AND v.runcat = t1.runcat;
     DELETE FROM skytrap.assocxtrsource
@@ -382,7 +423,7 @@ BEGIN
      WHERE runcat IN (SELECT r.id FROM skytrap.runningcatalog r WHERE r.inactive = TRUE);
     DELETE FROM skytrap.newsource
      WHERE runcat IN (SELECT r.id FROM skytrap.runningcatalog r WHERE r.inactive = TRUE);
-    DELETE FROM skytrap.varmetric
+    DELETE FROM trap.varmetric
      WHERE runcat IN (SELECT r.id FROM skytrap.runningcatalog r WHERE r.inactive = TRUE);
 
     -- One-to-one and many-to-one.
@@ -418,13 +459,15 @@ BEGIN
      WHERE t.runcat = f.runcat AND t.band = f.band AND t.stokes = f.stokes AND t.inactive = FALSE;
     INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
         sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak, sum_weighted_f_peak_sq,
-        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq)
+        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq,
+        first_ts, last_ts, last_xtrsrc, last_f_int, max_f_int)
     SELECT t.runcat, t.band, t.stokes, t.f_datapoints,
            t.avg_f_peak * t.f_datapoints, t.avg_f_peak_sq * t.f_datapoints,
            t.avg_f_peak_weight * t.f_datapoints, t.avg_weighted_f_peak * t.f_datapoints,
            t.avg_weighted_f_peak_sq * t.f_datapoints, t.avg_f_int * t.f_datapoints,
            t.avg_f_int_sq * t.f_datapoints, t.avg_f_int_weight * t.f_datapoints,
-           t.avg_weighted_f_int * t.f_datapoints, t.avg_weighted_f_int_sq * t.f_datapoints
+           t.avg_weighted_f_int * t.f_datapoints, t.avg_weighted_f_int_sq * t.f_datapoints,
+           img.taustart_ts, img.taustart_ts, t.xtrsrc, 0, 0
       FROM trap.temprunningcatalog t
      WHERE t.inactive = FALSE
        AND NOT EXISTS (SELECT 1 FROM skytrap.runningcatalog_flux rf
@@ -441,12 +484,14 @@ BEGIN
     GET DIAGNOSTICS n4 = ROW_COUNT;
     INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
         sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak, sum_weighted_f_peak_sq,
-        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq)
+        sum_f_int, sum_f_int_sq, sum_f_int_weight, sum_weighted_f_int, sum_weighted_f_int_sq,
+        first_ts, last_ts, last_xtrsrc, last_f_int, max_f_int)
     SELECT r0.id, img.band, img.stokes, 1, x0.f_peak, x0.f_peak * x0.f_peak,
            1 / (x0.f_peak_err * x0.f_peak_err), x0.f_peak / (x0.f_peak_err * x0.f_peak_err),
            x0.f_peak * x0.f_peak / (x0.f_peak_err * x0.f_peak_err), x0.f_int, x0.f_int * x0.f_int,
            1 / (x0.f_int_err * x0.f_int_err), x0.f_int / (x0.f_int_err * x0.f_int_err),
-           x0.f_int * x0.f_int / (x0.f_int_err * x0.f_int_err)
+           x0.f_int * x0.f_int / (x0.f_int_err * x0.f_int_err),
+           img.taustart_ts, img.taustart_ts, x0.id, x0.f_int, x0.f_int
       FROM (SELECT x1.id AS xtrsrc FROM skytrap.extractedsource x1
                    LEFT OUTER JOIN trap.temprunningcatalog trc1 ON x1.id = trc1.xtrsrc
              WHERE x1.image = img.id AND x1.extract_type = 0 AND trc1.xtrsrc IS NULL) t0,
@@ -506,7 +551,7 @@ BEGIN
     GET DIAGNOSTICS nnew = ROW_COUNT;
 
     -- varmetric of every lightcurve this image touched.
-    INSERT INTO skytrap.varmetric AS v (runcat, v_int, eta_int, v_peak, eta_peak, band,
+    INSERT INTO trap.varmetric AS v (runcat, v_int, eta_int, v_peak, eta_peak, band,
          newsource, sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg,
          lightcurve_median, datapoints, first_ts, last_ts)
     SELECT u.runcat,
@@ -568,13 +613,13 @@ $fn$;
 -- favours TraP).
 CREATE FUNCTION trap.store_varmetric(dataset integer) RETURNS void
 LANGUAGE sql AS $fn$
-    DELETE FROM skytrap.varmetric v
+    DELETE FROM trap.varmetric v
      USING skytrap.runningcatalog r
      WHERE r.id = v.runcat AND r.dataset = store_varmetric.dataset;
 
     -- Subqueries, each read once, as TraP's own query is built: the planner estimates them
     -- from the tables (a CTE read twice is estimated at a few rows and nested-looped).
-    INSERT INTO skytrap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band, newsource,
+    INSERT INTO trap.varmetric (runcat, v_int, eta_int, v_peak, eta_peak, band, newsource,
          sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg, lightcurve_median,
          datapoints, first_ts, last_ts)
     SELECT lc.runcat, lc.v_int, lc.eta_int,

@@ -547,7 +547,12 @@ pub const TABLES: &[Table] = &[
         name: "runningcatalog_flux",
         id: Some("id"),
         order: "id",
-        refs: &[("runcat", "runningcatalog"), ("band", "frequencyband")],
+        refs: &[
+            ("runcat", "runningcatalog"),
+            ("band", "frequencyband"),
+            ("last_xtrsrc", "extractedsource"),
+            ("last_prev_xtrsrc", "extractedsource"),
+        ],
         clock: &[],
         scope: OF_LIGHTCURVES,
     },
@@ -583,6 +588,7 @@ pub const TABLES: &[Table] = &[
         clock: &[],
         scope: OF_LIGHTCURVES,
     },
+    // A view (its id is its lightcurve's), compared as the table it was before 0.3.0.
     Table {
         name: "varmetric",
         id: Some("id"),

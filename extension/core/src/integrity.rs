@@ -1,20 +1,23 @@
 //! What `skytrap.check_integrity()` proves of one lightcurve: that the state association
 //! keeps for it, point by point, is what its points give when worked out afresh. Each
-//! stored value is compared with a recomputation by another route: the flux sums and pair
-//! metrics by folding the points in time order and pairing every two of them, the previous
-//! points by sorting, the summary from the recomputed band.
+//! stored value is compared with a recomputation by another route: the flux sums by
+//! folding the points in time order, the first, largest and latest point by sorting, the
+//! previous points by sorting, the band the variability summary describes by TraP's rule
+//! over every Stokes I point.
 
 use crate::codes::stokes;
-use crate::lightcurve::{in_band, in_time_order, previous_points, Point};
-use crate::variability::{FluxSums, SignificantPair};
-use crate::varmetric::{BandState, Summary};
+use crate::lightcurve::{in_band, in_time_order, previous_points, summary_band, BandPoint, Point};
+use crate::variability::FluxSums;
+use crate::varmetric::{BandState, LastPoint};
 
-/// A stored flux row: the state of the lightcurve in one band and Stokes parameter.
+/// A stored flux row: the state of the lightcurve in one band and Stokes parameter, and
+/// whether the `varmetric` view shows it (`varmetric_band`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StoredBand {
     pub band: i32,
     pub stokes: i16,
     pub state: BandState,
+    pub varmetric_band: bool,
 }
 
 /// A violated invariant: its name and what was found.
@@ -30,16 +33,13 @@ pub struct Violation {
 /// or altered changes a sum by far more.
 const SUM_TOLERANCE: f64 = 1e-9;
 
+/// Times are stored to the microsecond.
+const TIME_TOLERANCE: f64 = 1e-6;
+
 /// The violations of `lightcurve`'s stored state: its points (in any order, each with the
-/// previous point it stores), its flux rows and its variability summary, where the
-/// dataset's pair threshold is `min_abs_vs`. None for a lightcurve whose state is its
+/// previous point it stores) and its flux rows. None for a lightcurve whose state is its
 /// points'.
-pub fn violations(
-    lightcurve: &mut [Point],
-    stored: &[StoredBand],
-    varmetric: Option<&Summary>,
-    min_abs_vs: f64,
-) -> Vec<Violation> {
+pub fn violations(lightcurve: &mut [Point], stored: &[StoredBand]) -> Vec<Violation> {
     in_time_order(lightcurve);
     let mut found = Vec::new();
     let mut keys: Vec<(i32, i16)> = lightcurve.iter().map(|p| (p.band, p.stokes)).collect();
@@ -49,16 +49,19 @@ pub fn violations(
     for &(band, stokes) in &keys {
         let points: Vec<&Point> = in_band(lightcurve, band, stokes).collect();
         let times: Vec<f64> = points.iter().map(|p| p.epoch).collect();
-        for (p, before) in points.iter().zip(previous_points(&times)) {
-            let expected = before.map(|j| points[j].xtrsrc);
-            if p.previous != expected {
+        let expected_previous: Vec<Option<i64>> = previous_points(&times)
+            .into_iter()
+            .map(|before| before.map(|j| points[j].xtrsrc))
+            .collect();
+        for (p, expected) in points.iter().zip(&expected_previous) {
+            if p.previous != *expected {
                 found.push(Violation {
                     invariant: "previous point",
                     detail: format!(
                         "measurement {} names {} as its previous point; the points' times give {}",
                         p.xtrsrc,
                         shown(p.previous),
-                        shown(expected)
+                        shown(*expected)
                     ),
                 });
             }
@@ -73,7 +76,7 @@ pub fn violations(
             });
             continue;
         };
-        let (recomputed, sizes) = band_state(&points, min_abs_vs);
+        let (recomputed, sizes) = band_state(&points, &expected_previous);
         compare_band(band, stokes, &row.state, &recomputed, &sizes, &mut found);
     }
     for s in stored {
@@ -87,7 +90,7 @@ pub fn violations(
             });
         }
     }
-    compare_summary(lightcurve, stored, varmetric, &mut found);
+    compare_summary_band(lightcurve, stored, &mut found);
     found
 }
 
@@ -95,25 +98,30 @@ fn shown(id: Option<i64>) -> String {
     id.map_or_else(|| "none".to_string(), |id| id.to_string())
 }
 
-/// The state of one band's points, in time order, worked out afresh: the sums, and the
-/// pair metrics over every pair; with the sums of the sizes of the sums' terms.
-fn band_state(points: &[&Point], min_abs_vs: f64) -> (BandState, [FluxSums; 2]) {
+/// The state of one band's points, in time order, worked out afresh: the sums, the first
+/// time, the largest integrated flux and the last point (with the previous point the
+/// points' times give it); with the sums of the sizes of the sums' terms.
+fn band_state(points: &[&Point], previous: &[Option<i64>]) -> (BandState, [FluxSums; 2]) {
     let mut state = BandState::default();
     let mut sizes = [FluxSums::default(); 2];
-    for (i, p) in points.iter().enumerate() {
+    for p in points {
         state.peak = state.peak.with(p.peak.0, p.peak.1);
         state.int = state.int.with(p.int.0, p.int.1);
         sizes[0] = sizes[0].with(p.peak.0.abs(), p.peak.1);
         sizes[1] = sizes[1].with(p.int.0.abs(), p.int.1);
-        let earlier = &points[..i];
-        state.pair_peak =
-            state
-                .pair_peak
-                .with_pairs(p.peak, earlier.iter().map(|q| q.peak), min_abs_vs);
-        state.pair_int =
-            state
-                .pair_int
-                .with_pairs(p.int, earlier.iter().map(|q| q.int), min_abs_vs);
+    }
+    if let (Some(first), Some(last)) = (points.first(), points.last()) {
+        state.first = first.epoch;
+        state.max_f_int = points
+            .iter()
+            .map(|p| p.int.0)
+            .fold(f64::NEG_INFINITY, f64::max);
+        state.last = Some(LastPoint {
+            epoch: last.epoch,
+            xtrsrc: last.xtrsrc,
+            previous: previous.last().copied().flatten(),
+            f_int: last.int.0,
+        });
     }
     (state, sizes)
 }
@@ -152,16 +160,29 @@ fn compare_band(
             }
         }
     }
-    for (kind, s, r) in [
-        ("int", &stored.pair_int, &recomputed.pair_int),
-        ("peak", &stored.pair_peak, &recomputed.pair_peak),
-    ] {
-        if !same_pair(s, r) {
-            differ.push(format!(
-                "pair metrics ({kind}) |Vs| {} |m| {} (points: {} {})",
-                s.vs_abs, s.m_abs, r.vs_abs, r.m_abs
-            ));
-        }
+    if !same(stored.first, recomputed.first, TIME_TOLERANCE) {
+        differ.push(format!(
+            "first_ts {} (points: {})",
+            stored.first, recomputed.first
+        ));
+    }
+    // The largest of the same numbers, and the last point's own flux: exact.
+    if !same(stored.max_f_int, recomputed.max_f_int, 0.0) {
+        differ.push(format!(
+            "max_f_int {} (points: {})",
+            stored.max_f_int, recomputed.max_f_int
+        ));
+    }
+    match (stored.last, recomputed.last) {
+        (Some(s), Some(r))
+            if same(s.epoch, r.epoch, TIME_TOLERANCE)
+                && (s.xtrsrc, s.previous) == (r.xtrsrc, r.previous)
+                && same(s.f_int, r.f_int, 0.0) => {}
+        (s, r) => differ.push(format!(
+            "last point {} (points: {})",
+            shown_last(s),
+            shown_last(r)
+        )),
     }
     if !differ.is_empty() {
         found.push(Violation {
@@ -171,92 +192,67 @@ fn compare_band(
     }
 }
 
-/// The summary must describe the band TraP's rule picks, with V and η of that band's
-/// stored sums, and the count, extremes, mean, median and pair metrics of its points.
-fn compare_summary(
-    lightcurve: &[Point],
-    stored: &[StoredBand],
-    varmetric: Option<&Summary>,
-    found: &mut Vec<Violation>,
-) {
-    let violation = |detail: String| Violation {
-        invariant: "variability summary",
-        detail,
-    };
-    let (band, varmetric) = match (Summary::band_of(lightcurve), varmetric) {
-        (None, None) => return,
-        (None, Some(_)) => {
-            found.push(violation(
-                "a varmetric row for a lightcurve with no Stokes I point".into(),
-            ));
-            return;
-        }
-        (Some(band), None) => {
-            found.push(violation(format!("no varmetric row (band {band})")));
-            return;
-        }
-        (Some(band), Some(v)) => (band, v),
-    };
-    let Some(state) = stored
+fn shown_last(last: Option<LastPoint>) -> String {
+    last.map_or_else(
+        || "none".to_string(),
+        |l| {
+            format!(
+                "measurement {} at {} with {} Jy after {}",
+                l.xtrsrc,
+                l.epoch,
+                l.f_int,
+                shown(l.previous)
+            )
+        },
+    )
+}
+
+/// Exactly one flux row is shown as the lightcurve's variability summary: the Stokes I
+/// row of the band TraP's rule picks from its points; none when it has no Stokes I point.
+fn compare_summary_band(lightcurve: &[Point], stored: &[StoredBand], found: &mut Vec<Violation>) {
+    let expected = summary_band(
+        lightcurve
+            .iter()
+            .filter(|p| p.stokes == stokes::I)
+            .map(|p| BandPoint {
+                band: p.band,
+                epoch: p.epoch,
+                id: p.xtrsrc,
+                f_int: p.int.0,
+            }),
+    );
+    let mut flagged: Vec<(i32, i16)> = stored
         .iter()
-        .find(|s| (s.band, s.stokes) == (band, stokes::I))
-    else {
-        // Already reported as a missing flux row.
-        return;
-    };
-    let expected = Summary::of(lightcurve, band, &state.state);
-    let mut differ = Vec::new();
-    if varmetric.band != band {
-        differ.push(format!("band {} (points: {band})", varmetric.band));
-    }
-    if varmetric.n != expected.n {
-        differ.push(format!(
-            "datapoints {} (points: {})",
-            varmetric.n, expected.n
-        ));
-    }
-    for (name, a, b) in [
-        ("v_int", varmetric.v_int, expected.v_int),
-        ("eta_int", varmetric.eta_int, expected.eta_int),
-        ("v_peak", varmetric.v_peak, expected.v_peak),
-        ("eta_peak", varmetric.eta_peak, expected.eta_peak),
-        ("lightcurve_max", varmetric.max, expected.max),
-        ("lightcurve_avg", varmetric.avg, expected.avg),
-        ("lightcurve_median", varmetric.median, expected.median),
-    ] {
-        if !same(a, b, 1e-9 * a.abs().max(b.abs())) {
-            differ.push(format!("{name} {a} (points: {b})"));
-        }
-    }
-    // Times are stored to the microsecond.
-    for (name, a, b) in [
-        ("first_ts", varmetric.first, expected.first),
-        ("last_ts", varmetric.last, expected.last),
-    ] {
-        if !same(a, b, 1e-6) {
-            differ.push(format!("{name} {a} (points: {b})"));
-        }
-    }
-    if !same_pair(&varmetric.pair_int, &expected.pair_int)
-        || !same_pair(&varmetric.pair_peak, &expected.pair_peak)
-    {
-        differ.push("pair metrics differ from its band's flux row".into());
-    }
-    if !differ.is_empty() {
-        found.push(violation(differ.join(", ")));
+        .filter(|s| s.varmetric_band)
+        .map(|s| (s.band, s.stokes))
+        .collect();
+    flagged.sort_unstable();
+    let wanted: Vec<(i32, i16)> = expected.map(|b| (b, stokes::I)).into_iter().collect();
+    if flagged != wanted {
+        let rows = |rows: &[(i32, i16)]| {
+            if rows.is_empty() {
+                "none".to_string()
+            } else {
+                rows.iter()
+                    .map(|(b, s)| format!("band {b} Stokes {s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        found.push(Violation {
+            invariant: "variability summary",
+            detail: format!(
+                "varmetric shows {} (points: {})",
+                rows(&flagged),
+                rows(&wanted)
+            ),
+        });
     }
 }
 
 /// Equal within `tolerance`, NaN equal to NaN and an infinity to itself.
 fn same(a: f64, b: f64, tolerance: f64) -> bool {
     a == b || (a.is_nan() && b.is_nan()) || (a - b).abs() <= tolerance
-}
-
-/// Pair metrics are worked out from the same two points either way, so they agree to the
-/// last bits; which of two pairs of equal |m| is kept may differ only in |Vs|.
-fn same_pair(a: &SignificantPair, b: &SignificantPair) -> bool {
-    let close = |x: f64, y: f64| same(x, y, 1e-12 * x.abs().max(y.abs()));
-    close(a.m_abs, b.m_abs) && (close(a.vs_abs, b.vs_abs) || a.m_abs == b.m_abs)
 }
 
 #[cfg(test)]
@@ -278,8 +274,8 @@ mod tests {
     }
 
     /// A flaring lightcurve, 1, 3, 2 Jy ± 0.1 on days 1 to 3, stored as association
-    /// keeps it (the sums and pair metrics worked by hand).
-    fn flaring() -> (Vec<Point>, Vec<StoredBand>, Summary) {
+    /// keeps it (the sums worked by hand).
+    fn flaring() -> (Vec<Point>, Vec<StoredBand>) {
         let points = vec![
             point(12, 3.0, 2.0, Some(11)),
             point(10, 1.0, 1.0, None),
@@ -294,39 +290,25 @@ mod tests {
             sum_wf: 600.0,
             sum_wf_sq: 1400.0,
         };
-        // 1 against 3: |Vs| = 2/√0.02, |m| = 1, the largest |m| of the three pairs.
-        let pair = SignificantPair {
-            vs_abs: 200f64.sqrt(),
-            m_abs: 1.0,
-        };
         let state = BandState {
             peak: sums,
             int: sums,
-            pair_peak: pair,
-            pair_int: pair,
+            first: 1.0,
+            max_f_int: 3.0,
+            last: Some(LastPoint {
+                epoch: 3.0,
+                xtrsrc: 12,
+                previous: Some(11),
+                f_int: 2.0,
+            }),
         };
         let stored = vec![StoredBand {
             band: 1,
             stokes: stokes::I,
             state,
+            varmetric_band: true,
         }];
-        // Mean 2, sample sd 1: V = 0.5; η = 100·(1 + 1 + 0)/2 = 100.
-        let summary = Summary {
-            band: 1,
-            v_int: 0.5,
-            eta_int: 100.0,
-            v_peak: 0.5,
-            eta_peak: 100.0,
-            max: 3.0,
-            avg: 2.0,
-            median: 2.0,
-            pair_int: pair,
-            pair_peak: pair,
-            n: 3,
-            first: 1.0,
-            last: 3.0,
-        };
-        (points, stored, summary)
+        (points, stored)
     }
 
     fn invariants(found: &[Violation]) -> Vec<&'static str> {
@@ -335,18 +317,17 @@ mod tests {
 
     #[test]
     fn a_lightcurve_kept_right_has_no_violations() {
-        let (mut points, stored, summary) = flaring();
-        assert_eq!(violations(&mut points, &stored, Some(&summary), 4.3), []);
+        let (mut points, stored) = flaring();
+        assert_eq!(violations(&mut points, &stored), []);
     }
 
     #[test]
     fn a_sum_that_is_not_its_points_is_found() {
-        let (mut points, mut stored, summary) = flaring();
-        // As if the 2 Jy point had been added twice to the integrated sum: V of the sums
-        // is no longer the summary's either.
+        let (mut points, mut stored) = flaring();
+        // As if the 2 Jy point had been added twice to the integrated sum.
         stored[0].state.int.sum_f += 2.0;
-        let found = violations(&mut points, &stored, Some(&summary), 4.3);
-        assert_eq!(invariants(&found), ["flux sums", "variability summary"]);
+        let found = violations(&mut points, &stored);
+        assert_eq!(invariants(&found), ["flux sums"]);
         assert!(
             found[0].detail.contains("sum_f_int 8 (points: 6)"),
             "{found:?}"
@@ -354,65 +335,113 @@ mod tests {
     }
 
     #[test]
-    fn a_lost_point_is_found_in_the_count_and_the_summary() {
-        let (mut points, stored, summary) = flaring();
+    fn a_lost_point_is_found_in_the_count_and_the_last_point() {
+        let (mut points, stored) = flaring();
         // Day 3's 2 Jy point.
         points.remove(0);
-        let found = violations(&mut points, &stored, Some(&summary), 4.3);
-        assert_eq!(
-            invariants(&found),
-            ["flux sums", "variability summary"],
+        let found = violations(&mut points, &stored);
+        assert_eq!(invariants(&found), ["flux sums"], "{found:?}");
+        assert!(
+            found[0].detail.contains("f_datapoints 3 (points: 2)")
+                && found[0].detail.contains(
+                    "last point measurement 12 at 3 with 2 Jy after 11 \
+                     (points: measurement 11 at 2 with 3 Jy after 10)"
+                ),
             "{found:?}"
         );
     }
 
     #[test]
-    fn a_wrong_previous_point_is_found() {
-        let (mut points, stored, summary) = flaring();
+    fn a_wrong_previous_point_is_found_on_the_link_and_the_flux_row() {
+        let (mut points, mut stored) = flaring();
         points[0].previous = Some(10);
-        let found = violations(&mut points, &stored, Some(&summary), 4.3);
+        let found = violations(&mut points, &stored);
         assert_eq!(invariants(&found), ["previous point"]);
         assert!(found[0].detail.contains("measurement 12 names 10"));
+        // `violations` sorted them: measurement 12 is now the last.
+        points[2].previous = Some(11);
+        stored[0].state.last.as_mut().unwrap().previous = Some(10);
+        assert_eq!(invariants(&violations(&mut points, &stored)), ["flux sums"]);
     }
 
     #[test]
-    fn pair_metrics_are_checked_against_every_pair() {
-        let (mut points, mut stored, summary) = flaring();
-        // As if the 1 Jy point had never been paired with the 3 Jy one: the best pair
-        // left is 1 against 2, |m| = 2/3.
-        stored[0].state.pair_int = SignificantPair {
-            vs_abs: 50f64.sqrt(),
-            m_abs: 2.0 / 3.0,
-        };
-        let found = violations(&mut points, &stored, Some(&summary), 4.3);
-        assert_eq!(
-            invariants(&found),
-            ["flux sums", "variability summary"],
+    fn a_wrong_first_time_or_largest_flux_is_found() {
+        let (mut points, mut stored) = flaring();
+        stored[0].state.first = 2.0;
+        stored[0].state.max_f_int = 2.0;
+        let found = violations(&mut points, &stored);
+        assert_eq!(invariants(&found), ["flux sums"]);
+        assert!(
+            found[0].detail.contains("first_ts 2 (points: 1)")
+                && found[0].detail.contains("max_f_int 2 (points: 3)"),
             "{found:?}"
         );
     }
 
     #[test]
-    fn a_summary_of_the_wrong_band_or_median_is_found() {
-        let (mut points, stored, mut summary) = flaring();
-        summary.median = 1.0;
-        let found = violations(&mut points, &stored, Some(&summary), 4.3);
+    fn the_summary_must_show_the_band_of_the_rule_and_only_it() {
+        // A band 2 point at day 2 with 5 Jy: band 2's latest (5 Jy) outshines band 1's
+        // latest (2 Jy at day 3), so band 2's row is the summary.
+        let (mut points, mut stored) = flaring();
+        points.push(Point {
+            band: 2,
+            previous: None,
+            ..point(13, 2.0, 5.0, None)
+        });
+        let band2 = BandState::default().with_point(&points[3], None);
+        stored.push(StoredBand {
+            band: 2,
+            stokes: stokes::I,
+            state: band2,
+            varmetric_band: false,
+        });
+        let found = violations(&mut points, &stored);
         assert_eq!(invariants(&found), ["variability summary"]);
-        assert!(found[0].detail.contains("lightcurve_median 1 (points: 2)"));
+        assert!(
+            found[0]
+                .detail
+                .contains("varmetric shows band 1 Stokes 1 (points: band 2 Stokes 1)"),
+            "{found:?}"
+        );
+        stored[0].varmetric_band = false;
+        stored[1].varmetric_band = true;
+        assert_eq!(violations(&mut points, &stored), []);
+        // Two rows shown, or none, is as wrong.
+        stored[0].varmetric_band = true;
         assert_eq!(
-            invariants(&violations(&mut points, &stored, None, 4.3)),
+            invariants(&violations(&mut points, &stored)),
+            ["variability summary"]
+        );
+        stored[0].varmetric_band = false;
+        stored[1].varmetric_band = false;
+        assert_eq!(
+            invariants(&violations(&mut points, &stored)),
             ["variability summary"]
         );
     }
 
     #[test]
+    fn a_lightcurve_without_stokes_i_shows_no_summary() {
+        let (mut points, mut stored) = flaring();
+        for p in &mut points {
+            p.stokes = 4;
+        }
+        stored[0].stokes = 4;
+        let found = violations(&mut points, &stored);
+        assert_eq!(invariants(&found), ["variability summary"]);
+        stored[0].varmetric_band = false;
+        assert_eq!(violations(&mut points, &stored), []);
+    }
+
+    #[test]
     fn rows_without_points_are_found() {
-        let (mut points, mut stored, summary) = flaring();
+        let (mut points, mut stored) = flaring();
         stored.push(StoredBand {
             band: 2,
+            varmetric_band: false,
             ..stored[0]
         });
-        let found = violations(&mut points, &stored, Some(&summary), 4.3);
+        let found = violations(&mut points, &stored);
         assert_eq!(invariants(&found), ["flux sums"]);
         assert!(found[0]
             .detail
@@ -441,10 +470,17 @@ mod tests {
             state: BandState {
                 peak: late_first,
                 int: late_first,
-                ..BandState::default()
+                first: 1.0,
+                max_f_int: 0.3,
+                last: Some(LastPoint {
+                    epoch: 3.0,
+                    xtrsrc: 3,
+                    previous: Some(2),
+                    f_int: 0.3,
+                }),
             },
+            varmetric_band: true,
         }];
-        let summary = Summary::of(&points, 1, &stored[0].state);
-        assert_eq!(violations(&mut points, &stored, Some(&summary), 4.3), []);
+        assert_eq!(violations(&mut points, &stored), []);
     }
 }

@@ -212,6 +212,19 @@ impl SignificantPair {
         }
         best
     }
+
+    /// The summary of every pair of `points`, given as (flux, error): each point paired
+    /// with those before it. What association once kept point by point (each new point
+    /// paired with every stored one, O(n) per point) is worked out on read (O(n²) per
+    /// lightcurve) by the `varmetric` view.
+    pub fn of(points: &[(f64, f64)], min_abs_vs: f64) -> SignificantPair {
+        points
+            .iter()
+            .enumerate()
+            .fold(SignificantPair::default(), |best, (i, &p)| {
+                best.with_pairs(p, points[..i].iter().copied(), min_abs_vs)
+            })
+    }
 }
 
 /// Two-epoch variability t-statistic (Mooley et al. 2016): Vs = (S_a − S_b)/√(σ_a² + σ_b²).
@@ -312,6 +325,23 @@ mod tests {
         // 30 ± 0.4 against 10 ± 0.3: |m| = 1 is larger, and replaces it.
         let p = p.with_pairs((30.0, 0.4), [(10.0, 0.3)], 4.3);
         assert!((p.m_abs - 1.0).abs() < 1e-15 && (p.vs_abs - 40.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn every_pair_of_a_lightcurve_is_summarised() {
+        // 1, 3, 2 ± 0.1: pairs 1–3 (|Vs| √200, |m| 1), 1–2 (√50, 2/3), 3–2 (√50, 2/5);
+        // at 4.3 all are significant and 1–3 has the largest |m|; at 10 only 1–3 is.
+        let points = [(1.0, 0.1), (3.0, 0.1), (2.0, 0.1)];
+        for min_abs_vs in [4.3, 10.0] {
+            let p = SignificantPair::of(&points, min_abs_vs);
+            assert!((p.vs_abs - 200f64.sqrt()).abs() < 1e-12 && (p.m_abs - 1.0).abs() < 1e-15);
+        }
+        // Above every pair's |Vs|: none.
+        assert_eq!(
+            SignificantPair::of(&points, 20.0),
+            SignificantPair::default()
+        );
+        assert_eq!(SignificantPair::of(&[], 4.3), SignificantPair::default());
     }
 
     #[test]

@@ -1,126 +1,126 @@
-//! A lightcurve's variability summary (its `varmetric` row) and the running state in one
-//! band it is made from (`runningcatalog_flux`), as association brings them up to date
-//! point by point.
+//! A lightcurve's running state in one band and Stokes parameter (`runningcatalog_flux`),
+//! which association brings up to date in constant work per point, and the band its
+//! variability summary (the `varmetric` view) describes.
 
-use crate::codes::stokes;
-use crate::lightcurve::{self, in_band, BandPoint, Point};
-use crate::variability::{median, FluxSums, SignificantPair};
+use crate::lightcurve::{self, BandPoint, Point};
+use crate::variability::FluxSums;
+
+/// The latest point of a lightcurve in one band and Stokes parameter: the last in time,
+/// ties by measurement id, as `lightcurve::in_time_order` sorts them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LastPoint {
+    /// Seconds since 1970.
+    pub epoch: f64,
+    pub xtrsrc: i64,
+    /// Its previous point (`assocxtrsource.prev_xtrsrc`).
+    pub previous: Option<i64>,
+    pub f_int: f64,
+}
 
 /// A lightcurve's running state in one band and Stokes parameter (`runningcatalog_flux`):
-/// the flux sums and VAST's pair summaries, peak and integrated.
+/// the flux sums, peak and integrated, the time of the first point, the largest
+/// integrated flux, and the latest point. Each new point changes it in O(1), and it tells
+/// which point a new one follows unless the new one is older than the latest.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BandState {
     pub peak: FluxSums,
     pub int: FluxSums,
-    pub pair_peak: SignificantPair,
-    pub pair_int: SignificantPair,
+    /// Seconds since 1970; meaningless while there are no points.
+    pub first: f64,
+    /// Meaningless while there are no points.
+    pub max_f_int: f64,
+    pub last: Option<LastPoint>,
 }
 
 impl BandState {
-    /// The state after `point`, a point of the image being associated, joins `lightcurve`
-    /// (which holds it) in its band and Stokes parameter: its fluxes join the sums, and the
-    /// pair summaries pair it with the lightcurve's stored points there. Every pair is
-    /// then summarised once, when the later-associated of its two points comes in.
-    pub fn with_point(self, point: &Point, lightcurve: &[Point], min_abs_vs: f64) -> BandState {
-        let stored = in_band(lightcurve, point.band, point.stokes).filter(|q| !q.current);
+    /// The previous point of a new point taken at `epoch` (`lightcurve::previous_points`):
+    /// after the latest point, the latest; at its time, the one the latest follows; none
+    /// for the first point. None when it is older than the latest: then it falls among the
+    /// stored points, and only they can tell (an image associated late).
+    pub fn previous_of(&self, epoch: f64) -> Option<Option<i64>> {
+        match self.last {
+            None => Some(None),
+            Some(last) if epoch > last.epoch => Some(Some(last.xtrsrc)),
+            Some(last) if epoch == last.epoch => Some(last.previous),
+            Some(_) => None,
+        }
+    }
+
+    /// The state after `point` (of the image being associated) joins it, following
+    /// `previous`: its fluxes join the sums and extremes, and it is the latest point if it
+    /// is later than the latest.
+    pub fn with_point(self, point: &Point, previous: Option<i64>) -> BandState {
+        let first_point = self.int.n == 0;
+        let is_latest = self
+            .last
+            .is_none_or(|l| (point.epoch, point.xtrsrc) > (l.epoch, l.xtrsrc));
         BandState {
             peak: self.peak.with(point.peak.0, point.peak.1),
             int: self.int.with(point.int.0, point.int.1),
-            pair_peak: self.pair_peak.with_pairs(
-                point.peak,
-                stored.clone().map(|q| q.peak),
-                min_abs_vs,
-            ),
-            pair_int: self
-                .pair_int
-                .with_pairs(point.int, stored.map(|q| q.int), min_abs_vs),
+            first: if first_point {
+                point.epoch
+            } else {
+                self.first.min(point.epoch)
+            },
+            max_f_int: if first_point {
+                point.int.0
+            } else {
+                self.max_f_int.max(point.int.0)
+            },
+            last: if is_latest {
+                Some(LastPoint {
+                    epoch: point.epoch,
+                    xtrsrc: point.xtrsrc,
+                    previous,
+                    f_int: point.int.0,
+                })
+            } else {
+                self.last
+            },
         }
     }
-}
 
-/// A lightcurve's variability summary: its `varmetric` row but for the columns taken from
-/// its new-source record. It describes one band, in Stokes I: images in Stokes Q, U or V
-/// leave it alone (a Stokes V mean near 0 would make V huge).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Summary {
-    pub band: i32,
-    pub v_int: f64,
-    pub eta_int: f64,
-    pub v_peak: f64,
-    pub eta_peak: f64,
-    /// The largest, mean and median integrated flux of the band's points.
-    pub max: f64,
-    pub avg: f64,
-    pub median: f64,
-    pub pair_int: SignificantPair,
-    pub pair_peak: SignificantPair,
-    /// How many points the band has.
-    pub n: i32,
-    /// The first and last point's time, seconds since 1970.
-    pub first: f64,
-    pub last: f64,
-}
-
-impl Summary {
-    /// The band a lightcurve's summary describes: TraP's rule (`lightcurve::summary_band`)
-    /// over its Stokes I points; None for a lightcurve with none.
-    pub fn band_of(lightcurve: &[Point]) -> Option<i32> {
-        lightcurve::summary_band(
-            lightcurve
-                .iter()
-                .filter(|p| p.stokes == stokes::I)
-                .map(|p| BandPoint {
-                    band: p.band,
-                    epoch: p.epoch,
-                    id: p.xtrsrc,
-                    f_int: p.int.0,
-                }),
-        )
+    /// The state after the stored point `xtrsrc` came to follow `previous` (a point of an
+    /// image associated late fell just before it).
+    pub fn with_previous_changed(mut self, xtrsrc: i64, previous: Option<i64>) -> BandState {
+        if let Some(last) = self.last.as_mut().filter(|l| l.xtrsrc == xtrsrc) {
+            last.previous = previous;
+        }
+        self
     }
+}
 
-    /// The summary of `lightcurve` in `band`, whose Stokes I state there is `state`: V and
-    /// η from its sums, VAST's pair metrics from its pair summaries, and the max, mean and
-    /// median integrated flux, count and times of its points in the band.
-    pub fn of(lightcurve: &[Point], band: i32, state: &BandState) -> Summary {
-        let points: Vec<&Point> = in_band(lightcurve, band, stokes::I).collect();
-        let mut fluxes: Vec<f64> = points.iter().map(|q| q.int.0).collect();
-        let times = points.iter().map(|q| q.epoch);
-        Summary {
+/// The band a lightcurve's variability summary describes, given its Stokes I states as
+/// (band, state): TraP's rule (`lightcurve::summary_band`) over each band's latest point.
+/// None when it has no Stokes I point.
+pub fn summary_band<'a>(stokes_i: impl IntoIterator<Item = (i32, &'a BandState)>) -> Option<i32> {
+    lightcurve::summary_band(stokes_i.into_iter().filter_map(|(band, state)| {
+        state.last.map(|l| BandPoint {
             band,
-            v_int: state.int.v(),
-            eta_int: state.int.eta(),
-            v_peak: state.peak.v(),
-            eta_peak: state.peak.eta(),
-            max: fluxes.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            // In time order, before `median` reorders them.
-            avg: fluxes.iter().sum::<f64>() / fluxes.len() as f64,
-            median: median(&mut fluxes),
-            pair_int: state.pair_int,
-            pair_peak: state.pair_peak,
-            n: points.len() as i32,
-            first: times.clone().fold(f64::INFINITY, f64::min),
-            last: times.fold(f64::NEG_INFINITY, f64::max),
-        }
-    }
+            epoch: l.epoch,
+            id: l.xtrsrc,
+            f_int: l.f_int,
+        })
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codes::stokes;
 
-    const STOKES_V: i16 = 4;
-
-    /// A stored Stokes I point with integrated and peak flux (flux, error).
-    fn stored(xtrsrc: i64, band: i32, epoch: f64, int: (f64, f64), peak: (f64, f64)) -> Point {
+    /// A point of the image being associated, Stokes I, band 1, with integrated and peak
+    /// flux (flux, error).
+    fn current(xtrsrc: i64, epoch: f64, int: (f64, f64), peak: (f64, f64)) -> Point {
         Point {
             xtrsrc,
-            band,
+            band: 1,
             stokes: stokes::I,
             previous: None,
             int,
             peak,
             epoch,
-            current: false,
+            current: true,
         }
     }
 
@@ -138,110 +138,72 @@ mod tests {
     }
 
     #[test]
-    fn a_point_joins_the_sums_and_pairs_with_the_stored_points_of_its_band() {
-        // Band 1 holds one point: integrated 1 ± 0.1 (w = 100), peak 2 ± 0.2 (w = 25). The
-        // image adds integrated 3 ± 0.1 and peak 2 ± 0.2.
-        let a = stored(1, 1, 10.0, (1.0, 0.1), (2.0, 0.2));
-        let state = BandState {
-            int: FluxSums {
-                n: 1,
-                sum_f: 1.0,
-                sum_f_sq: 1.0,
-                sum_w: 100.0,
-                sum_wf: 100.0,
-                sum_wf_sq: 100.0,
-            },
-            peak: FluxSums {
-                n: 1,
-                sum_f: 2.0,
-                sum_f_sq: 4.0,
-                sum_w: 25.0,
-                sum_wf: 50.0,
-                sum_wf_sq: 100.0,
-            },
-            ..BandState::default()
-        };
-        let new = Point {
-            current: true,
-            ..stored(4, 1, 40.0, (3.0, 0.1), (2.0, 0.2))
-        };
-        // 30 Jy in band 2 and in Stokes V would pair with 3 Jy at |m| = 54/33 > 1: other
-        // bands and Stokes parameters are not paired.
-        let lightcurve = [
-            a,
-            stored(2, 2, 20.0, (30.0, 0.1), (30.0, 0.1)),
-            Point {
-                stokes: STOKES_V,
-                ..stored(3, 1, 30.0, (30.0, 0.1), (30.0, 0.1))
-            },
-            new,
-        ];
-        let after = state.with_point(&new, &lightcurve, 4.3);
+    fn a_point_joins_the_sums_the_extremes_and_becomes_the_latest() {
+        // Integrated 1 ± 0.1 (w = 100), peak 2 ± 0.2 (w = 25) at t 10; then integrated
+        // 3 ± 0.1, peak 2 ± 0.2 at t 40.
+        let one = BandState::default().with_point(&current(7, 10.0, (1.0, 0.1), (2.0, 0.2)), None);
+        assert_eq!(one.previous_of(40.0), Some(Some(7)));
+        let two = one.with_point(&current(9, 40.0, (3.0, 0.1), (2.0, 0.2)), Some(7));
         // Integrated: n 2, Σf 1 + 3, Σf² 1 + 9, Σw 100 + 100, Σwf 100 + 300, Σwf² 100 + 900.
-        assert!(sums_close(&after.int, 2, [4.0, 10.0, 200.0, 400.0, 1000.0]));
+        assert!(sums_close(&two.int, 2, [4.0, 10.0, 200.0, 400.0, 1000.0]));
         // Peak: n 2, Σf 2 + 2, Σf² 4 + 4, Σw 25 + 25, Σwf 50 + 50, Σwf² 100 + 100.
-        assert!(sums_close(&after.peak, 2, [4.0, 8.0, 50.0, 100.0, 200.0]));
-        // 3 ± 0.1 against 1 ± 0.1: |Vs| = 2/√0.02 = √200 ≥ 4.3, |m| = 2·2/4 = 1.
-        assert!(close(after.pair_int.vs_abs, 200f64.sqrt()) && close(after.pair_int.m_abs, 1.0));
-        // Equal peaks: |Vs| = 0, not significant, so no pair.
-        assert_eq!(after.pair_peak, SignificantPair::default());
-    }
-
-    /// A lightcurve in bands 1 and 2 with a bright Stokes V point in band 3.
-    fn two_bands() -> [Point; 5] {
-        [
-            stored(2, 2, 5.0, (0.5, 0.1), (0.5, 0.1)),
-            stored(1, 1, 10.0, (1.0, 0.1), (2.0, 0.2)),
-            stored(3, 1, 20.0, (3.0, 0.1), (2.0, 0.2)),
-            stored(4, 1, 30.0, (2.0, 0.1), (2.0, 0.2)),
-            Point {
-                stokes: STOKES_V,
-                ..stored(5, 1, 40.0, (100.0, 0.1), (100.0, 0.1))
-            },
-        ]
-    }
-
-    #[test]
-    fn the_summary_describes_the_brightest_band_in_stokes_i() {
-        // Latest Stokes I points: band 1 at t 30 with 2 Jy, band 2 at t 5 with 0.5 Jy. In
-        // band 3 the 100 Jy point would be the brightest, were it not Stokes V.
-        let mut lightcurve = two_bands();
-        lightcurve[4].band = 3;
-        assert_eq!(Summary::band_of(&lightcurve), Some(1));
-        assert_eq!(Summary::band_of(&lightcurve[4..]), None);
-    }
-
-    #[test]
-    fn the_summary_counts_the_stokes_i_points_of_its_band() {
-        // Band 1, Stokes I: 1, 3, 2 Jy at t 10, 20, 30, all ± 0.1; peaks 2 ± 0.2.
-        let lightcurve = two_bands();
-        let int = [1.0, 3.0, 2.0]
-            .into_iter()
-            .fold(FluxSums::default(), |s, f| s.with(f, 0.1));
-        let peak = (0..3).fold(FluxSums::default(), |s, _| s.with(2.0, 0.2));
-        let pair = SignificantPair {
-            vs_abs: 200f64.sqrt(),
-            m_abs: 1.0,
-        };
-        let state = BandState {
-            int,
-            peak,
-            pair_int: pair,
-            pair_peak: SignificantPair::default(),
-        };
-        let s = Summary::of(&lightcurve, 1, &state);
-        assert_eq!(s.band, 1);
-        // Mean 2, sample sd 1: V = 0.5. Weights 100 each, ξ = 2:
-        // η = 100·(1 + 1 + 0)/(3 − 1) = 100.
-        assert!(close(s.v_int, 0.5) && close(s.eta_int, 100.0));
-        // Steady peaks: V = η = 0.
-        assert!(close(s.v_peak, 0.0) && close(s.eta_peak, 0.0));
-        // Neither band 2's 0.5 Jy at t 5 nor Stokes V's 100 Jy at t 40 counts.
-        assert_eq!((s.max, s.avg, s.median), (3.0, 2.0, 2.0));
-        assert_eq!((s.n, s.first, s.last), (3, 10.0, 30.0));
+        assert!(sums_close(&two.peak, 2, [4.0, 8.0, 50.0, 100.0, 200.0]));
+        assert_eq!((two.first, two.max_f_int), (10.0, 3.0));
         assert_eq!(
-            (s.pair_int, s.pair_peak),
-            (pair, SignificantPair::default())
+            two.last,
+            Some(LastPoint {
+                epoch: 40.0,
+                xtrsrc: 9,
+                previous: Some(7),
+                f_int: 3.0
+            })
         );
+    }
+
+    #[test]
+    fn the_previous_point_follows_from_the_latest_unless_the_point_is_older() {
+        assert_eq!(BandState::default().previous_of(5.0), Some(None));
+        let state = BandState::default()
+            .with_point(&current(1, 10.0, (1.0, 0.1), (1.0, 0.1)), None)
+            .with_point(&current(2, 20.0, (1.0, 0.1), (1.0, 0.1)), Some(1));
+        // Later: follows 2. At 20 (another field at the same time): shares 2's previous.
+        assert_eq!(state.previous_of(30.0), Some(Some(2)));
+        assert_eq!(state.previous_of(20.0), Some(Some(1)));
+        // At 15, between stored points: only the stored points can tell.
+        assert_eq!(state.previous_of(15.0), None);
+    }
+
+    #[test]
+    fn an_older_point_joins_the_sums_but_not_the_latest() {
+        let state = BandState::default()
+            .with_point(&current(5, 20.0, (2.0, 0.1), (2.0, 0.1)), None)
+            .with_point(&current(8, 10.0, (4.0, 0.1), (4.0, 0.1)), None);
+        assert_eq!((state.int.n, state.first, state.max_f_int), (2, 10.0, 4.0));
+        let last = state.last.unwrap();
+        assert_eq!((last.xtrsrc, last.previous), (5, None));
+        // The late point falls before 5, which now follows it.
+        let moved = state.with_previous_changed(5, Some(8));
+        assert_eq!(moved.last.unwrap().previous, Some(8));
+        assert_eq!(moved.with_previous_changed(6, None), moved);
+        // At one time the higher measurement id is the latest.
+        let tie = state.with_point(&current(9, 20.0, (1.0, 0.1), (1.0, 0.1)), None);
+        assert_eq!(tie.last.unwrap().xtrsrc, 9);
+        let lower = state.with_point(&current(3, 20.0, (1.0, 0.1), (1.0, 0.1)), None);
+        assert_eq!(lower.last.unwrap().xtrsrc, 5);
+    }
+
+    #[test]
+    fn the_summary_describes_the_band_brightest_at_its_latest_point() {
+        // Band 1 ends at 2 Jy (t 30), band 2 at 0.5 Jy (t 5): band 1.
+        let band1 = BandState::default()
+            .with_point(&current(1, 10.0, (9.0, 0.1), (9.0, 0.1)), None)
+            .with_point(&current(3, 30.0, (2.0, 0.1), (2.0, 0.1)), Some(1));
+        let band2 = BandState::default().with_point(&current(2, 5.0, (0.5, 0.1), (0.5, 0.1)), None);
+        assert_eq!(summary_band([(2, &band2), (1, &band1)]), Some(1));
+        // Equal latest fluxes: the lower band.
+        let band3 = BandState::default().with_point(&current(4, 1.0, (2.0, 0.1), (2.0, 0.1)), None);
+        assert_eq!(summary_band([(3, &band3), (1, &band1)]), Some(1));
+        assert_eq!(summary_band([(4, &BandState::default())]), None);
+        assert_eq!(summary_band([]), None);
     }
 }

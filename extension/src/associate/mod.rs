@@ -1,7 +1,9 @@
 //! `skytrap.associate_image(image)`: one call turns an image's extracted sources into
 //! lightcurve points. `read` reads with SPI, `skytrap-core` decides, `write` writes
 //! set-based; `associate` below wires them in the order the writes need (a fork's new
-//! lightcurve, say, is read back with the history it was given).
+//! lightcurve, say, is read back with the state it was given). Each point costs the same
+//! however long its lightcurve: association reads and writes one flux row per band, and
+//! reads a lightcurve's history only when a point comes in older than its latest.
 
 mod read;
 mod write;
@@ -10,11 +12,11 @@ use pgrx::prelude::*;
 use pgrx::spi::{self, SpiClient};
 use skytrap_core::associate::{candidate_pairs, plan, RunningPosition};
 use skytrap_core::codes::{link, stokes};
-use skytrap_core::lightcurve::{Lightcurves, Point, PointOrder};
+use skytrap_core::lightcurve::{Point, PointOrder};
 use skytrap_core::newsource::{self, PreviousImage};
 use skytrap_core::sky::Position;
-use skytrap_core::varmetric::{BandState, Summary};
-use std::collections::HashSet;
+use skytrap_core::varmetric::{summary_band, BandState};
+use std::collections::{HashMap, HashSet};
 use write::Moved;
 
 /// The image being associated, with its dataset's settings.
@@ -26,25 +28,10 @@ struct Image {
     search_radius: f64,
     r_max: f64,
     margin: f64,
-    min_abs_vs: f64,
     /// `taustart_ts` in seconds since 1970.
     epoch: f64,
     /// The image's sky region.
     skyrgn: i32,
-    /// Whether links name their previous point (`assocxtrsource.prev_xtrsrc`, from 0.2.0).
-    /// A 0.1.0 database that has this library but not yet `ALTER EXTENSION skytrap
-    /// UPDATE` is associated as 0.1.0 did, without it.
-    previous_stored: bool,
-    /// Whether sky regions have footprints (`skyregion.footprint`, from 0.3.0); before,
-    /// every region is its circle.
-    footprints_stored: bool,
-    /// Whether each band's pair summaries are kept with its flux sums
-    /// (`runningcatalog_flux.vs_abs_significant_max_int` and the others, from 0.3.0);
-    /// before, the one summary in `varmetric` is carried on.
-    band_pairs_stored: bool,
-    /// Whether the database can fork a lightcurve (`skytrap.fork_lightcurves`, from
-    /// 0.3.0); before, an image that forks one is refused until the update.
-    can_fork: bool,
 }
 
 /// One measurement of the image: blind (`extract_type` 0), or forced at a lightcurve's
@@ -108,8 +95,8 @@ type Counts = (i32, i32, i32, i32, i32);
 /// positions of lightcurves the blind detections did not extend become null-detection
 /// points; forced fits at monitor positions extend (or start) the monitor's lightcurve.
 /// First detections brighter than earlier images could have missed become `newsource`
-/// rows (which raise alerts), and the variability summary of every lightcurve touched is
-/// brought up to date. Locks the dataset's row, so concurrent loaders of one dataset
+/// rows (which raise alerts), and the state of every lightcurve touched is brought up to
+/// date, one flux row per band (its variability summary is a view of those). Locks the dataset's row, so concurrent loaders of one dataset
 /// queue up; the caller's transaction makes the whole image atomic.
 // pgrx reads the column names from the literal tuple, so it cannot be a type alias.
 #[allow(clippy::type_complexity)]
@@ -176,7 +163,7 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
             detected.insert(runcat_ids[*c]);
         }
         forks = plan.forks.len() as i32;
-        let fork_ids = write::forks(client, &fork, &image)?;
+        let fork_ids = write::forks(client, &fork)?;
         for (p, &rc) in fork_pairs.iter().zip(&fork_ids) {
             links.push(
                 rc,
@@ -199,22 +186,10 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
 
     let forced = associate_forced(client, &image, &sources, &detected, &mut links)?;
 
-    let lightcurves = read::lightcurves(client, &image, &links)?;
-    let flux = update_flux_sums(client, &image, &links, &lightcurves)?;
-    if image.previous_stored {
-        let new_points = links
-            .runcat
-            .iter()
-            .copied()
-            .zip(links.xtrsrc.iter().copied());
-        let order = PointOrder::of(new_points, &lightcurves, image.band, image.stokes);
-        write::links(client, &links, &flux, Some(&order.previous))?;
-        write::later_points(client, &order.later)?;
-    } else {
-        write::links(client, &links, &flux, None)?;
-    }
+    let stored = read::band_states(client, &image, &links.runcat)?;
+    let (flux, previous) = update_flux_rows(client, &image, &links, &stored)?;
+    write::links(client, &links, &flux, &previous)?;
     let new_sources = new_sources(client, &image, &fresh, &fresh_ids)?;
-    update_varmetric(client, &image, &links, &flux, &lightcurves)?;
     write::associated(client, image_id)?;
 
     Ok((
@@ -290,27 +265,93 @@ fn link_sky_regions(
 }
 
 /// Adds each link's point to its lightcurve's state in the image's band and Stokes
-/// parameter (`BandState::with_point`); returns the updated states in link order.
-fn update_flux_sums(
+/// parameter (`BandState::with_point`) and stores it; returns the updated states and each
+/// point's previous point, in link order. The previous point follows from the stored state
+/// unless the point is older than the latest: only those lightcurves are read (`late`),
+/// and their stored points that now follow one of the image's are given it.
+fn update_flux_rows(
     client: &mut SpiClient<'_>,
     image: &Image,
     links: &Links,
-    lightcurves: &Lightcurves,
-) -> Result<Vec<BandState>, spi::Error> {
-    let bands = vec![image.band; links.runcat.len()];
-    let known = read::band_states(client, image, &links.runcat, &bands, image.stokes)?;
-    let updated: Vec<BandState> = links
+    stored: &read::Stored,
+) -> Result<(Vec<BandState>, Vec<Option<i64>>), spi::Error> {
+    let before: Vec<BandState> = links
         .runcat
         .iter()
-        .enumerate()
-        .map(|(i, rc)| {
-            let stored = known.get(&(*rc, image.band)).copied().unwrap_or_default();
-            let lc = lightcurves.get(rc).map(Vec::as_slice).unwrap_or_default();
-            stored.with_point(&links.point(i, image), lc, image.min_abs_vs)
+        .map(|&rc| {
+            let key = (rc, image.band, image.stokes);
+            stored.states.get(&key).copied().unwrap_or_default()
         })
         .collect();
-    write::flux_sums(client, image, &links.runcat, &updated)?;
-    Ok(updated)
+    let known: Vec<Option<Option<i64>>> =
+        before.iter().map(|s| s.previous_of(image.epoch)).collect();
+    let late: Vec<usize> = (0..known.len()).filter(|&i| known[i].is_none()).collect();
+    let mut previous: Vec<Option<i64>> = known.into_iter().map(Option::flatten).collect();
+
+    let lightcurves = read::lightcurves(client, image, links, &late)?;
+    let new_points = late.iter().map(|&i| (links.runcat[i], links.xtrsrc[i]));
+    let order = PointOrder::of(new_points, &lightcurves, image.band, image.stokes);
+    for (&i, &p) in late.iter().zip(&order.previous) {
+        previous[i] = p;
+    }
+    let mut states: Vec<BandState> = before
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s.with_point(&links.point(i, image), previous[i]))
+        .collect();
+    let late_link: HashMap<i64, usize> = late.iter().map(|&i| (links.runcat[i], i)).collect();
+    for &(rc, xtrsrc, p) in &order.later {
+        if let Some(&i) = late_link.get(&rc) {
+            states[i] = states[i].with_previous_changed(xtrsrc, p);
+        }
+    }
+    write::later_points(client, &order.later)?;
+
+    let (shown, moved) = summary_bands(image, links, stored, &states);
+    write::flux_rows(client, image, &links.runcat, &states, &shown)?;
+    write::summary_bands(client, moved)?;
+    Ok((states, previous))
+}
+
+/// Which flux row each lightcurve's variability summary shows after a Stokes I image
+/// (`varmetric::summary_band` over its Stokes I states, the image's band updated to
+/// `states`): whether it is the image's row, in link order, and the lightcurve's other
+/// rows whose flag changes, as (runcat, band, shown). An image in Stokes Q, U or V leaves
+/// the summaries alone.
+fn summary_bands(
+    image: &Image,
+    links: &Links,
+    stored: &read::Stored,
+    states: &[BandState],
+) -> (Vec<bool>, Vec<(i64, i32, bool)>) {
+    if image.stokes != stokes::I {
+        return (vec![false; links.runcat.len()], Vec::new());
+    }
+    let mut others: HashMap<i64, Vec<(i32, &BandState)>> = HashMap::new();
+    for ((rc, band, st), state) in &stored.states {
+        if *st == stokes::I && *band != image.band {
+            others.entry(*rc).or_default().push((*band, state));
+        }
+    }
+    let mut moved = Vec::new();
+    let shown = links
+        .runcat
+        .iter()
+        .zip(states)
+        .map(|(rc, state)| {
+            let bands = others.get(rc).map(Vec::as_slice).unwrap_or_default();
+            let winner = summary_band(bands.iter().copied().chain([(image.band, state)]))
+                .unwrap_or(image.band);
+            for &(band, _) in bands {
+                if (band == winner) != stored.shown.contains(&(*rc, band)) {
+                    moved.push((*rc, band, band == winner));
+                }
+            }
+            winner == image.band
+        })
+        .collect();
+    moved.sort_unstable();
+    (shown, moved)
 }
 
 /// Applies TraP's new-source rule (`newsource::classify`) to the sources that started a
@@ -344,50 +385,4 @@ fn new_sources(
         }
     }
     write::new_sources(client, new)
-}
-
-/// Brings the variability summary (`Summary`) of every lightcurve this image touched up
-/// to date. The band it describes is its own; where that is not the image's, its state
-/// there is read as stored.
-fn update_varmetric(
-    client: &mut SpiClient<'_>,
-    image: &Image,
-    links: &Links,
-    flux: &[BandState],
-    lightcurves: &Lightcurves,
-) -> Result<(), spi::Error> {
-    if image.stokes != stokes::I {
-        return Ok(());
-    }
-    let lightcurve = |rc: &i64| lightcurves.get(rc).map(Vec::as_slice).unwrap_or_default();
-    let band_of: Vec<i32> = links
-        .runcat
-        .iter()
-        .map(|rc| Summary::band_of(lightcurve(rc)).unwrap_or(image.band))
-        .collect();
-    // The lightcurves whose summary describes another band than the image's.
-    let (elsewhere, elsewhere_band): (Vec<i64>, Vec<i32>) = links
-        .runcat
-        .iter()
-        .zip(&band_of)
-        .filter(|(_, &b)| b != image.band)
-        .map(|(&rc, &b)| (rc, b))
-        .unzip();
-    let stored = read::band_states(client, image, &elsewhere, &elsewhere_band, stokes::I)?;
-
-    let summaries: Vec<Summary> = links
-        .runcat
-        .iter()
-        .zip(&band_of)
-        .zip(flux)
-        .map(|((rc, &band), state)| {
-            let state = if band == image.band {
-                *state
-            } else {
-                stored.get(&(*rc, band)).copied().unwrap_or_default()
-            };
-            Summary::of(lightcurve(rc), band, &state)
-        })
-        .collect();
-    write::varmetric(client, &links.runcat, &summaries)
 }

@@ -9,59 +9,48 @@ use skytrap_core::associate::RunningPosition;
 use skytrap_core::lightcurve::{in_time_order, Lightcurves, Point};
 use skytrap_core::newsource::PreviousImage;
 use skytrap_core::sky::Position;
-use skytrap_core::variability::{FluxSums, SignificantPair};
-use skytrap_core::varmetric::BandState;
+use skytrap_core::variability::FluxSums;
+use skytrap_core::varmetric::{BandState, LastPoint};
 use std::collections::{HashMap, HashSet};
 
-/// Advisory-lock key space for "one associating transaction per dataset at a time" in a
-/// database not yet updated to 0.3.0, whose loaders take this lock; from 0.3.0 the lock is
-/// the dataset's row, which no role but a loader may lock.
-const DATASET_LOCK_SPACE: i32 = 7291;
-
 /// Takes the dataset's lock and the image's row, and reads the image with its dataset's
-/// settings and what the database's schema holds. An image that does not exist, was
-/// associated already or is rejected is an error.
+/// settings. An image that does not exist, was associated already or is rejected is an
+/// error, and so is a schema older than this library (association writes what the
+/// update adds).
 pub(super) fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Image, spi::Error> {
+    let installed: Option<String> = client
+        .select(
+            "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'skytrap'",
+            None,
+            &[],
+        )?
+        .first()
+        .get_one()?;
+    let library = env!("CARGO_PKG_VERSION");
+    if installed.as_deref() != Some(library) {
+        error!(
+            "skytrap.associate_image: the database has skytrap {}, this library is {library}: \
+             update the extension (ALTER EXTENSION skytrap UPDATE)",
+            installed.as_deref().unwrap_or("none")
+        );
+    }
     let found = client.select(
-        "SELECT dataset, to_regprocedure('skytrap.lock_dataset(integer)') IS NOT NULL
-         FROM skytrap.image WHERE id = $1",
+        "SELECT dataset FROM skytrap.image WHERE id = $1",
         None,
         &[image_id.into()],
     )?;
     if found.is_empty() {
         error!("skytrap.associate_image: image {image_id} does not exist");
     }
-    let found = found.first();
-    let dataset = found.get::<i32>(1)?.unwrap_or_default();
-    // The dataset's lock (which the loader took already, in the same transaction). A
-    // database without 0.3.0's lock_dataset is not updated yet, and its loaders take
-    // 0.2.0's advisory lock.
-    if found.get::<bool>(2)?.unwrap_or_default() {
-        client.update("SELECT skytrap.lock_dataset($1)", None, &[dataset.into()])?;
-    } else {
-        client.update(
-            "SELECT pg_advisory_xact_lock($1, $2)",
-            None,
-            &[DATASET_LOCK_SPACE.into(), dataset.into()],
-        )?;
-    }
+    let dataset = found.first().get_one::<i32>()?.unwrap_or_default();
+    // The dataset's lock (which the loader took already, in the same transaction).
+    client.update("SELECT skytrap.lock_dataset($1)", None, &[dataset.into()])?;
     let row = client
         .update(
             "SELECT i.band, i.stokes, d.beamwidths_limit * i.rb_smaj, d.assoc_radius,
                     d.new_source_sigma_margin, i.associated_at IS NOT NULL,
                     EXISTS (SELECT 1 FROM skytrap.rejection j WHERE j.image = i.id),
-                    d.pair_metrics_min_abs_vs, extract(epoch FROM i.taustart_ts)::float8,
-                    EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-                            WHERE attrelid = 'skytrap.assocxtrsource'::regclass
-                              AND attname = 'prev_xtrsrc' AND NOT attisdropped),
-                    i.skyrgn,
-                    EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-                            WHERE attrelid = 'skytrap.skyregion'::regclass
-                              AND attname = 'footprint' AND NOT attisdropped),
-                    EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-                            WHERE attrelid = 'skytrap.runningcatalog_flux'::regclass
-                              AND attname = 'vs_abs_significant_max_int' AND NOT attisdropped),
-                    to_regprocedure('skytrap.fork_lightcurves(bigint[], bigint[])') IS NOT NULL
+                    extract(epoch FROM i.taustart_ts)::float8, i.skyrgn
              FROM skytrap.image i JOIN skytrap.dataset d ON d.id = i.dataset
              WHERE i.id = $1 FOR UPDATE OF i",
             None,
@@ -82,13 +71,8 @@ pub(super) fn lock_image(client: &mut SpiClient<'_>, image_id: i32) -> Result<Im
         search_radius: row.get(3)?.unwrap_or_default(),
         r_max: row.get(4)?.unwrap_or_default(),
         margin: row.get(5)?.unwrap_or_default(),
-        min_abs_vs: row.get(8)?.unwrap_or_default(),
-        epoch: row.get(9)?.unwrap_or_default(),
-        previous_stored: row.get(10)?.unwrap_or_default(),
-        skyrgn: row.get(11)?.unwrap_or_default(),
-        footprints_stored: row.get(12)?.unwrap_or_default(),
-        band_pairs_stored: row.get(13)?.unwrap_or_default(),
-        can_fork: row.get(14)?.unwrap_or_default(),
+        epoch: row.get(8)?.unwrap_or_default(),
+        skyrgn: row.get(9)?.unwrap_or_default(),
     })
 }
 
@@ -248,45 +232,44 @@ pub(super) fn earlier_images(
     Ok(images_of)
 }
 
-/// The stored state of each (runcat, band) pair in Stokes parameter `stokes`; pairs with
-/// none stored are left out.
+/// A lightcurve's stored states that association needs: in the image's band and Stokes
+/// parameter, and in every band of Stokes I (which the variability summary picks from).
+#[derive(Default)]
+pub(super) struct Stored {
+    /// By (runcat, band, stokes).
+    pub(super) states: HashMap<(i64, i32, i16), BandState>,
+    /// The Stokes I flux rows the variability summary shows, as (runcat, band).
+    pub(super) shown: HashSet<(i64, i32)>,
+}
+
+/// The stored states of the lightcurves `runcats` in the image's band and Stokes
+/// parameter and in Stokes I, read by index: one flux row per band, whatever the length
+/// of the lightcurve.
 pub(super) fn band_states(
     client: &SpiClient<'_>,
     image: &Image,
-    runcat: &[i64],
-    band: &[i32],
-    stokes: i16,
-) -> Result<HashMap<(i64, i32), BandState>, spi::Error> {
-    let (pairs, varmetric) = if image.band_pairs_stored {
-        (
-            "f.vs_abs_significant_max_int, f.m_abs_significant_max_int,
-             f.vs_abs_significant_max_peak, f.m_abs_significant_max_peak",
-            "",
-        )
-    } else {
-        (
-            "coalesce(v.vs_abs_significant_max_int, 0), coalesce(v.m_abs_significant_max_int, 0),
-             coalesce(v.vs_abs_significant_max_peak, 0), coalesce(v.m_abs_significant_max_peak, 0)",
-            "LEFT JOIN skytrap.varmetric v ON v.runcat = f.runcat AND v.band = f.band",
-        )
-    };
-    let mut known = HashMap::new();
+    runcats: &[i64],
+) -> Result<Stored, spi::Error> {
+    let mut stored = Stored::default();
     let rows = client.select(
-        &format!(
-            "SELECT f.runcat, f.band, f.f_datapoints, f.sum_f_peak, f.sum_f_peak_sq,
-                    f.sum_f_peak_weight, f.sum_weighted_f_peak, f.sum_weighted_f_peak_sq,
-                    f.sum_f_int, f.sum_f_int_sq, f.sum_f_int_weight, f.sum_weighted_f_int,
-                    f.sum_weighted_f_int_sq, {pairs}
-             FROM unnest($1::bigint[], $2::int[]) AS u(runcat, band)
-             JOIN skytrap.runningcatalog_flux f
-                  ON f.runcat = u.runcat AND f.band = u.band AND f.stokes = $3
-             {varmetric}"
-        ),
+        "SELECT f.runcat, f.band, f.stokes, f.f_datapoints, f.sum_f_peak, f.sum_f_peak_sq,
+                f.sum_f_peak_weight, f.sum_weighted_f_peak, f.sum_weighted_f_peak_sq,
+                f.sum_f_int, f.sum_f_int_sq, f.sum_f_int_weight, f.sum_weighted_f_int,
+                f.sum_weighted_f_int_sq, extract(epoch FROM f.first_ts)::float8,
+                extract(epoch FROM f.last_ts)::float8, f.last_xtrsrc, f.last_prev_xtrsrc,
+                f.last_f_int, f.max_f_int, f.varmetric_band
+         FROM (SELECT DISTINCT unnest($1::bigint[])) AS u(runcat)
+         JOIN skytrap.runningcatalog_flux f ON f.runcat = u.runcat
+         WHERE f.stokes = 1 OR (f.band = $2 AND f.stokes = $3)",
         None,
-        &[runcat.to_vec().into(), band.to_vec().into(), stokes.into()],
+        &[
+            runcats.to_vec().into(),
+            image.band.into(),
+            image.stokes.into(),
+        ],
     )?;
     for row in rows {
-        let n: i32 = row.get(3)?.unwrap_or_default();
+        let n: i32 = row.get(4)?.unwrap_or_default();
         let f = |i| row.get::<f64>(i).map(Option::unwrap_or_default);
         let sums = |at: usize| -> Result<FluxSums, spi::Error> {
             Ok(FluxSums {
@@ -299,65 +282,63 @@ pub(super) fn band_states(
             })
         };
         let state = BandState {
-            peak: sums(4)?,
-            int: sums(9)?,
-            pair_int: SignificantPair {
-                vs_abs: f(14)?,
-                m_abs: f(15)?,
-            },
-            pair_peak: SignificantPair {
-                vs_abs: f(16)?,
-                m_abs: f(17)?,
-            },
+            peak: sums(5)?,
+            int: sums(10)?,
+            first: f(15)?,
+            max_f_int: f(20)?,
+            last: Some(LastPoint {
+                epoch: f(16)?,
+                xtrsrc: row.get(17)?.unwrap_or_default(),
+                previous: row.get(18)?,
+                f_int: f(19)?,
+            }),
         };
-        let key = (
-            row.get::<i64>(1)?.unwrap_or_default(),
-            row.get::<i32>(2)?.unwrap_or_default(),
-        );
-        known.insert(key, state);
+        let runcat: i64 = row.get(1)?.unwrap_or_default();
+        let band: i32 = row.get(2)?.unwrap_or_default();
+        let stokes: i16 = row.get(3)?.unwrap_or_default();
+        if row.get::<bool>(21)?.unwrap_or_default() {
+            stored.shown.insert((runcat, band));
+        }
+        stored.states.insert((runcat, band, stokes), state);
     }
-    Ok(known)
+    Ok(stored)
 }
 
-/// The points of each lightcurve this image extends, in every band and Stokes parameter:
-/// the stored ones and this image's, in time order (`in_time_order`). A lightcurve's links
-/// and measurements are read by index per lightcurve, so the cost follows the lightcurves
-/// touched and their lengths, never the size of the tables; the images are looked up once
-/// each rather than once per point, which is a third of the read on long lightcurves.
+/// The points of the lightcurves that the links `late` (indices into `links`) extend
+/// with a point older than their latest, in every band and Stokes parameter: the stored
+/// ones and this image's, in time order (`in_time_order`). Only there does association
+/// read a lightcurve's history (an image associated after a later one); a lightcurve's
+/// links and measurements are read by index, and the images are looked up once each.
 pub(super) fn lightcurves(
     client: &SpiClient<'_>,
     image: &Image,
     links: &Links,
+    late: &[usize],
 ) -> Result<Lightcurves, spi::Error> {
-    struct Stored {
+    if late.is_empty() {
+        return Ok(Lightcurves::new());
+    }
+    let runcats: Vec<i64> = late.iter().map(|&i| links.runcat[i]).collect();
+    struct StoredPoint {
         runcat: i64,
         image: i32,
         point: Point,
     }
     let mut stored = Vec::new();
-    let previous = if image.previous_stored {
-        "a.prev_xtrsrc"
-    } else {
-        "NULL::bigint"
-    };
     for row in client.select(
         // LATERAL per lightcurve: index lookups whatever the planner thinks of the array.
-        &format!(
-            "SELECT u.runcat, x.id, x.prev_xtrsrc, x.image, x.f_int, x.f_int_err, x.f_peak,
-                    x.f_peak_err
-             FROM unnest($1::bigint[]) AS u(runcat)
-             CROSS JOIN LATERAL (
-                 SELECT x.id, {previous} AS prev_xtrsrc, x.image, x.f_int, x.f_int_err,
-                        x.f_peak, x.f_peak_err
-                 FROM skytrap.assocxtrsource a
-                 JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
-                 WHERE a.runcat = u.runcat) x"
-        ),
+        "SELECT u.runcat, x.id, a.prev_xtrsrc, x.image, x.f_int, x.f_int_err, x.f_peak,
+                x.f_peak_err
+         FROM unnest($1::bigint[]) AS u(runcat)
+         CROSS JOIN LATERAL (
+             SELECT a.xtrsrc, a.prev_xtrsrc FROM skytrap.assocxtrsource a
+             WHERE a.runcat = u.runcat) a
+         JOIN skytrap.extractedsource x ON x.id = a.xtrsrc",
         None,
-        &[links.runcat.clone().into()],
+        &[runcats.into()],
     )? {
         let f = |i| row.get::<f64>(i).map(Option::unwrap_or_default);
-        stored.push(Stored {
+        stored.push(StoredPoint {
             runcat: row.get(1)?.unwrap_or_default(),
             image: row.get(4)?.unwrap_or_default(),
             point: Point {
@@ -406,9 +387,9 @@ pub(super) fn lightcurves(
             lightcurves.entry(s.runcat).or_default().push(point);
         }
     }
-    for (i, &rc) in links.runcat.iter().enumerate() {
+    for &i in late {
         lightcurves
-            .entry(rc)
+            .entry(links.runcat[i])
             .or_default()
             .push(links.point(i, image));
     }

@@ -1,13 +1,12 @@
 //! What association writes, each kind of row in one set-based statement: lightcurves
-//! started, moved and forked, links, flux sums, new sources and variability summaries.
+//! started, moved and forked, links, flux rows and new sources.
 
 use super::{Image, Links, Source};
 use pgrx::datum::DatumWithOid;
-use pgrx::prelude::*;
 use pgrx::spi::{self, SpiClient};
 use skytrap_core::associate::RunningPosition;
 use skytrap_core::newsource::NewSource;
-use skytrap_core::varmetric::{BandState, Summary};
+use skytrap_core::varmetric::BandState;
 use std::collections::{HashMap, HashSet};
 
 /// New positions of lightcurves that gained a point, as columns for `unnest`.
@@ -130,20 +129,9 @@ fn ids_by_source(rows: spi::SpiTupleTable<'_>, xtrsrc: &[i64]) -> Result<Vec<i64
 /// One-to-many: each (old lightcurve, source) in `fork` becomes a new lightcurve at the
 /// updated position, to which `skytrap.fork_lightcurves` (sql/forks.sql) gives the old
 /// one's history before deleting it. Returns the new ids in input order.
-pub(super) fn forks(
-    client: &mut SpiClient<'_>,
-    fork: &Moved,
-    image: &Image,
-) -> Result<Vec<i64>, spi::Error> {
+pub(super) fn forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>, spi::Error> {
     if fork.runcat.is_empty() {
         return Ok(Vec::new());
-    }
-    if !image.can_fork {
-        error!(
-            "skytrap.associate_image: image {} forks a lightcurve, which this database cannot \
-             store before its skytrap schema is updated: run ALTER EXTENSION skytrap UPDATE",
-            image.id
-        );
     }
     let rows = client.update(
         &format!(
@@ -260,25 +248,18 @@ pub(super) fn sky_regions(
     runcats: &[i64],
     reach: f64,
 ) -> Result<(), spi::Error> {
-    let covers = if image.footprints_stored {
-        "skytrap.skyregion_covers(s, r.wm_ra, r.wm_decl)"
-    } else {
-        "skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl) < s.xtr_radius"
-    };
     client.update(
         // Materialized, so that the cones are read from the regions' index, never from
         // the catalogue's around each region.
-        &format!(
-            "WITH r AS MATERIALIZED (
-                 SELECT id, dataset, wm_ra, wm_decl FROM skytrap.runningcatalog WHERE id = ANY($1))
-             INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
-             SELECT r.id, s.id, skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl)
-             FROM r
-             JOIN skytrap.skyregion s
-                  ON skytrap.xmatch(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl, $2)
-             WHERE s.dataset = r.dataset AND {covers}
-             ORDER BY r.id, s.id"
-        ),
+        "WITH r AS MATERIALIZED (
+             SELECT id, dataset, wm_ra, wm_decl FROM skytrap.runningcatalog WHERE id = ANY($1))
+         INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
+         SELECT r.id, s.id, skytrap.distance(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl)
+         FROM r
+         JOIN skytrap.skyregion s
+              ON skytrap.xmatch(s.centre_ra, s.centre_decl, r.wm_ra, r.wm_decl, $2)
+         WHERE s.dataset = r.dataset AND skytrap.skyregion_covers(s, r.wm_ra, r.wm_decl)
+         ORDER BY r.id, s.id",
         None,
         &[runcats.to_vec().into(), reach.into()],
     )?;
@@ -296,53 +277,51 @@ pub(super) fn sky_regions(
 }
 
 /// Stores each lightcurve's state (`states`, in the order of `runcats`) in the image's band
-/// and Stokes parameter.
-pub(super) fn flux_sums(
+/// and Stokes parameter, and whether the variability summary shows that row (`shown`).
+pub(super) fn flux_rows(
     client: &mut SpiClient<'_>,
     image: &Image,
     runcats: &[i64],
     states: &[BandState],
+    shown: &[bool],
 ) -> Result<(), spi::Error> {
     let col = |g: fn(&BandState) -> f64| -> Vec<f64> { states.iter().map(g).collect() };
+    let last = |s: &BandState| s.last.expect("a state with a point has a last point");
     let n: Vec<i32> = states.iter().map(|s| s.peak.n).collect();
-    let (pair_columns, pair_values, pair_updates) = if image.band_pairs_stored {
-        (
-            ", vs_abs_significant_max_int, m_abs_significant_max_int,
-               vs_abs_significant_max_peak, m_abs_significant_max_peak",
-            ", u.vs_int, u.m_int, u.vs_peak, u.m_peak",
-            ", vs_abs_significant_max_int = EXCLUDED.vs_abs_significant_max_int,
-               m_abs_significant_max_int = EXCLUDED.m_abs_significant_max_int,
-               vs_abs_significant_max_peak = EXCLUDED.vs_abs_significant_max_peak,
-               m_abs_significant_max_peak = EXCLUDED.m_abs_significant_max_peak",
-        )
-    } else {
-        ("", "", "")
-    };
+    let last_epoch: Vec<f64> = states.iter().map(|s| last(s).epoch).collect();
+    let last_xtrsrc: Vec<i64> = states.iter().map(|s| last(s).xtrsrc).collect();
+    let last_previous: Vec<Option<i64>> = states.iter().map(|s| last(s).previous).collect();
+    let last_f_int: Vec<f64> = states.iter().map(|s| last(s).f_int).collect();
     client.update(
-        &format!(
-            "INSERT INTO skytrap.runningcatalog_flux AS f (runcat, band, stokes, f_datapoints,
-                 sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
-                 sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
-                 sum_weighted_f_int, sum_weighted_f_int_sq{pair_columns})
-             SELECT u.runcat, $2, $3, u.n, u.p1, u.p2, u.p3, u.p4, u.p5, u.i1, u.i2, u.i3, u.i4,
-                    u.i5{pair_values}
-             FROM unnest($1::bigint[], $4::int[], $5::float8[], $6::float8[], $7::float8[],
-                         $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[],
-                         $13::float8[], $14::float8[], $15::float8[], $16::float8[],
-                         $17::float8[], $18::float8[])
-                  AS u(runcat, n, p1, p2, p3, p4, p5, i1, i2, i3, i4, i5, vs_int, m_int,
-                       vs_peak, m_peak)
-             ON CONFLICT (runcat, band, stokes) DO UPDATE SET
-                 f_datapoints = EXCLUDED.f_datapoints,
-                 sum_f_peak = EXCLUDED.sum_f_peak, sum_f_peak_sq = EXCLUDED.sum_f_peak_sq,
-                 sum_f_peak_weight = EXCLUDED.sum_f_peak_weight,
-                 sum_weighted_f_peak = EXCLUDED.sum_weighted_f_peak,
-                 sum_weighted_f_peak_sq = EXCLUDED.sum_weighted_f_peak_sq,
-                 sum_f_int = EXCLUDED.sum_f_int, sum_f_int_sq = EXCLUDED.sum_f_int_sq,
-                 sum_f_int_weight = EXCLUDED.sum_f_int_weight,
-                 sum_weighted_f_int = EXCLUDED.sum_weighted_f_int,
-                 sum_weighted_f_int_sq = EXCLUDED.sum_weighted_f_int_sq{pair_updates}"
-        ),
+        "INSERT INTO skytrap.runningcatalog_flux AS f (runcat, band, stokes, f_datapoints,
+             sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
+             sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
+             sum_weighted_f_int, sum_weighted_f_int_sq, first_ts, last_ts, last_xtrsrc,
+             last_prev_xtrsrc, last_f_int, max_f_int, varmetric_band)
+         SELECT u.runcat, $2, $3, u.n, u.p1, u.p2, u.p3, u.p4, u.p5, u.i1, u.i2, u.i3, u.i4,
+                u.i5, to_timestamp(u.first) AT TIME ZONE 'UTC',
+                to_timestamp(u.last) AT TIME ZONE 'UTC', u.last_xtrsrc, u.last_prev,
+                u.last_f_int, u.max_f_int, u.shown
+         FROM unnest($1::bigint[], $4::int[], $5::float8[], $6::float8[], $7::float8[],
+                     $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[],
+                     $13::float8[], $14::float8[], $15::float8[], $16::float8[],
+                     $17::bigint[], $18::bigint[], $19::float8[], $20::float8[], $21::bool[])
+              AS u(runcat, n, p1, p2, p3, p4, p5, i1, i2, i3, i4, i5, first, last,
+                   last_xtrsrc, last_prev, last_f_int, max_f_int, shown)
+         ON CONFLICT (runcat, band, stokes) DO UPDATE SET
+             f_datapoints = EXCLUDED.f_datapoints,
+             sum_f_peak = EXCLUDED.sum_f_peak, sum_f_peak_sq = EXCLUDED.sum_f_peak_sq,
+             sum_f_peak_weight = EXCLUDED.sum_f_peak_weight,
+             sum_weighted_f_peak = EXCLUDED.sum_weighted_f_peak,
+             sum_weighted_f_peak_sq = EXCLUDED.sum_weighted_f_peak_sq,
+             sum_f_int = EXCLUDED.sum_f_int, sum_f_int_sq = EXCLUDED.sum_f_int_sq,
+             sum_f_int_weight = EXCLUDED.sum_f_int_weight,
+             sum_weighted_f_int = EXCLUDED.sum_weighted_f_int,
+             sum_weighted_f_int_sq = EXCLUDED.sum_weighted_f_int_sq,
+             first_ts = EXCLUDED.first_ts, last_ts = EXCLUDED.last_ts,
+             last_xtrsrc = EXCLUDED.last_xtrsrc, last_prev_xtrsrc = EXCLUDED.last_prev_xtrsrc,
+             last_f_int = EXCLUDED.last_f_int, max_f_int = EXCLUDED.max_f_int,
+             varmetric_band = EXCLUDED.varmetric_band",
         None,
         &[
             runcats.to_vec().into(),
@@ -359,28 +338,52 @@ pub(super) fn flux_sums(
             col(|s| s.int.sum_w).into(),
             col(|s| s.int.sum_wf).into(),
             col(|s| s.int.sum_wf_sq).into(),
-            col(|s| s.pair_int.vs_abs).into(),
-            col(|s| s.pair_int.m_abs).into(),
-            col(|s| s.pair_peak.vs_abs).into(),
-            col(|s| s.pair_peak.m_abs).into(),
+            col(|s| s.first).into(),
+            last_epoch.into(),
+            last_xtrsrc.into(),
+            last_previous.into(),
+            last_f_int.into(),
+            col(|s| s.max_f_int).into(),
+            shown.to_vec().into(),
         ],
     )?;
     Ok(())
 }
 
+/// Other Stokes I flux rows of the lightcurves whose variability summary moved to or from
+/// them, given as (runcat, band, shown).
+pub(super) fn summary_bands(
+    client: &mut SpiClient<'_>,
+    changed: Vec<(i64, i32, bool)>,
+) -> Result<(), spi::Error> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let (runcat, rest): (Vec<i64>, Vec<(i32, bool)>) =
+        changed.into_iter().map(|(r, b, s)| (r, (b, s))).unzip();
+    let (band, shown): (Vec<i32>, Vec<bool>) = rest.into_iter().unzip();
+    client.update(
+        "UPDATE skytrap.runningcatalog_flux f SET varmetric_band = u.shown
+         FROM unnest($1::bigint[], $2::int[], $3::bool[]) AS u(runcat, band, shown)
+         WHERE f.runcat = u.runcat AND f.band = u.band AND f.stokes = 1",
+        None,
+        &[runcat.into(), band.into(), shown.into()],
+    )?;
+    Ok(())
+}
+
 /// Stores the links, each with V, η and the count of its lightcurve's integrated flux
-/// after it (`flux`, in link order) and, where the schema has the column, its previous
-/// point.
+/// after it (`flux`, in link order) and its previous point.
 pub(super) fn links(
     client: &mut SpiClient<'_>,
     links: &Links,
     flux: &[BandState],
-    previous: Option<&[Option<i64>]>,
+    previous: &[Option<i64>],
 ) -> Result<(), spi::Error> {
     let v: Vec<f64> = flux.iter().map(|s| s.int.v()).collect();
     let eta: Vec<f64> = flux.iter().map(|s| s.int.eta()).collect();
     let n: Vec<i32> = flux.iter().map(|s| s.int.n).collect();
-    let mut args: Vec<DatumWithOid> = vec![
+    let args: Vec<DatumWithOid> = vec![
         links.runcat.clone().into(),
         links.xtrsrc.clone().into(),
         links.kind.clone().into(),
@@ -389,21 +392,13 @@ pub(super) fn links(
         v.into(),
         eta.into(),
         n.into(),
+        previous.to_vec().into(),
     ];
-    let (column, array) = match previous {
-        Some(previous) => {
-            args.push(previous.to_vec().into());
-            (", prev_xtrsrc", ", $9::bigint[]")
-        }
-        None => ("", ""),
-    };
     client.update(
-        &format!(
-            "INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int,
-                 eta_int, f_datapoints{column})
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::float8[],
-                                  $5::float8[], $6::float8[], $7::float8[], $8::int[]{array})"
-        ),
+        "INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int,
+             eta_int, f_datapoints, prev_xtrsrc)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::float8[],
+                              $5::float8[], $6::float8[], $7::float8[], $8::int[], $9::bigint[])",
         None,
         &args,
     )?;
@@ -469,71 +464,6 @@ pub(super) fn new_sources(client: &mut SpiClient<'_>, new: NewSources) -> Result
         ],
     )?;
     Ok(count)
-}
-
-/// Stores each lightcurve's variability summary (`summaries`, in the order of
-/// `runcats`), with TraP's `sigma_rms_min/max` from its new-source record.
-pub(super) fn varmetric(
-    client: &mut SpiClient<'_>,
-    runcats: &[i64],
-    summaries: &[Summary],
-) -> Result<(), spi::Error> {
-    let col = |g: fn(&Summary) -> f64| -> Vec<f64> { summaries.iter().map(g).collect() };
-    let band: Vec<i32> = summaries.iter().map(|s| s.band).collect();
-    let n: Vec<i32> = summaries.iter().map(|s| s.n).collect();
-    client.update(
-        "INSERT INTO skytrap.varmetric AS v (runcat, v_int, eta_int, v_peak, eta_peak, band,
-             newsource, sigma_rms_max, sigma_rms_min, lightcurve_max, lightcurve_avg,
-             lightcurve_median, vs_abs_significant_max_int, m_abs_significant_max_int,
-             vs_abs_significant_max_peak, m_abs_significant_max_peak, datapoints, first_ts,
-             last_ts)
-         SELECT u.runcat, u.v_int, u.eta_int, u.v_peak, u.eta_peak, u.band,
-                n.id, t.f_int / p.rms_max, t.f_int / p.rms_min, u.max, u.avg, u.median,
-                u.vs_int, u.m_int, u.vs_peak, u.m_peak, u.n,
-                to_timestamp(u.first) AT TIME ZONE 'UTC', to_timestamp(u.last) AT TIME ZONE 'UTC'
-         FROM unnest($1::bigint[], $2::int[], $3::float8[], $4::float8[], $5::float8[],
-                     $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[],
-                     $11::float8[], $12::float8[], $13::float8[], $14::int[], $15::float8[],
-                     $16::float8[])
-              AS u(runcat, band, v_int, eta_int, v_peak, eta_peak, max, avg, median, vs_int,
-                   m_int, vs_peak, m_peak, n, first, last)
-         LEFT JOIN skytrap.newsource n ON n.runcat = u.runcat
-         LEFT JOIN skytrap.extractedsource t ON t.id = n.trigger_xtrsrc
-         LEFT JOIN skytrap.image p ON p.id = n.previous_limits_image
-         ORDER BY u.runcat -- new rows get their ids in a fixed order
-         ON CONFLICT (runcat) DO UPDATE SET
-             v_int = EXCLUDED.v_int, eta_int = EXCLUDED.eta_int, v_peak = EXCLUDED.v_peak,
-             eta_peak = EXCLUDED.eta_peak, band = EXCLUDED.band, newsource = EXCLUDED.newsource,
-             sigma_rms_max = EXCLUDED.sigma_rms_max, sigma_rms_min = EXCLUDED.sigma_rms_min,
-             lightcurve_max = EXCLUDED.lightcurve_max, lightcurve_avg = EXCLUDED.lightcurve_avg,
-             lightcurve_median = EXCLUDED.lightcurve_median,
-             vs_abs_significant_max_int = EXCLUDED.vs_abs_significant_max_int,
-             m_abs_significant_max_int = EXCLUDED.m_abs_significant_max_int,
-             vs_abs_significant_max_peak = EXCLUDED.vs_abs_significant_max_peak,
-             m_abs_significant_max_peak = EXCLUDED.m_abs_significant_max_peak,
-             datapoints = EXCLUDED.datapoints, first_ts = EXCLUDED.first_ts,
-             last_ts = EXCLUDED.last_ts",
-        None,
-        &[
-            runcats.to_vec().into(),
-            band.into(),
-            col(|s| s.v_int).into(),
-            col(|s| s.eta_int).into(),
-            col(|s| s.v_peak).into(),
-            col(|s| s.eta_peak).into(),
-            col(|s| s.max).into(),
-            col(|s| s.avg).into(),
-            col(|s| s.median).into(),
-            col(|s| s.pair_int.vs_abs).into(),
-            col(|s| s.pair_int.m_abs).into(),
-            col(|s| s.pair_peak.vs_abs).into(),
-            col(|s| s.pair_peak.m_abs).into(),
-            n.into(),
-            col(|s| s.first).into(),
-            col(|s| s.last).into(),
-        ],
-    )?;
-    Ok(())
 }
 
 /// The image is associated: its `associated_at` is set.
