@@ -138,15 +138,19 @@ CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint,
 -- LSST/ZTF packet: the triggering measurement (`source`), the lightcurve object with its
 -- variability (`object`), the points of the lightcurve before it (`history`, blind and
 -- forced; the newest dataset.alert_history_points of those in its alert_history_days,
--- `history_points` how many there are and `history_cut` whether some were left out), the
--- earlier images of the field that saw nothing there (`upper_limits`, capped alike: the
--- images of the sky regions linked to the lightcurve in assocskyrgn, which TraP's
--- new-source test reads too; each limit is the image's detection threshold times its
--- lowest noise, `limit_rms` 'rms_min': the best limit anywhere in the image, not the one
--- at the position), why it alerts (`classification`), and the earlier alerts on the same
--- object (`citations`: alerts on any of its points, so that a lightcurve forked from
--- another cites the alerts of its history). One query for the whole list: an image's
--- thousand alerts are one plan, not a thousand calls.
+-- `history_points` how many earlier points there are and `history_cut` whether some were
+-- left out), the earlier images of the field that saw nothing there (`upper_limits`: of
+-- the newest alert_history_points earlier images in the window of the sky regions linked
+-- to the lightcurve in assocskyrgn, which TraP's new-source test reads too, those without
+-- a point of it; `upper_limits_cut` whether older images of the window were not looked
+-- at; each limit is the image's detection threshold times its lowest noise, `limit_rms`
+-- 'rms_min': the best limit anywhere in the image, not the one at the position), why it
+-- alerts (`classification`), and the earlier alerts on the same object (`citations`:
+-- alerts on this lightcurve, and on the points of its history, so that a lightcurve forked
+-- from another cites the alerts of the history it carries). Every read is by index and
+-- bounded by alert_history_points, so a packet costs the same however long the
+-- lightcurve. One query for the whole list: an image's thousand alerts are one plan, not
+-- a thousand calls.
 CREATE FUNCTION skytrap.alert_bodies(candidates skytrap.alert_candidate[])
 RETURNS TABLE (n bigint, body jsonb)
 LANGUAGE sql STABLE
@@ -171,66 +175,83 @@ AS $$
             'lightcurve_max', v.lightcurve_max, 'lightcurve_avg', v.lightcurve_avg,
             'lightcurve_median', v.lightcurve_median, 'first_ts', skytrap.utc(v.first_ts), 'last_ts', skytrap.utc(v.last_ts)),
         'history', h.history,
-        'history_points', h.earlier,
-        'history_cut', h.earlier > jsonb_array_length(h.history),
+        'history_points', e.earlier,
+        'history_cut', e.earlier > jsonb_array_length(h.history),
         'upper_limits', u.limits,
-        'upper_limits_cut', u.total > jsonb_array_length(u.limits),
+        'upper_limits_cut', u.cut,
         'classification', c.classification,
         'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
-                      FROM skytrap.alert a WHERE a.xtrsrc = ANY (h.points)))
+                      FROM (SELECT al.alert_id FROM skytrap.alert al WHERE al.runcat = r.id
+                            UNION
+                            SELECT al.alert_id FROM skytrap.alert al
+                            WHERE al.xtrsrc = ANY (h.points)) a))
     FROM unnest(candidates) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
     JOIN skytrap.extractedsource x ON x.id = c.xtrsrc
     JOIN skytrap.image i ON i.id = x.image
     JOIN skytrap.dataset d ON d.id = i.dataset
     JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
-    -- The lightcurve's points, read once: how many came before this one; the history the
-    -- packet carries, the newest alert_history_points of those in the alert_history_days
-    -- before it (k numbers the earlier points newest first); the images of all of them,
-    -- which saw it (no upper limit from those); and their ids, which earlier alerts cite.
+    -- How many points came before this one: every point (the flux rows count them) but
+    -- those at its time or later, read by index from the newest.
     CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE p.earlier) AS earlier,
-               coalesce(jsonb_agg(jsonb_build_object(
+        SELECT (SELECT sum(f.f_datapoints) FROM skytrap.runningcatalog_flux f
+                WHERE f.runcat = r.id)
+             - (SELECT count(*) FROM skytrap.assocxtrsource la
+                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier) e
+    -- The history the packet carries: the newest alert_history_points earlier points in
+    -- the alert_history_days before it, read by index newest first; their ids, which
+    -- earlier alerts cite.
+    CROSS JOIN LATERAL (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'id', p.id, 'image', p.image, 'taustart_ts', skytrap.utc(p.taustart_ts),
                    'band', p.band, 'freq_eff', p.freq_eff,
                    'f_peak', p.f_peak, 'f_peak_err', p.f_peak_err,
                    'f_int', p.f_int, 'f_int_err', p.f_int_err,
                    'extract_type', p.extract_type, 'assoc_type', p.type)
-                 ORDER BY p.taustart_ts, p.id)
-                 FILTER (WHERE p.earlier AND p.k <= d.alert_history_points
-                         AND p.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'),
-                        '[]'::jsonb) AS history,
-               coalesce(array_agg(p.image), '{}') AS images,
+                 ORDER BY p.taustart_ts, p.id), '[]'::jsonb) AS history,
                coalesce(array_agg(p.id), '{}') AS points
-        FROM (SELECT hx.id, hx.image, hi.taustart_ts, hi.band, hi.freq_eff, hx.f_peak,
-                     hx.f_peak_err, hx.f_int, hx.f_int_err, hx.extract_type, ha.type,
-                     hi.taustart_ts < i.taustart_ts AS earlier,
-                     row_number() OVER (ORDER BY hi.taustart_ts < i.taustart_ts DESC,
-                                                 hi.taustart_ts DESC, hx.id DESC) AS k
+        FROM (SELECT hx.id, hx.image, ha.taustart_ts, hi.band, hi.freq_eff, hx.f_peak,
+                     hx.f_peak_err, hx.f_int, hx.f_int_err, hx.extract_type, ha.type
               FROM skytrap.assocxtrsource ha
               JOIN skytrap.extractedsource hx ON hx.id = ha.xtrsrc
               JOIN skytrap.image hi ON hi.id = hx.image
-              WHERE ha.runcat = r.id) p) h
-    -- The upper limits, capped as the history is: the earlier images of the field that
-    -- saw nothing there, how many, and the newest within the window.
+              WHERE ha.runcat = r.id AND ha.taustart_ts < i.taustart_ts
+                AND ha.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'
+              ORDER BY ha.taustart_ts DESC, ha.xtrsrc DESC
+              LIMIT d.alert_history_points) p) h
+    -- The upper limits: of the newest alert_history_points (and one more, to tell whether
+    -- there were more) earlier accepted images of the field in the window, read by index
+    -- per region and band, those with no point of the lightcurve (looked up by time).
     CROSS JOIN LATERAL (
-        SELECT count(*) AS total,
-               coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'image', l.id, 'taustart_ts', skytrap.utc(l.taustart_ts), 'band', l.band,
                    'f_peak_limit', l.f_peak_limit, 'limit_rms', 'rms_min')
                  ORDER BY l.taustart_ts, l.id)
-                 FILTER (WHERE l.k <= d.alert_history_points
-                         AND l.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'),
-                        '[]'::jsonb) AS limits
-        FROM (SELECT ui.id, ui.taustart_ts, ui.band,
-                     ui.rms_min * ui.detection_thresh AS f_peak_limit,
-                     row_number() OVER (ORDER BY ui.taustart_ts DESC, ui.id DESC) AS k
+                 FILTER (WHERE l.k <= d.alert_history_points AND NOT l.seen),
+                        '[]'::jsonb) AS limits,
+               count(*) > d.alert_history_points AS cut
+        FROM (SELECT ui.id, ui.taustart_ts, ui.band, ui.f_peak_limit,
+                     row_number() OVER (ORDER BY ui.taustart_ts DESC, ui.id DESC) AS k,
+                     EXISTS (SELECT 1 FROM skytrap.assocxtrsource sa
+                             JOIN skytrap.extractedsource sx ON sx.id = sa.xtrsrc
+                             WHERE sa.runcat = r.id AND sa.taustart_ts = ui.taustart_ts
+                               AND sx.image = ui.id) AS seen
               FROM skytrap.assocskyrgn us
-              JOIN skytrap.image ui ON ui.skyrgn = us.skyrgn
-              WHERE us.runcat = r.id AND ui.taustart_ts < i.taustart_ts
-                AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
-                AND ui.id <> ALL (h.images)) l) u
+              JOIN skytrap.frequencyband fb ON fb.dataset = d.id
+              CROSS JOIN LATERAL (
+                  SELECT ui.id, ui.taustart_ts, ui.band,
+                         ui.rms_min * ui.detection_thresh AS f_peak_limit
+                  FROM skytrap.image ui
+                  WHERE ui.skyrgn = us.skyrgn AND ui.band = fb.id
+                    AND ui.taustart_ts < i.taustart_ts
+                    AND ui.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'
+                    AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
+                  ORDER BY ui.taustart_ts DESC, ui.id DESC
+                  LIMIT d.alert_history_points + 1) ui
+              WHERE us.runcat = r.id
+              ORDER BY ui.taustart_ts DESC, ui.id DESC
+              LIMIT d.alert_history_points + 1) l) u
 $$;
 
 -- The body of one alert; NULL when the source or the lightcurve does not exist.
@@ -256,11 +277,13 @@ AS $$
         -- (the link names it).
         SELECT a.runcat, a.xtrsrc, a.v_int, a.eta_int, a.f_datapoints, x.f_int, x.f_int_err,
                x.det_sigma, x.extract_type, a.prev_xtrsrc,
-               px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err
+               px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err,
+               pi.taustart_ts AS prev_ts
         FROM img
         JOIN skytrap.extractedsource x ON x.image = img.id
         JOIN skytrap.assocxtrsource a ON a.xtrsrc = x.id
         LEFT JOIN skytrap.extractedsource px ON px.id = a.prev_xtrsrc
+        LEFT JOIN skytrap.image pi ON pi.id = px.image
     )
     SELECT 'new_source', n.runcat, n.trigger_xtrsrc,
            jsonb_build_object('newsource_type', n.newsource_type, 'det_sigma', x.det_sigma,
@@ -280,7 +303,8 @@ AS $$
     FROM img, point p
     JOIN rule r ON r.kind = 'variable'
     -- The previous point's metrics, looked up only for the points above the thresholds.
-    LEFT JOIN skytrap.assocxtrsource pa ON pa.runcat = p.runcat AND pa.xtrsrc = p.prev_xtrsrc
+    LEFT JOIN skytrap.assocxtrsource pa
+           ON pa.runcat = p.runcat AND pa.taustart_ts = p.prev_ts AND pa.xtrsrc = p.prev_xtrsrc
     WHERE (r.band IS NULL OR r.band = img.band)
       AND p.eta_int >= r.eta_min AND p.v_int >= r.v_min
       AND NOT (coalesce(pa.eta_int, 0) >= r.eta_min AND coalesce(pa.v_int, 0) >= r.v_min)

@@ -55,7 +55,7 @@ COMMENT ON COLUMN skytrap.dataset.nodes IS
 COMMENT ON COLUMN skytrap.dataset.alert_history_days IS
     'skytrap: an alert packet carries the points and upper limits of the lightcurve in this many days before the alert ([alerts] history_days; default 30, as ZTF).';
 COMMENT ON COLUMN skytrap.dataset.alert_history_points IS
-    'skytrap: an alert packet carries at most this many points (and upper limits), the newest within alert_history_days ([alerts] history_points; default 100).';
+    'skytrap: an alert packet carries at most this many points, the newest within alert_history_days, and the upper limits of at most this many earlier images of the field, the newest ([alerts] history_points; default 100).';
 
 -- config --------------------------------------------------------------------------------
 
@@ -458,6 +458,8 @@ COMMENT ON COLUMN skytrap.assocxtrsource.f_datapoints IS
     'Points of the lightcurve in this band and Stokes parameter up to and including this one.';
 COMMENT ON COLUMN skytrap.assocxtrsource.prev_xtrsrc IS
     'skytrap: the lightcurve''s previous point in the same band and Stokes parameter (the last one of the latest earlier time); NULL for the first. Not a foreign key.';
+COMMENT ON COLUMN skytrap.assocxtrsource.taustart_ts IS
+    'skytrap: the time of the point (its image''s taustart_ts), UTC: a lightcurve''s points are read newest first by index (runcat, taustart_ts, xtrsrc).';
 
 -- assocskyrgn ---------------------------------------------------------------------------
 
@@ -718,7 +720,7 @@ COMMENT ON FUNCTION skytrap.fork_lightcurves(bigint[],bigint[]) IS
 -- sql/integrity.sql =======================================================================
 
 COMMENT ON FUNCTION skytrap.check_integrity() IS
-    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux and new-source rows; lightcurves without points; flux rows, previous points and variability summary bands that are not their points''). No rows: the database is sound. Reads every lightcurve.';
+    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux and new-source rows; lightcurves without points; link times, flux rows, previous points and variability summary bands that are not their points''). No rows: the database is sound. Reads every lightcurve.';
 COMMENT ON FUNCTION skytrap.lightcurve_violations() IS
     'internal to check_integrity: each lightcurve''s flux rows (sums, first, last and largest point, the band varmetric shows) and previous points against a recomputation from its points.';
 

@@ -25,9 +25,9 @@ BEGIN
                       WITH ORDINALITY AS f(old, new, n)),
     links AS (
         INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, loglr,
-            v_int, eta_int, f_datapoints, prev_xtrsrc)
+            v_int, eta_int, f_datapoints, prev_xtrsrc, taustart_ts)
         SELECT f.new, a.xtrsrc, 6, a.distance_arcsec, a.r, a.loglr, a.v_int, a.eta_int,
-               a.f_datapoints, a.prev_xtrsrc
+               a.f_datapoints, a.prev_xtrsrc, a.taustart_ts
         FROM f JOIN skytrap.assocxtrsource a ON a.runcat = f.old
         ORDER BY f.n, a.id),
     flux AS (

@@ -17,6 +17,14 @@ AS $$
     FROM skytrap.assocxtrsource a
     WHERE NOT EXISTS (SELECT 1 FROM skytrap.extractedsource x WHERE x.id = a.xtrsrc)
     UNION ALL
+    SELECT 'link time', a.runcat,
+           format('link %s has time %s; its measurement %s was taken at %s', a.id,
+                  a.taustart_ts, a.xtrsrc, i.taustart_ts)
+    FROM skytrap.assocxtrsource a
+    JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+    JOIN skytrap.image i ON i.id = x.image
+    WHERE a.taustart_ts <> i.taustart_ts
+    UNION ALL
     SELECT 'dangling measurement', x.ff_runcat,
            format('measurement %s belongs to image %s, which does not exist', x.id, x.image)
     FROM skytrap.extractedsource x

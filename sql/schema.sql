@@ -331,7 +331,12 @@ CREATE TABLE skytrap.assocxtrsource (
     -- comparing a point with the one before (alerts) reads two rows, not the lightcurve.
     -- Not a foreign key: its check would cost as much as the link's own.
     prev_xtrsrc     bigint,
-    UNIQUE (runcat, xtrsrc)
+    -- skytrap: the time of the point (its image's taustart_ts), so that a lightcurve's
+    -- points are read newest first by index (an alert's history: a bounded read however
+    -- long the lightcurve). The key holds (runcat, xtrsrc) unique as TraP's did: a
+    -- measurement has one time.
+    taustart_ts     timestamp NOT NULL,
+    UNIQUE (runcat, taustart_ts, xtrsrc)
 );
 CREATE INDEX ON skytrap.assocxtrsource (xtrsrc);
 

@@ -8,6 +8,17 @@ ALTER TABLE skytrap.skyregion
     DROP CONSTRAINT skyregion_dataset_centre_ra_centre_decl_xtr_radius_key,
     ADD UNIQUE NULLS NOT DISTINCT (dataset, centre_ra, centre_decl, xtr_radius, footprint);
 
+-- Each link carries its point's time, so that a lightcurve's points are read newest first
+-- by index (alert packets); the key that kept (runcat, xtrsrc) unique takes the time in.
+ALTER TABLE skytrap.assocxtrsource ADD COLUMN taustart_ts timestamp;
+UPDATE skytrap.assocxtrsource a SET taustart_ts = i.taustart_ts
+FROM skytrap.extractedsource x JOIN skytrap.image i ON i.id = x.image
+WHERE x.id = a.xtrsrc;
+ALTER TABLE skytrap.assocxtrsource
+    ALTER COLUMN taustart_ts SET NOT NULL,
+    DROP CONSTRAINT assocxtrsource_runcat_xtrsrc_key,
+    ADD UNIQUE (runcat, taustart_ts, xtrsrc);
+
 -- Each band's flux row holds what a new point needs, so that association costs the same
 -- however long the lightcurve: the first and last times, the last point (its previous
 -- point and flux), the largest flux, and whether the variability summary shows the row.
@@ -275,66 +286,150 @@ AS $$
             'lightcurve_max', v.lightcurve_max, 'lightcurve_avg', v.lightcurve_avg,
             'lightcurve_median', v.lightcurve_median, 'first_ts', skytrap.utc(v.first_ts), 'last_ts', skytrap.utc(v.last_ts)),
         'history', h.history,
-        'history_points', h.earlier,
-        'history_cut', h.earlier > jsonb_array_length(h.history),
+        'history_points', e.earlier,
+        'history_cut', e.earlier > jsonb_array_length(h.history),
         'upper_limits', u.limits,
-        'upper_limits_cut', u.total > jsonb_array_length(u.limits),
+        'upper_limits_cut', u.cut,
         'classification', c.classification,
         'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
-                      FROM skytrap.alert a WHERE a.xtrsrc = ANY (h.points)))
+                      FROM (SELECT al.alert_id FROM skytrap.alert al WHERE al.runcat = r.id
+                            UNION
+                            SELECT al.alert_id FROM skytrap.alert al
+                            WHERE al.xtrsrc = ANY (h.points)) a))
     FROM unnest(candidates) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
     JOIN skytrap.extractedsource x ON x.id = c.xtrsrc
     JOIN skytrap.image i ON i.id = x.image
     JOIN skytrap.dataset d ON d.id = i.dataset
     JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
-    -- The lightcurve's points, read once: how many came before this one; the history the
-    -- packet carries, the newest alert_history_points of those in the alert_history_days
-    -- before it (k numbers the earlier points newest first); the images of all of them,
-    -- which saw it (no upper limit from those); and their ids, which earlier alerts cite.
+    -- How many points came before this one: every point (the flux rows count them) but
+    -- those at its time or later, read by index from the newest.
     CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE p.earlier) AS earlier,
-               coalesce(jsonb_agg(jsonb_build_object(
+        SELECT (SELECT sum(f.f_datapoints) FROM skytrap.runningcatalog_flux f
+                WHERE f.runcat = r.id)
+             - (SELECT count(*) FROM skytrap.assocxtrsource la
+                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier) e
+    -- The history the packet carries: the newest alert_history_points earlier points in
+    -- the alert_history_days before it, read by index newest first; their ids, which
+    -- earlier alerts cite.
+    CROSS JOIN LATERAL (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'id', p.id, 'image', p.image, 'taustart_ts', skytrap.utc(p.taustart_ts),
                    'band', p.band, 'freq_eff', p.freq_eff,
                    'f_peak', p.f_peak, 'f_peak_err', p.f_peak_err,
                    'f_int', p.f_int, 'f_int_err', p.f_int_err,
                    'extract_type', p.extract_type, 'assoc_type', p.type)
-                 ORDER BY p.taustart_ts, p.id)
-                 FILTER (WHERE p.earlier AND p.k <= d.alert_history_points
-                         AND p.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'),
-                        '[]'::jsonb) AS history,
-               coalesce(array_agg(p.image), '{}') AS images,
+                 ORDER BY p.taustart_ts, p.id), '[]'::jsonb) AS history,
                coalesce(array_agg(p.id), '{}') AS points
-        FROM (SELECT hx.id, hx.image, hi.taustart_ts, hi.band, hi.freq_eff, hx.f_peak,
-                     hx.f_peak_err, hx.f_int, hx.f_int_err, hx.extract_type, ha.type,
-                     hi.taustart_ts < i.taustart_ts AS earlier,
-                     row_number() OVER (ORDER BY hi.taustart_ts < i.taustart_ts DESC,
-                                                 hi.taustart_ts DESC, hx.id DESC) AS k
+        FROM (SELECT hx.id, hx.image, ha.taustart_ts, hi.band, hi.freq_eff, hx.f_peak,
+                     hx.f_peak_err, hx.f_int, hx.f_int_err, hx.extract_type, ha.type
               FROM skytrap.assocxtrsource ha
               JOIN skytrap.extractedsource hx ON hx.id = ha.xtrsrc
               JOIN skytrap.image hi ON hi.id = hx.image
-              WHERE ha.runcat = r.id) p) h
-    -- The upper limits, capped as the history is: the earlier images of the field that
-    -- saw nothing there, how many, and the newest within the window.
+              WHERE ha.runcat = r.id AND ha.taustart_ts < i.taustart_ts
+                AND ha.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'
+              ORDER BY ha.taustart_ts DESC, ha.xtrsrc DESC
+              LIMIT d.alert_history_points) p) h
+    -- The upper limits: of the newest alert_history_points (and one more, to tell whether
+    -- there were more) earlier accepted images of the field in the window, read by index
+    -- per region and band, those with no point of the lightcurve (looked up by time).
     CROSS JOIN LATERAL (
-        SELECT count(*) AS total,
-               coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'image', l.id, 'taustart_ts', skytrap.utc(l.taustart_ts), 'band', l.band,
                    'f_peak_limit', l.f_peak_limit, 'limit_rms', 'rms_min')
                  ORDER BY l.taustart_ts, l.id)
-                 FILTER (WHERE l.k <= d.alert_history_points
-                         AND l.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'),
-                        '[]'::jsonb) AS limits
-        FROM (SELECT ui.id, ui.taustart_ts, ui.band,
-                     ui.rms_min * ui.detection_thresh AS f_peak_limit,
-                     row_number() OVER (ORDER BY ui.taustart_ts DESC, ui.id DESC) AS k
+                 FILTER (WHERE l.k <= d.alert_history_points AND NOT l.seen),
+                        '[]'::jsonb) AS limits,
+               count(*) > d.alert_history_points AS cut
+        FROM (SELECT ui.id, ui.taustart_ts, ui.band, ui.f_peak_limit,
+                     row_number() OVER (ORDER BY ui.taustart_ts DESC, ui.id DESC) AS k,
+                     EXISTS (SELECT 1 FROM skytrap.assocxtrsource sa
+                             JOIN skytrap.extractedsource sx ON sx.id = sa.xtrsrc
+                             WHERE sa.runcat = r.id AND sa.taustart_ts = ui.taustart_ts
+                               AND sx.image = ui.id) AS seen
               FROM skytrap.assocskyrgn us
-              JOIN skytrap.image ui ON ui.skyrgn = us.skyrgn
-              WHERE us.runcat = r.id AND ui.taustart_ts < i.taustart_ts
-                AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
-                AND ui.id <> ALL (h.images)) l) u
+              JOIN skytrap.frequencyband fb ON fb.dataset = d.id
+              CROSS JOIN LATERAL (
+                  SELECT ui.id, ui.taustart_ts, ui.band,
+                         ui.rms_min * ui.detection_thresh AS f_peak_limit
+                  FROM skytrap.image ui
+                  WHERE ui.skyrgn = us.skyrgn AND ui.band = fb.id
+                    AND ui.taustart_ts < i.taustart_ts
+                    AND ui.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'
+                    AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
+                  ORDER BY ui.taustart_ts DESC, ui.id DESC
+                  LIMIT d.alert_history_points + 1) ui
+              WHERE us.runcat = r.id
+              ORDER BY ui.taustart_ts DESC, ui.id DESC
+              LIMIT d.alert_history_points + 1) l) u
+$$;
+
+-- The previous point of a link is looked up by its time, in the links' new key.
+CREATE OR REPLACE FUNCTION skytrap.alert_candidates(image integer)
+RETURNS SETOF skytrap.alert_candidate
+LANGUAGE sql STABLE
+SET search_path = skytrap, pg_temp
+AS $$
+    WITH img AS (SELECT * FROM skytrap.image WHERE id = alert_candidates.image),
+    rule AS (SELECT r.* FROM skytrap.alert_rule r, img WHERE r.dataset = img.dataset AND r.enabled),
+    point AS (
+        -- This image's lightcurve points, each beside the previous point of its lightcurve
+        -- (the link names it).
+        SELECT a.runcat, a.xtrsrc, a.v_int, a.eta_int, a.f_datapoints, x.f_int, x.f_int_err,
+               x.det_sigma, x.extract_type, a.prev_xtrsrc,
+               px.f_int AS prev_f_int, px.f_int_err AS prev_f_int_err,
+               pi.taustart_ts AS prev_ts
+        FROM img
+        JOIN skytrap.extractedsource x ON x.image = img.id
+        JOIN skytrap.assocxtrsource a ON a.xtrsrc = x.id
+        LEFT JOIN skytrap.extractedsource px ON px.id = a.prev_xtrsrc
+        LEFT JOIN skytrap.image pi ON pi.id = px.image
+    )
+    SELECT 'new_source', n.runcat, n.trigger_xtrsrc,
+           jsonb_build_object('newsource_type', n.newsource_type, 'det_sigma', x.det_sigma,
+                              'previous_limits_image', p.id, 'previous_rms_min', p.rms_min,
+                              'previous_rms_max', p.rms_max,
+                              'previous_detection_thresh', p.detection_thresh)
+    FROM img
+    JOIN skytrap.extractedsource x ON x.image = img.id
+    JOIN skytrap.newsource n ON n.trigger_xtrsrc = x.id
+    JOIN skytrap.image p ON p.id = n.previous_limits_image
+    JOIN rule r ON r.kind = 'new_source'
+    WHERE n.newsource_type >= r.min_newsource_type AND x.det_sigma >= r.min_det_sigma
+    UNION ALL
+    SELECT 'variable', p.runcat, p.xtrsrc,
+           jsonb_build_object('eta_int', p.eta_int, 'v_int', p.v_int, 'datapoints', p.f_datapoints,
+                              'eta_min', r.eta_min, 'v_min', r.v_min, 'band', img.band)
+    FROM img, point p
+    JOIN rule r ON r.kind = 'variable'
+    -- The previous point's metrics, looked up only for the points above the thresholds.
+    LEFT JOIN skytrap.assocxtrsource pa
+           ON pa.runcat = p.runcat AND pa.taustart_ts = p.prev_ts AND pa.xtrsrc = p.prev_xtrsrc
+    WHERE (r.band IS NULL OR r.band = img.band)
+      AND p.eta_int >= r.eta_min AND p.v_int >= r.v_min
+      AND NOT (coalesce(pa.eta_int, 0) >= r.eta_min AND coalesce(pa.v_int, 0) >= r.v_min)
+    UNION ALL
+    SELECT 'flux_jump', p.runcat, p.xtrsrc,
+           jsonb_build_object('vs', j.vs, 'm', j.m, 'vs_min', r.vs_min, 'm_min', r.m_min,
+                              'previous_xtrsrc', p.prev_xtrsrc, 'previous_f_int', p.prev_f_int,
+                              'previous_f_int_err', p.prev_f_int_err)
+    FROM point p
+    CROSS JOIN LATERAL (SELECT skytrap.two_epoch_vs(p.f_int, p.f_int_err, p.prev_f_int, p.prev_f_int_err) AS vs,
+                               skytrap.two_epoch_m(p.f_int, p.prev_f_int) AS m) j
+    JOIN rule r ON r.kind = 'flux_jump'
+    WHERE p.prev_xtrsrc IS NOT NULL AND abs(j.vs) >= r.vs_min AND abs(j.m) >= r.m_min
+    UNION ALL
+    SELECT 'monitor_detection', p.runcat, p.xtrsrc,
+           jsonb_build_object('monitor', m.id, 'name', m.name,
+                              'distance_arcsec', skytrap.distance(m.ra, m.decl, x.ra, x.decl) * 3600,
+                              'radius_arcsec', r.radius_arcsec)
+    FROM img, point p
+    JOIN skytrap.extractedsource x ON x.id = p.xtrsrc
+    JOIN skytrap.monitor m ON true
+    JOIN rule r ON r.kind = 'monitor_detection'
+    WHERE m.dataset = img.dataset AND x.extract_type = 0
+      AND skytrap.distance(m.ra, m.decl, x.ra, x.decl) * 3600 < r.radius_arcsec
 $$;
 
 -- Alert rules refuse a NaN, infinite or negative threshold (a NaN one switched its rule off
@@ -487,9 +582,9 @@ BEGIN
                       WITH ORDINALITY AS f(old, new, n)),
     links AS (
         INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, loglr,
-            v_int, eta_int, f_datapoints, prev_xtrsrc)
+            v_int, eta_int, f_datapoints, prev_xtrsrc, taustart_ts)
         SELECT f.new, a.xtrsrc, 6, a.distance_arcsec, a.r, a.loglr, a.v_int, a.eta_int,
-               a.f_datapoints, a.prev_xtrsrc
+               a.f_datapoints, a.prev_xtrsrc, a.taustart_ts
         FROM f JOIN skytrap.assocxtrsource a ON a.runcat = f.old
         ORDER BY f.n, a.id),
     flux AS (
@@ -599,6 +694,14 @@ AS $$
            format('link %s names measurement %s, which does not exist', a.id, a.xtrsrc)
     FROM skytrap.assocxtrsource a
     WHERE NOT EXISTS (SELECT 1 FROM skytrap.extractedsource x WHERE x.id = a.xtrsrc)
+    UNION ALL
+    SELECT 'link time', a.runcat,
+           format('link %s has time %s; its measurement %s was taken at %s', a.id,
+                  a.taustart_ts, a.xtrsrc, i.taustart_ts)
+    FROM skytrap.assocxtrsource a
+    JOIN skytrap.extractedsource x ON x.id = a.xtrsrc
+    JOIN skytrap.image i ON i.id = x.image
+    WHERE a.taustart_ts <> i.taustart_ts
     UNION ALL
     SELECT 'dangling measurement', x.ff_runcat,
            format('measurement %s belongs to image %s, which does not exist', x.id, x.image)
@@ -784,7 +887,7 @@ COMMENT ON COLUMN skytrap.dataset.nodes IS
 COMMENT ON COLUMN skytrap.dataset.alert_history_days IS
     'skytrap: an alert packet carries the points and upper limits of the lightcurve in this many days before the alert ([alerts] history_days; default 30, as ZTF).';
 COMMENT ON COLUMN skytrap.dataset.alert_history_points IS
-    'skytrap: an alert packet carries at most this many points (and upper limits), the newest within alert_history_days ([alerts] history_points; default 100).';
+    'skytrap: an alert packet carries at most this many points, the newest within alert_history_days, and the upper limits of at most this many earlier images of the field, the newest ([alerts] history_points; default 100).';
 
 -- config --------------------------------------------------------------------------------
 
@@ -1187,6 +1290,8 @@ COMMENT ON COLUMN skytrap.assocxtrsource.f_datapoints IS
     'Points of the lightcurve in this band and Stokes parameter up to and including this one.';
 COMMENT ON COLUMN skytrap.assocxtrsource.prev_xtrsrc IS
     'skytrap: the lightcurve''s previous point in the same band and Stokes parameter (the last one of the latest earlier time); NULL for the first. Not a foreign key.';
+COMMENT ON COLUMN skytrap.assocxtrsource.taustart_ts IS
+    'skytrap: the time of the point (its image''s taustart_ts), UTC: a lightcurve''s points are read newest first by index (runcat, taustart_ts, xtrsrc).';
 
 -- assocskyrgn ---------------------------------------------------------------------------
 
@@ -1447,7 +1552,7 @@ COMMENT ON FUNCTION skytrap.fork_lightcurves(bigint[],bigint[]) IS
 -- sql/integrity.sql =======================================================================
 
 COMMENT ON FUNCTION skytrap.check_integrity() IS
-    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux and new-source rows; lightcurves without points; flux rows, previous points and variability summary bands that are not their points''). No rows: the database is sound. Reads every lightcurve.';
+    'Every invariant association keeps, checked against the rows: one row per violation (dangling links, measurements, flux and new-source rows; lightcurves without points; link times, flux rows, previous points and variability summary bands that are not their points''). No rows: the database is sound. Reads every lightcurve.';
 COMMENT ON FUNCTION skytrap.lightcurve_violations() IS
     'internal to check_integrity: each lightcurve''s flux rows (sums, first, last and largest point, the band varmetric shows) and previous points against a recomputation from its points.';
 

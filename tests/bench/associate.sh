@@ -490,7 +490,7 @@ floor_once() {
     if [ "${2:-}" = bare ]; then
         strip="SET session_replication_role = replica;
 ALTER TABLE skytrap.assocxtrsource DROP CONSTRAINT assocxtrsource_pkey,
-    DROP CONSTRAINT assocxtrsource_runcat_xtrsrc_key;
+    DROP CONSTRAINT assocxtrsource_runcat_taustart_ts_xtrsrc_key;
 DROP INDEX skytrap.assocxtrsource_xtrsrc_idx, skytrap.runningcatalog_pixel;
 ALTER TABLE skytrap.runningcatalog DROP CONSTRAINT runningcatalog_xtrsrc_key;"
     fi
@@ -506,8 +506,8 @@ ANALYZE pair;
 $strip
 \\timing on
 INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int, f_datapoints,
-                                    prev_xtrsrc)
-SELECT runcat, xtrsrc, 3, 0.1, 0.1, 0, 0, 2, xtrsrc - 1 FROM pair;
+                                    prev_xtrsrc, taustart_ts)
+SELECT runcat, xtrsrc, 3, 0.1, 0.1, 0, 0, 2, xtrsrc - 1, timestamp '2025-06-01' FROM pair;
 UPDATE skytrap.runningcatalog r SET datapoints = datapoints + 1, wm_ra = wm_ra + 1e-7,
        wm_decl = wm_decl + 1e-7, sum_weight_ra = sum_weight_ra * 2, sum_weight_decl = sum_weight_decl * 2
 FROM pair p WHERE r.id = p.runcat;

@@ -122,8 +122,8 @@ BEGIN
            f.f_int, true
     FROM fresh f JOIN skytrap.runningcatalog r ON r.xtrsrc = f.id ORDER BY r.id;
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
-                                        f_datapoints)
-    SELECT r.id, f.id, 4, 0, 0, 0, 0, 1
+                                        f_datapoints, taustart_ts)
+    SELECT r.id, f.id, 4, 0, 0, 0, 0, 1, f.ts
     FROM fresh f JOIN skytrap.runningcatalog r ON r.xtrsrc = f.id ORDER BY r.id;
     INSERT INTO skytrap.assocskyrgn (runcat, skyrgn, distance_deg)
     SELECT r.id, f.skyrgn, skytrap.distance(f.centre_ra, f.centre_decl, f.ra, f.decl)

@@ -361,20 +361,20 @@ BEGIN
            skytrap.runningcatalog r
      WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc;
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
-                                        f_datapoints, prev_xtrsrc)
+                                        f_datapoints, prev_xtrsrc, taustart_ts)
     SELECT r.id, t1.xtrsrc, 2, t1.distance_arcsec, t1.r,
            trap.v(t1.f_datapoints, t1.avg_f_int, t1.avg_f_int_sq),
            trap.eta(t1.f_datapoints, t1.avg_f_int_weight, t1.avg_weighted_f_int,
                     t1.avg_weighted_f_int_sq),
-           t1.f_datapoints, t1.prev_xtrsrc
+           t1.f_datapoints, t1.prev_xtrsrc, img.taustart_ts
       FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
              GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
            skytrap.runningcatalog r
      WHERE t1.runcat = t0.runcat AND t1.inactive = FALSE AND r.xtrsrc = t1.xtrsrc;
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
-                                        f_datapoints, prev_xtrsrc)
+                                        f_datapoints, prev_xtrsrc, taustart_ts)
     SELECT r.id, a.xtrsrc, 6, a.distance_arcsec, a.r, a.v_int, a.eta_int, a.f_datapoints,
-           a.prev_xtrsrc
+           a.prev_xtrsrc, a.taustart_ts
       FROM (SELECT runcat FROM trap.temprunningcatalog WHERE inactive = FALSE
              GROUP BY runcat HAVING COUNT(*) > 1) t0, trap.temprunningcatalog t1,
            skytrap.runningcatalog r, skytrap.assocxtrsource a
@@ -428,12 +428,12 @@ BEGIN
 
     -- One-to-one and many-to-one.
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
-                                        f_datapoints, prev_xtrsrc)
+                                        f_datapoints, prev_xtrsrc, taustart_ts)
     SELECT t.runcat, t.xtrsrc, 3, t.distance_arcsec, t.r,
            trap.v(t.f_datapoints, t.avg_f_int, t.avg_f_int_sq),
            trap.eta(t.f_datapoints, t.avg_f_int_weight, t.avg_weighted_f_int,
                     t.avg_weighted_f_int_sq),
-           t.f_datapoints, t.prev_xtrsrc
+           t.f_datapoints, t.prev_xtrsrc, img.taustart_ts
       FROM trap.temprunningcatalog t, skytrap.runningcatalog r, skytrap.extractedsource x
      WHERE t.runcat = r.id AND t.inactive = FALSE AND t.xtrsrc = x.id;
     GET DIAGNOSTICS n3 = ROW_COUNT;
@@ -521,8 +521,8 @@ BEGIN
        AND DEGREES(2 * ASIN(SQRT((rc1.x - sky.x) * (rc1.x - sky.x) + (rc1.y - sky.y) * (rc1.y - sky.y)
                                  + (rc1.z - sky.z) * (rc1.z - sky.z)) / 2)) < sky.xtr_radius;
     INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int, eta_int,
-                                        f_datapoints)
-    SELECT r0.id, r0.xtrsrc, 4, 0, 0, 0, 0, 1
+                                        f_datapoints, taustart_ts)
+    SELECT r0.id, r0.xtrsrc, 4, 0, 0, 0, 0, 1, img.taustart_ts
       FROM (SELECT x1.id AS xtrsrc FROM skytrap.extractedsource x1
                    LEFT OUTER JOIN trap.temprunningcatalog trc1 ON x1.id = trc1.xtrsrc
              WHERE x1.image = img.id AND x1.extract_type = 0 AND trc1.xtrsrc IS NULL) t0,

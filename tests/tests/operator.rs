@@ -444,7 +444,8 @@ async fn commands_say_what_they_did_and_no_more() {
 
 /// Alert packets of bounded size: with `--alert-history-points 2` a packet carries the 2
 /// newest earlier points, says how many the lightcurve had and that the history was cut;
-/// the same alert with the default (100) carries them all. Upper limits are capped alike.
+/// the same alert with the default (100) carries them all. Upper limits are capped alike:
+/// they come from the 2 newest earlier images of the field.
 #[tokio::test(flavor = "current_thread")]
 async fn alert_packets_carry_a_capped_history() {
     let dir = scratch_dir("capped");
@@ -516,10 +517,35 @@ async fn alert_packets_carry_a_capped_history() {
                 .collect::<Vec<_>>()
         );
         assert_eq!(two["history_cut"], full.len() > 2);
-        let limits = two["upper_limits"].as_array().unwrap().len();
-        let all_limits = all["upper_limits"].as_array().unwrap().len();
-        assert_eq!(limits, all_limits.min(2));
-        assert_eq!(two["upper_limits_cut"], all_limits > 2);
+        // The earlier images of the field (one field, every image accepted), newest first.
+        let earlier: Vec<String> = client
+            .query(
+                "SELECT skytrap.utc(i.taustart_ts) FROM skytrap.image i
+                 JOIN skytrap.dataset d ON d.id = i.dataset AND d.description = 'two'
+                 WHERE i.taustart_ts < ($1::text::timestamptz AT TIME ZONE 'UTC')
+                 ORDER BY i.taustart_ts DESC",
+                &[&two["source"]["taustart_ts"].as_str().unwrap()],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let times = |body: &serde_json::Value, newest: &[String]| -> Vec<serde_json::Value> {
+            body["upper_limits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["taustart_ts"].clone())
+                .filter(|t| newest.iter().any(|n| n == t.as_str().unwrap()))
+                .collect()
+        };
+        assert_eq!(all["upper_limits_cut"], false);
+        assert_eq!(
+            times(&two, &earlier),
+            times(&all, &earlier[..earlier.len().min(2)])
+        );
+        assert_eq!(two["upper_limits_cut"], earlier.len() > 2);
         cut += usize::from(full.len() > 2);
     }
     assert!(

@@ -188,7 +188,7 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
 
     let stored = read::band_states(client, &image, &links.runcat)?;
     let (flux, previous) = update_flux_rows(client, &image, &links, &stored)?;
-    write::links(client, &links, &flux, &previous)?;
+    write::links(client, &image, &links, &flux, &previous)?;
     let new_sources = new_sources(client, &image, &fresh, &fresh_ids)?;
     write::associated(client, image_id)?;
 

@@ -376,6 +376,7 @@ pub(super) fn summary_bands(
 /// after it (`flux`, in link order) and its previous point.
 pub(super) fn links(
     client: &mut SpiClient<'_>,
+    image: &Image,
     links: &Links,
     flux: &[BandState],
     previous: &[Option<i64>],
@@ -393,12 +394,16 @@ pub(super) fn links(
         eta.into(),
         n.into(),
         previous.to_vec().into(),
+        image.id.into(),
     ];
     client.update(
         "INSERT INTO skytrap.assocxtrsource (runcat, xtrsrc, type, distance_arcsec, r, v_int,
-             eta_int, f_datapoints, prev_xtrsrc)
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::float8[],
-                              $5::float8[], $6::float8[], $7::float8[], $8::int[], $9::bigint[])",
+             eta_int, f_datapoints, prev_xtrsrc, taustart_ts)
+         SELECT u.*, i.taustart_ts
+         FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::float8[], $5::float8[],
+                     $6::float8[], $7::float8[], $8::int[], $9::bigint[]) AS u,
+              skytrap.image i
+         WHERE i.id = $10",
         None,
         &args,
     )?;
@@ -420,7 +425,9 @@ pub(super) fn later_points(
     client.update(
         "UPDATE skytrap.assocxtrsource a SET prev_xtrsrc = u.prev
          FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(runcat, xtrsrc, prev)
-         WHERE a.runcat = u.runcat AND a.xtrsrc = u.xtrsrc",
+         JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
+         JOIN skytrap.image i ON i.id = x.image
+         WHERE a.runcat = u.runcat AND a.taustart_ts = i.taustart_ts AND a.xtrsrc = u.xtrsrc",
         None,
         &[runcat.into(), xtrsrc.into(), previous.into()],
     )?;
