@@ -598,7 +598,7 @@ COMMENT ON COLUMN skytrap.alert.xtrsrc IS
 COMMENT ON COLUMN skytrap.alert.image IS
     'The image whose association raised it (no foreign key).';
 COMMENT ON COLUMN skytrap.alert.schema_version IS
-    'Version of the body''s layout (1).';
+    'Version of the body''s layout: 2 from skytrap 0.3.0 (UTC times with their zone, history and upper limits capped, no lightcurve_median in object); 1 before.';
 COMMENT ON COLUMN skytrap.alert.body IS
     'The alert packet, JSON shaped like an LSST/ZTF alert: dataset, source, object, history, upper_limits, classification and citations (skytrap.alert_bodies).';
 
@@ -655,7 +655,7 @@ COMMENT ON COLUMN skytrap.alert_candidate.classification IS
 COMMENT ON FUNCTION skytrap.utc(timestamp without time zone) IS
     'A UTC time (the tables keep UTC in timestamp without time zone, as TraP did) as ISO 8601 text ending in Z, e.g. 2026-01-02T00:00:00Z: the times of alert packets.';
 COMMENT ON FUNCTION skytrap.alert_bodies(skytrap.alert_candidate[]) IS
-    'The alert bodies (schema version 1) of a list of candidates in one query, each with its position n in the list; a candidate whose source or lightcurve does not exist gets none.';
+    'The alert bodies (schema version 2) of a list of candidates in one query, each with its position n in the list; a candidate whose source or lightcurve does not exist gets none.';
 COMMENT ON FUNCTION skytrap.alert_body(text,bigint,bigint,jsonb) IS
     'The alert body of one candidate (kind, runcat, xtrsrc, classification); NULL when the source or the lightcurve does not exist.';
 COMMENT ON FUNCTION skytrap.alert_candidates(integer) IS
