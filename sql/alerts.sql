@@ -73,7 +73,8 @@ CREATE TABLE skytrap.alert (
     body           jsonb COMPRESSION lz4 NOT NULL,
     UNIQUE (kind, runcat, xtrsrc)
 );
-CREATE INDEX ON skytrap.alert (runcat);
+-- An object's alerts, newest first (a packet's citations).
+CREATE INDEX ON skytrap.alert (runcat, alert_id);
 -- The alerts on a lightcurve's points (citations).
 CREATE INDEX ON skytrap.alert (xtrsrc);
 
@@ -152,8 +153,9 @@ CREATE TYPE skytrap.alert_candidate AS (kind text, runcat bigint, xtrsrc bigint,
 -- at; each limit is the image's detection threshold times its lowest noise, `limit_rms`
 -- 'rms_min': the best limit anywhere in the image, not the one at the position), why it
 -- alerts (`classification`), and the earlier alerts on the same object (`citations`:
--- alerts on this lightcurve, and on the points of its history, so that a lightcurve forked
--- from another cites the alerts of the history it carries). Every read is by index and
+-- the newest alert_history_points alerts on this lightcurve, and those on the points of
+-- its history, so that a lightcurve forked from another cites the alerts of the history
+-- it carries). Every read is by index and
 -- bounded by alert_history_points, so a packet costs the same however long the
 -- lightcurve. One query for the whole list: an image's thousand alerts are one plan, not
 -- a thousand calls.
@@ -187,7 +189,8 @@ AS $$
         'upper_limits_cut', u.cut,
         'classification', c.classification,
         'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
-                      FROM (SELECT al.alert_id FROM skytrap.alert al WHERE al.runcat = r.id
+                      FROM ((SELECT al.alert_id FROM skytrap.alert al WHERE al.runcat = r.id
+                             ORDER BY al.alert_id DESC LIMIT d.alert_history_points)
                             UNION
                             SELECT al.alert_id FROM skytrap.alert al
                             WHERE al.xtrsrc = ANY (h.points)) a))

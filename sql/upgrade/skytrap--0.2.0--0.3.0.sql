@@ -260,6 +260,9 @@ RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$ SELECT (to_jsonb(t) #>> '{}') || 'Z' $$;
 
+-- A packet cites the newest alerts on its object, read by index.
+DROP INDEX skytrap.alert_runcat_idx;
+CREATE INDEX ON skytrap.alert (runcat, alert_id);
 -- Packets of schema version 2: no lightcurve median in `object` (it needs every point).
 ALTER TABLE skytrap.alert ALTER COLUMN schema_version SET DEFAULT 2;
 -- Alert packets of bounded size: the history and upper limits of a window.
@@ -297,7 +300,8 @@ AS $$
         'upper_limits_cut', u.cut,
         'classification', c.classification,
         'citations', (SELECT coalesce(jsonb_agg(a.alert_id ORDER BY a.alert_id), '[]'::jsonb)
-                      FROM (SELECT al.alert_id FROM skytrap.alert al WHERE al.runcat = r.id
+                      FROM ((SELECT al.alert_id FROM skytrap.alert al WHERE al.runcat = r.id
+                             ORDER BY al.alert_id DESC LIMIT d.alert_history_points)
                             UNION
                             SELECT al.alert_id FROM skytrap.alert al
                             WHERE al.xtrsrc = ANY (h.points)) a))
