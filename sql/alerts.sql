@@ -201,12 +201,14 @@ AS $$
     JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
     -- How many points came before this one: every point (the flux rows count them) but
-    -- those at its time or later, read by index from the newest.
+    -- those at its time or later, read by index from the newest. (OFFSET 0 keeps it a
+    -- subquery, read once: pulled up, it would be read for each of its two uses.)
     CROSS JOIN LATERAL (
         SELECT (SELECT sum(f.f_datapoints) FROM skytrap.runningcatalog_flux f
                 WHERE f.runcat = r.id)
              - (SELECT count(*) FROM skytrap.assocxtrsource la
-                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier) e
+                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier
+        OFFSET 0) e
     -- The history the packet carries: the newest alert_history_points earlier points in
     -- the alert_history_days before it, read by index newest first; their ids, which
     -- earlier alerts cite.

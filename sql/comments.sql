@@ -436,6 +436,10 @@ COMMENT ON COLUMN skytrap.runningcatalog_flux.varmetric_band IS
 
 COMMENT ON TABLE skytrap.assocxtrsource IS
     'The lightcurve link table: which measurements belong to which lightcurve, how each joined it, and the variability indices after each point.';
+COMMENT ON FUNCTION skytrap.delete_links_of_lightcurves() IS
+    'Trigger function (AFTER DELETE on runningcatalog, once per statement): deletes the deleted lightcurves'' links, as ON DELETE CASCADE would; the link table keeps no foreign keys (skytrap.check_integrity proves them).';
+COMMENT ON FUNCTION skytrap.delete_links_of_measurements() IS
+    'Trigger function (AFTER DELETE on extractedsource, once per statement): deletes the deleted measurements'' links, as ON DELETE CASCADE would.';
 COMMENT ON COLUMN skytrap.assocxtrsource.id IS
     'The link''s id.';
 COMMENT ON COLUMN skytrap.assocxtrsource.runcat IS

@@ -315,10 +315,14 @@ WITH (fillfactor = 50);
 -- The lightcurve link table: which measurements belong to which running-catalogue source.
 -- type: 2 fork base point, 3 one-to-one, 4 new source, 6 copied on a fork,
 --       7 forced fit at a null detection, 8 first / 9 later forced fit at a monitor position.
+-- runcat and xtrsrc are not foreign keys: their checks cost as much as the link's own
+-- write (one locking lookup in each parent per link). Association writes links only to
+-- rows it has just read or written, skytrap.check_integrity() proves it, and the triggers
+-- below delete a lightcurve's or a measurement's links with it, as ON DELETE CASCADE did.
 CREATE TABLE skytrap.assocxtrsource (
     id              bigserial PRIMARY KEY,
-    runcat          bigint NOT NULL REFERENCES skytrap.runningcatalog (id) ON DELETE CASCADE,
-    xtrsrc          bigint NOT NULL REFERENCES skytrap.extractedsource (id) ON DELETE CASCADE,
+    runcat          bigint NOT NULL,
+    xtrsrc          bigint NOT NULL,
     type            smallint NOT NULL,
     distance_arcsec double precision NOT NULL,
     r               double precision NOT NULL,   -- De Ruiter radius
@@ -339,6 +343,34 @@ CREATE TABLE skytrap.assocxtrsource (
     UNIQUE (runcat, taustart_ts, xtrsrc)
 );
 CREATE INDEX ON skytrap.assocxtrsource (xtrsrc);
+
+-- The cascade, once per statement over its deleted rows (the owner's rights, as a foreign
+-- key's cascade has: roles that may delete lightcurves or measurements may not delete links).
+CREATE FUNCTION skytrap.delete_links_of_lightcurves() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = skytrap, pg_temp
+AS $$
+BEGIN
+    DELETE FROM skytrap.assocxtrsource a USING deleted d WHERE a.runcat = d.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER delete_links AFTER DELETE ON skytrap.runningcatalog
+    REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION skytrap.delete_links_of_lightcurves();
+
+CREATE FUNCTION skytrap.delete_links_of_measurements() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = skytrap, pg_temp
+AS $$
+BEGIN
+    DELETE FROM skytrap.assocxtrsource a USING deleted d WHERE a.xtrsrc = d.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER delete_links AFTER DELETE ON skytrap.extractedsource
+    REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION skytrap.delete_links_of_measurements();
 
 -- Which running-catalogue sources fall inside which sky regions.
 CREATE TABLE skytrap.assocskyrgn (

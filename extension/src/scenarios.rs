@@ -235,6 +235,35 @@ mod tests {
     }
 
     #[pg_test]
+    fn deleting_lightcurves_or_measurements_deletes_their_links() {
+        // The link table has no foreign keys; its triggers cascade as they did. Two
+        // lightcurves of two points each.
+        let d = dataset();
+        let (i1, i2) = (image(d, 1), image(d, 2));
+        for i in [i1, i2] {
+            source(i, 10.0, 0.0, 1.0);
+            source(i, 10.1, 0.0, 1.0);
+            associate(i);
+        }
+        let links = || one_i64("SELECT count(*) FROM skytrap.assocxtrsource");
+        assert_eq!(links(), 4);
+        let dangling = || {
+            one_i64(
+                "SELECT count(*) FROM skytrap.check_integrity() WHERE invariant = 'dangling link'",
+            )
+        };
+        Spi::run(
+            "DELETE FROM skytrap.runningcatalog
+             WHERE id = (SELECT min(id) FROM skytrap.runningcatalog)",
+        )
+        .unwrap();
+        assert_eq!((links(), dangling()), (2, 0));
+        // An image's measurements go with it (a row-level cascade, one statement each).
+        Spi::run(&format!("DELETE FROM skytrap.image WHERE id = {i2}")).unwrap();
+        assert_eq!((links(), dangling()), (1, 0));
+    }
+
+    #[pg_test]
     fn average_position_errors_are_the_mean_over_the_points() {
         let d = dataset();
         let (i1, i2, i3) = (image(d, 1), image(d, 2), image(d, 3));

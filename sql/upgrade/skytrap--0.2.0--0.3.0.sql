@@ -19,6 +19,39 @@ ALTER TABLE skytrap.assocxtrsource
     DROP CONSTRAINT assocxtrsource_runcat_xtrsrc_key,
     ADD UNIQUE (runcat, taustart_ts, xtrsrc);
 
+-- The link table's references are no foreign keys: their checks cost as much as the
+-- link's own write. skytrap.check_integrity() proves them; these triggers cascade.
+ALTER TABLE skytrap.assocxtrsource
+    DROP CONSTRAINT assocxtrsource_runcat_fkey,
+    DROP CONSTRAINT assocxtrsource_xtrsrc_fkey;
+-- The cascade, once per statement over its deleted rows (the owner's rights, as a foreign
+-- key's cascade has: roles that may delete lightcurves or measurements may not delete links).
+CREATE FUNCTION skytrap.delete_links_of_lightcurves() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = skytrap, pg_temp
+AS $$
+BEGIN
+    DELETE FROM skytrap.assocxtrsource a USING deleted d WHERE a.runcat = d.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER delete_links AFTER DELETE ON skytrap.runningcatalog
+    REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION skytrap.delete_links_of_lightcurves();
+
+CREATE FUNCTION skytrap.delete_links_of_measurements() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = skytrap, pg_temp
+AS $$
+BEGIN
+    DELETE FROM skytrap.assocxtrsource a USING deleted d WHERE a.xtrsrc = d.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER delete_links AFTER DELETE ON skytrap.extractedsource
+    REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION skytrap.delete_links_of_measurements();
+
 -- Each band's flux row holds what a new point needs, so that association costs the same
 -- however long the lightcurve: the first and last times, the last point (its previous
 -- point and flux), the largest flux, and whether the variability summary shows the row.
@@ -312,12 +345,14 @@ AS $$
     JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
     -- How many points came before this one: every point (the flux rows count them) but
-    -- those at its time or later, read by index from the newest.
+    -- those at its time or later, read by index from the newest. (OFFSET 0 keeps it a
+    -- subquery, read once: pulled up, it would be read for each of its two uses.)
     CROSS JOIN LATERAL (
         SELECT (SELECT sum(f.f_datapoints) FROM skytrap.runningcatalog_flux f
                 WHERE f.runcat = r.id)
              - (SELECT count(*) FROM skytrap.assocxtrsource la
-                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier) e
+                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier
+        OFFSET 0) e
     -- The history the packet carries: the newest alert_history_points earlier points in
     -- the alert_history_days before it, read by index newest first; their ids, which
     -- earlier alerts cite.
@@ -1277,6 +1312,10 @@ COMMENT ON COLUMN skytrap.runningcatalog_flux.varmetric_band IS
 
 COMMENT ON TABLE skytrap.assocxtrsource IS
     'The lightcurve link table: which measurements belong to which lightcurve, how each joined it, and the variability indices after each point.';
+COMMENT ON FUNCTION skytrap.delete_links_of_lightcurves() IS
+    'Trigger function (AFTER DELETE on runningcatalog, once per statement): deletes the deleted lightcurves'' links, as ON DELETE CASCADE would; the link table keeps no foreign keys (skytrap.check_integrity proves them).';
+COMMENT ON FUNCTION skytrap.delete_links_of_measurements() IS
+    'Trigger function (AFTER DELETE on extractedsource, once per statement): deletes the deleted measurements'' links, as ON DELETE CASCADE would.';
 COMMENT ON COLUMN skytrap.assocxtrsource.id IS
     'The link''s id.';
 COMMENT ON COLUMN skytrap.assocxtrsource.runcat IS

@@ -45,6 +45,9 @@ struct Source {
     f_peak_err: f64,
     f_int: f64,
     f_int_err: f64,
+    /// TraP's combined position errors (degrees), which lightcurves sum.
+    ra_err: f64,
+    decl_err: f64,
 }
 
 /// The lightcurve points this image adds, one per (runcat, source), as columns for
@@ -148,7 +151,7 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
 
         for p in &plan.extend {
             let (s, rc) = (blind[p.source], runcat_ids[p.candidate]);
-            moved.push(rc, s.id, &running[p.candidate].with(&s.position));
+            moved.push(rc, s, &running[p.candidate].with(&s.position));
             links.push(rc, s, link::ONE_TO_ONE, p.distance * 3600.0, p.r);
             detected.insert(rc);
         }
@@ -157,7 +160,7 @@ fn associate(client: &mut SpiClient<'_>, image_id: i32) -> Result<Counts, spi::E
         for (c, group) in &plan.forks {
             for p in group {
                 let s = blind[p.source];
-                fork.push(runcat_ids[*c], s.id, &running[*c].with(&s.position));
+                fork.push(runcat_ids[*c], s, &running[*c].with(&s.position));
                 fork_pairs.push(*p);
             }
             detected.insert(runcat_ids[*c]);
@@ -308,7 +311,12 @@ fn update_flux_rows(
     write::later_points(client, &order.later)?;
 
     let (shown, moved) = summary_bands(image, links, stored, &states);
-    write::flux_rows(client, image, &links.runcat, &states, &shown)?;
+    let has_row: Vec<bool> = links
+        .runcat
+        .iter()
+        .map(|&rc| stored.states.contains_key(&(rc, image.band, image.stokes)))
+        .collect();
+    write::flux_rows(client, image, &links.runcat, &states, &shown, &has_row)?;
     write::summary_bands(client, moved)?;
     Ok((states, previous))
 }

@@ -82,7 +82,7 @@ pub(super) fn image_sources(
 ) -> Result<Vec<Source>, spi::Error> {
     let rows = client.select(
         "SELECT id, ra, decl, uncertainty_ew, uncertainty_ns, f_peak, f_peak_err, f_int, f_int_err,
-                ff_runcat, ff_monitor
+                ff_runcat, ff_monitor, ra_err, decl_err
          FROM skytrap.extractedsource WHERE image = $1 ORDER BY id",
         None,
         &[image_id.into()],
@@ -104,6 +104,8 @@ pub(super) fn image_sources(
             f_int_err: f(9)?,
             ff_runcat: row.get(10)?,
             ff_monitor: row.get(11)?,
+            ra_err: f(12)?,
+            decl_err: f(13)?,
         });
     }
     Ok(sources)

@@ -19,18 +19,23 @@ pub(super) struct Moved {
     wm_decl: Vec<f64>,
     sum_weight_ra: Vec<f64>,
     sum_weight_decl: Vec<f64>,
+    /// The measurement's errors, which join the lightcurve's sums of errors.
+    ra_err: Vec<f64>,
+    decl_err: Vec<f64>,
 }
 
-/// The SQL that unnests a `Moved`'s columns, bound as $1 to $7 by `Moved::args`.
+/// The SQL that unnests a `Moved`'s columns, bound as $1 to $9 by `Moved::args`.
 const UNNEST_MOVED: &str =
     "unnest($1::bigint[], $2::bigint[], $3::int[], $4::float8[], $5::float8[],
-                   $6::float8[], $7::float8[])";
+                   $6::float8[], $7::float8[], $8::float8[], $9::float8[])";
 
 impl Moved {
-    /// Lightcurve `runcat` at position `p` after measurement `xtrsrc`.
-    pub(super) fn push(&mut self, runcat: i64, xtrsrc: i64, p: &RunningPosition) {
+    /// Lightcurve `runcat` at position `p` after measurement `s`.
+    pub(super) fn push(&mut self, runcat: i64, s: &Source, p: &RunningPosition) {
         self.runcat.push(runcat);
-        self.xtrsrc.push(xtrsrc);
+        self.xtrsrc.push(s.id);
+        self.ra_err.push(s.ra_err);
+        self.decl_err.push(s.decl_err);
         self.datapoints.push(p.datapoints);
         self.wm_ra.push(p.wm_ra);
         self.wm_decl.push(p.wm_decl);
@@ -42,7 +47,7 @@ impl Moved {
         self.runcat.len()
     }
 
-    /// The columns as arguments $1 to $7, in the order `UNNEST_MOVED` reads them.
+    /// The columns as arguments $1 to $9, in the order `UNNEST_MOVED` reads them.
     fn args(&self) -> Vec<DatumWithOid<'static>> {
         vec![
             self.runcat.clone().into(),
@@ -52,6 +57,8 @@ impl Moved {
             self.wm_decl.clone().into(),
             self.sum_weight_ra.clone().into(),
             self.sum_weight_decl.clone().into(),
+            self.ra_err.clone().into(),
+            self.decl_err.clone().into(),
         ]
     }
 }
@@ -66,10 +73,10 @@ pub(super) fn moved(client: &mut SpiClient<'_>, m: &Moved) -> Result<(), spi::Er
             "UPDATE skytrap.runningcatalog r
              SET datapoints = u.datapoints, wm_ra = u.wm_ra, wm_decl = u.wm_decl,
                  sum_weight_ra = u.swr, sum_weight_decl = u.swd,
-                 sum_ra_err = r.sum_ra_err + x.ra_err, sum_decl_err = r.sum_decl_err + x.decl_err,
+                 sum_ra_err = r.sum_ra_err + u.ra_err, sum_decl_err = r.sum_decl_err + u.decl_err,
                  forcedfits_count = 0
-             FROM {UNNEST_MOVED} AS u(runcat, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd)
-             JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
+             FROM {UNNEST_MOVED}
+                  AS u(runcat, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, ra_err, decl_err)
              WHERE r.id = u.runcat"
         ),
         None,
@@ -91,7 +98,7 @@ pub(super) fn fresh(
     }
     let mut m = Moved::default();
     for s in fresh {
-        m.push(0, s.id, &RunningPosition::first(&s.position));
+        m.push(0, s, &RunningPosition::first(&s.position));
     }
     let mut args = m.args();
     args.push(dataset.into());
@@ -100,11 +107,10 @@ pub(super) fn fresh(
         &format!(
             "INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl,
                  sum_weight_ra, sum_weight_decl, sum_ra_err, sum_decl_err, mon_src)
-             SELECT u.xtrsrc, $8, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd, x.ra_err,
-                    x.decl_err, $9
-             FROM {UNNEST_MOVED}
-                  WITH ORDINALITY AS u(runcat, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, n)
-             JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
+             SELECT u.xtrsrc, $10, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd, u.ra_err,
+                    u.decl_err, $11
+             FROM {UNNEST_MOVED} WITH ORDINALITY
+                  AS u(runcat, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, ra_err, decl_err, n)
              ORDER BY u.n
              RETURNING id, xtrsrc"
         ),
@@ -138,11 +144,10 @@ pub(super) fn forks(client: &mut SpiClient<'_>, fork: &Moved) -> Result<Vec<i64>
             "INSERT INTO skytrap.runningcatalog (xtrsrc, dataset, datapoints, wm_ra, wm_decl,
                  sum_weight_ra, sum_weight_decl, sum_ra_err, sum_decl_err)
              SELECT u.xtrsrc, o.dataset, u.datapoints, u.wm_ra, u.wm_decl, u.swr, u.swd,
-                    o.sum_ra_err + x.ra_err, o.sum_decl_err + x.decl_err
-             FROM {UNNEST_MOVED}
-                  WITH ORDINALITY AS u(old, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, n)
+                    o.sum_ra_err + u.ra_err, o.sum_decl_err + u.decl_err
+             FROM {UNNEST_MOVED} WITH ORDINALITY
+                  AS u(old, xtrsrc, datapoints, wm_ra, wm_decl, swr, swd, ra_err, decl_err, n)
              JOIN skytrap.runningcatalog o ON o.id = u.old
-             JOIN skytrap.extractedsource x ON x.id = u.xtrsrc
              ORDER BY u.n
              RETURNING id, xtrsrc"
         ),
@@ -276,78 +281,115 @@ pub(super) fn sky_regions(
     Ok(())
 }
 
+/// The flux-row columns `flux_args` binds, unnested as `u`: $1 and $4 to $21 ($2 and $3
+/// are the image's band and Stokes parameter).
+const UNNEST_FLUX: &str = "unnest($1::bigint[], $4::int[], $5::float8[], $6::float8[],
+             $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[],
+             $12::float8[], $13::float8[], $14::float8[], $15::float8[], $16::float8[],
+             $17::bigint[], $18::bigint[], $19::float8[], $20::float8[], $21::bool[])
+         AS u(runcat, n, p1, p2, p3, p4, p5, i1, i2, i3, i4, i5, first, last, last_xtrsrc,
+              last_prev, last_f_int, max_f_int, shown)";
+
 /// Stores each lightcurve's state (`states`, in the order of `runcats`) in the image's band
-/// and Stokes parameter, and whether the variability summary shows that row (`shown`).
+/// and Stokes parameter, and whether the variability summary shows that row (`shown`):
+/// rows that exist (`stored`) are updated in place, by key (an update that changes no
+/// indexed column and stays on its page: HOT), the others inserted.
 pub(super) fn flux_rows(
     client: &mut SpiClient<'_>,
     image: &Image,
     runcats: &[i64],
     states: &[BandState],
     shown: &[bool],
+    stored: &[bool],
 ) -> Result<(), spi::Error> {
-    let col = |g: fn(&BandState) -> f64| -> Vec<f64> { states.iter().map(g).collect() };
-    let last = |s: &BandState| s.last.expect("a state with a point has a last point");
-    let n: Vec<i32> = states.iter().map(|s| s.peak.n).collect();
-    let last_epoch: Vec<f64> = states.iter().map(|s| last(s).epoch).collect();
-    let last_xtrsrc: Vec<i64> = states.iter().map(|s| last(s).xtrsrc).collect();
-    let last_previous: Vec<Option<i64>> = states.iter().map(|s| last(s).previous).collect();
-    let last_f_int: Vec<f64> = states.iter().map(|s| last(s).f_int).collect();
-    client.update(
-        "INSERT INTO skytrap.runningcatalog_flux AS f (runcat, band, stokes, f_datapoints,
-             sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
-             sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
-             sum_weighted_f_int, sum_weighted_f_int_sq, first_ts, last_ts, last_xtrsrc,
-             last_prev_xtrsrc, last_f_int, max_f_int, varmetric_band)
-         SELECT u.runcat, $2, $3, u.n, u.p1, u.p2, u.p3, u.p4, u.p5, u.i1, u.i2, u.i3, u.i4,
-                u.i5, to_timestamp(u.first) AT TIME ZONE 'UTC',
-                to_timestamp(u.last) AT TIME ZONE 'UTC', u.last_xtrsrc, u.last_prev,
-                u.last_f_int, u.max_f_int, u.shown
-         FROM unnest($1::bigint[], $4::int[], $5::float8[], $6::float8[], $7::float8[],
-                     $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[],
-                     $13::float8[], $14::float8[], $15::float8[], $16::float8[],
-                     $17::bigint[], $18::bigint[], $19::float8[], $20::float8[], $21::bool[])
-              AS u(runcat, n, p1, p2, p3, p4, p5, i1, i2, i3, i4, i5, first, last,
-                   last_xtrsrc, last_prev, last_f_int, max_f_int, shown)
-         ON CONFLICT (runcat, band, stokes) DO UPDATE SET
-             f_datapoints = EXCLUDED.f_datapoints,
-             sum_f_peak = EXCLUDED.sum_f_peak, sum_f_peak_sq = EXCLUDED.sum_f_peak_sq,
-             sum_f_peak_weight = EXCLUDED.sum_f_peak_weight,
-             sum_weighted_f_peak = EXCLUDED.sum_weighted_f_peak,
-             sum_weighted_f_peak_sq = EXCLUDED.sum_weighted_f_peak_sq,
-             sum_f_int = EXCLUDED.sum_f_int, sum_f_int_sq = EXCLUDED.sum_f_int_sq,
-             sum_f_int_weight = EXCLUDED.sum_f_int_weight,
-             sum_weighted_f_int = EXCLUDED.sum_weighted_f_int,
-             sum_weighted_f_int_sq = EXCLUDED.sum_weighted_f_int_sq,
-             first_ts = EXCLUDED.first_ts, last_ts = EXCLUDED.last_ts,
-             last_xtrsrc = EXCLUDED.last_xtrsrc, last_prev_xtrsrc = EXCLUDED.last_prev_xtrsrc,
-             last_f_int = EXCLUDED.last_f_int, max_f_int = EXCLUDED.max_f_int,
-             varmetric_band = EXCLUDED.varmetric_band",
-        None,
-        &[
-            runcats.to_vec().into(),
-            image.band.into(),
-            image.stokes.into(),
-            n.into(),
-            col(|s| s.peak.sum_f).into(),
-            col(|s| s.peak.sum_f_sq).into(),
-            col(|s| s.peak.sum_w).into(),
-            col(|s| s.peak.sum_wf).into(),
-            col(|s| s.peak.sum_wf_sq).into(),
-            col(|s| s.int.sum_f).into(),
-            col(|s| s.int.sum_f_sq).into(),
-            col(|s| s.int.sum_w).into(),
-            col(|s| s.int.sum_wf).into(),
-            col(|s| s.int.sum_wf_sq).into(),
-            col(|s| s.first).into(),
-            last_epoch.into(),
-            last_xtrsrc.into(),
-            last_previous.into(),
-            last_f_int.into(),
-            col(|s| s.max_f_int).into(),
-            shown.to_vec().into(),
-        ],
-    )?;
+    let (old, new): (Vec<usize>, Vec<usize>) = (0..runcats.len()).partition(|&i| stored[i]);
+    if !old.is_empty() {
+        client.update(
+            &format!(
+                "UPDATE skytrap.runningcatalog_flux f SET
+                     f_datapoints = u.n, sum_f_peak = u.p1, sum_f_peak_sq = u.p2,
+                     sum_f_peak_weight = u.p3, sum_weighted_f_peak = u.p4,
+                     sum_weighted_f_peak_sq = u.p5, sum_f_int = u.i1, sum_f_int_sq = u.i2,
+                     sum_f_int_weight = u.i3, sum_weighted_f_int = u.i4,
+                     sum_weighted_f_int_sq = u.i5,
+                     first_ts = to_timestamp(u.first) AT TIME ZONE 'UTC',
+                     last_ts = to_timestamp(u.last) AT TIME ZONE 'UTC',
+                     last_xtrsrc = u.last_xtrsrc, last_prev_xtrsrc = u.last_prev,
+                     last_f_int = u.last_f_int, max_f_int = u.max_f_int,
+                     varmetric_band = u.shown
+                 FROM {UNNEST_FLUX}
+                 WHERE f.runcat = u.runcat AND f.band = $2 AND f.stokes = $3"
+            ),
+            None,
+            &flux_args(image, &old, runcats, states, shown),
+        )?;
+    }
+    if !new.is_empty() {
+        client.update(
+            &format!(
+                "INSERT INTO skytrap.runningcatalog_flux (runcat, band, stokes, f_datapoints,
+                     sum_f_peak, sum_f_peak_sq, sum_f_peak_weight, sum_weighted_f_peak,
+                     sum_weighted_f_peak_sq, sum_f_int, sum_f_int_sq, sum_f_int_weight,
+                     sum_weighted_f_int, sum_weighted_f_int_sq, first_ts, last_ts, last_xtrsrc,
+                     last_prev_xtrsrc, last_f_int, max_f_int, varmetric_band)
+                 SELECT u.runcat, $2, $3, u.n, u.p1, u.p2, u.p3, u.p4, u.p5, u.i1, u.i2, u.i3,
+                        u.i4, u.i5, to_timestamp(u.first) AT TIME ZONE 'UTC',
+                        to_timestamp(u.last) AT TIME ZONE 'UTC', u.last_xtrsrc, u.last_prev,
+                        u.last_f_int, u.max_f_int, u.shown
+                 FROM {UNNEST_FLUX}"
+            ),
+            None,
+            &flux_args(image, &new, runcats, states, shown),
+        )?;
+    }
     Ok(())
+}
+
+/// The arguments of `UNNEST_FLUX` for the rows `at`.
+fn flux_args(
+    image: &Image,
+    at: &[usize],
+    runcats: &[i64],
+    states: &[BandState],
+    shown: &[bool],
+) -> Vec<DatumWithOid<'static>> {
+    let col =
+        |g: fn(&BandState) -> f64| -> Vec<f64> { at.iter().map(|&i| g(&states[i])).collect() };
+    let last = |i: usize| {
+        states[i]
+            .last
+            .expect("a state with a point has a last point")
+    };
+    let runcat: Vec<i64> = at.iter().map(|&i| runcats[i]).collect();
+    let n: Vec<i32> = at.iter().map(|&i| states[i].peak.n).collect();
+    let last_epoch: Vec<f64> = at.iter().map(|&i| last(i).epoch).collect();
+    let last_xtrsrc: Vec<i64> = at.iter().map(|&i| last(i).xtrsrc).collect();
+    let last_previous: Vec<Option<i64>> = at.iter().map(|&i| last(i).previous).collect();
+    let last_f_int: Vec<f64> = at.iter().map(|&i| last(i).f_int).collect();
+    let shown: Vec<bool> = at.iter().map(|&i| shown[i]).collect();
+    vec![
+        runcat.into(),
+        image.band.into(),
+        image.stokes.into(),
+        n.into(),
+        col(|s| s.peak.sum_f).into(),
+        col(|s| s.peak.sum_f_sq).into(),
+        col(|s| s.peak.sum_w).into(),
+        col(|s| s.peak.sum_wf).into(),
+        col(|s| s.peak.sum_wf_sq).into(),
+        col(|s| s.int.sum_f).into(),
+        col(|s| s.int.sum_f_sq).into(),
+        col(|s| s.int.sum_w).into(),
+        col(|s| s.int.sum_wf).into(),
+        col(|s| s.int.sum_wf_sq).into(),
+        col(|s| s.first).into(),
+        last_epoch.into(),
+        last_xtrsrc.into(),
+        last_previous.into(),
+        last_f_int.into(),
+        col(|s| s.max_f_int).into(),
+        shown.into(),
+    ]
 }
 
 /// Other Stokes I flux rows of the lightcurves whose variability summary moved to or from
