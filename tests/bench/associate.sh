@@ -478,7 +478,7 @@ done
 # The floor under any association in SQL on these tables: bare statements that write only
 # the one-to-one rows of the 1e4 image (its sources within 1 arcsec of a catalogue source,
 # paired before the timing) into the largest catalogue, with no decisions, no new
-# lightcurves and no alerts: the links (with their foreign-key checks and previous points),
+# lightcurves and no alerts: the links (with their previous points),
 # the moved positions and the flux rows (sums, last point, extremes), which is all the
 # layout keeps per point. Median of $runs, rolled back.
 # With $2 = bare, the same statements on the tables stripped, inside the rolled-back
@@ -589,7 +589,7 @@ if [ ${#failures[@]} -eq 0 ]; then
         echo "| rows written | tables | stripped |"
         echo "|---|---|---|"
         for i in 1 2 3; do
-            printf '| %s | %s | %s |\n' "$(cut -d'|' -f"$i" <<<"links, with their foreign-key checks|positions|flux rows")" \
+            printf '| %s | %s | %s |\n' "$(cut -d'|' -f"$i" <<<"links|positions|flux rows")" \
                 "$(figure "${floor_ms[$i]}")" "$(figure "${bare_ms[$i]}")"
         done
         printf '| all | %s | %s |\n' "$(figure "$total")" "$(figure "$bare_total")"
