@@ -308,6 +308,39 @@ RETURNS TABLE (n bigint, body jsonb)
 LANGUAGE sql STABLE
 SET search_path = skytrap, pg_temp
 AS $$
+    WITH c AS (
+        SELECT * FROM unnest(candidates) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
+    ),
+    -- The earlier images of the fields the candidates' lightcurves lie in, as upper-limit
+    -- entries, per (sky region, image alerted on): built once for all the candidates
+    -- that share them (an image's new sources share its field), not once per packet.
+    -- Per band, the newest alert_history_points + 1 accepted images in the window before
+    -- the image, read by index; each limit is the image's detection threshold times its
+    -- lowest noise.
+    field AS MATERIALIZED (
+        SELECT f.skyrgn, f.image, ui.id, ui.taustart_ts,
+               jsonb_build_object('image', ui.id, 'taustart_ts', skytrap.utc(ui.taustart_ts),
+                                  'band', ui.band, 'f_peak_limit', ui.f_peak_limit,
+                                  'limit_rms', 'rms_min') AS entry
+        FROM (SELECT DISTINCT us.skyrgn, x.image
+              FROM c
+              JOIN skytrap.extractedsource x ON x.id = c.xtrsrc
+              JOIN skytrap.assocskyrgn us ON us.runcat = c.runcat) f
+        JOIN skytrap.image i ON i.id = f.image
+        JOIN skytrap.dataset d ON d.id = i.dataset
+        JOIN skytrap.frequencyband fb ON fb.dataset = d.id
+        CROSS JOIN LATERAL (
+            SELECT ui.id, ui.taustart_ts, ui.band,
+                   ui.rms_min * ui.detection_thresh AS f_peak_limit
+            FROM skytrap.image ui
+            WHERE ui.skyrgn = f.skyrgn AND ui.band = fb.id
+              AND ui.taustart_ts < i.taustart_ts
+              AND ui.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'
+              AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
+            ORDER BY ui.taustart_ts DESC, ui.id DESC
+            LIMIT d.alert_history_points + 1) ui
+    )
     SELECT c.n, jsonb_build_object(
         'schema_version', 2,
         'kind', c.kind,
@@ -338,20 +371,23 @@ AS $$
                             UNION
                             SELECT al.alert_id FROM skytrap.alert al
                             WHERE al.xtrsrc = ANY (h.points)) a))
-    FROM unnest(candidates) WITH ORDINALITY AS c(kind, runcat, xtrsrc, classification, n)
+    FROM c
     JOIN skytrap.extractedsource x ON x.id = c.xtrsrc
     JOIN skytrap.image i ON i.id = x.image
     JOIN skytrap.dataset d ON d.id = i.dataset
     JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
     -- How many points came before this one: every point (the flux rows count them) but
-    -- those at its time or later, read by index from the newest. (OFFSET 0 keeps it a
-    -- subquery, read once: pulled up, it would be read for each of its two uses.)
+    -- those at its time or later, read by index from the newest; and the time of the
+    -- lightcurve's first point. (OFFSET 0 keeps it a subquery, read once: pulled up, it
+    -- would be read for each use.)
     CROSS JOIN LATERAL (
-        SELECT (SELECT sum(f.f_datapoints) FROM skytrap.runningcatalog_flux f
-                WHERE f.runcat = r.id)
+        SELECT fl.points
              - (SELECT count(*) FROM skytrap.assocxtrsource la
-                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier
+                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier,
+               fl.first_ts
+        FROM (SELECT sum(f.f_datapoints) AS points, min(f.first_ts) AS first_ts
+              FROM skytrap.runningcatalog_flux f WHERE f.runcat = r.id) fl
         OFFSET 0) e
     -- The history the packet carries: the newest alert_history_points earlier points in
     -- the alert_history_days before it, read by index newest first; their ids, which
@@ -375,37 +411,25 @@ AS $$
               ORDER BY ha.taustart_ts DESC, ha.xtrsrc DESC
               LIMIT d.alert_history_points) p) h
     -- The upper limits: of the newest alert_history_points (and one more, to tell whether
-    -- there were more) earlier accepted images of the field in the window, read by index
-    -- per region and band, those with no point of the lightcurve (looked up by time).
+    -- there were more) of the field's earlier images (`field` below) in the regions linked
+    -- to the lightcurve, those with no point of it (looked up by time, and only for images
+    -- from its first point on: a new source's limits need no lookup).
     CROSS JOIN LATERAL (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
-                   'image', l.id, 'taustart_ts', skytrap.utc(l.taustart_ts), 'band', l.band,
-                   'f_peak_limit', l.f_peak_limit, 'limit_rms', 'rms_min')
-                 ORDER BY l.taustart_ts, l.id)
+        SELECT coalesce(jsonb_agg(l.entry ORDER BY l.taustart_ts, l.id)
                  FILTER (WHERE l.k <= d.alert_history_points AND NOT l.seen),
                         '[]'::jsonb) AS limits,
                count(*) > d.alert_history_points AS cut
-        FROM (SELECT ui.id, ui.taustart_ts, ui.band, ui.f_peak_limit,
-                     row_number() OVER (ORDER BY ui.taustart_ts DESC, ui.id DESC) AS k,
-                     EXISTS (SELECT 1 FROM skytrap.assocxtrsource sa
-                             JOIN skytrap.extractedsource sx ON sx.id = sa.xtrsrc
-                             WHERE sa.runcat = r.id AND sa.taustart_ts = ui.taustart_ts
-                               AND sx.image = ui.id) AS seen
+        FROM (SELECT fl.id, fl.taustart_ts, fl.entry,
+                     row_number() OVER (ORDER BY fl.taustart_ts DESC, fl.id DESC) AS k,
+                     (fl.taustart_ts >= e.first_ts) IS NOT FALSE
+                     AND EXISTS (SELECT 1 FROM skytrap.assocxtrsource sa
+                                 JOIN skytrap.extractedsource sx ON sx.id = sa.xtrsrc
+                                 WHERE sa.runcat = r.id AND sa.taustart_ts = fl.taustart_ts
+                                   AND sx.image = fl.id) AS seen
               FROM skytrap.assocskyrgn us
-              JOIN skytrap.frequencyband fb ON fb.dataset = d.id
-              CROSS JOIN LATERAL (
-                  SELECT ui.id, ui.taustart_ts, ui.band,
-                         ui.rms_min * ui.detection_thresh AS f_peak_limit
-                  FROM skytrap.image ui
-                  WHERE ui.skyrgn = us.skyrgn AND ui.band = fb.id
-                    AND ui.taustart_ts < i.taustart_ts
-                    AND ui.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'
-                    AND ui.rms_min IS NOT NULL AND ui.detection_thresh IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM skytrap.rejection uj WHERE uj.image = ui.id)
-                  ORDER BY ui.taustart_ts DESC, ui.id DESC
-                  LIMIT d.alert_history_points + 1) ui
+              JOIN field fl ON fl.skyrgn = us.skyrgn AND fl.image = i.id
               WHERE us.runcat = r.id
-              ORDER BY ui.taustart_ts DESC, ui.id DESC
+              ORDER BY fl.taustart_ts DESC, fl.id DESC
               LIMIT d.alert_history_points + 1) l) u
 $$;
 

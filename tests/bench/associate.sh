@@ -25,7 +25,8 @@
 # visit of the first tile: 90 % of its sources within 0.3 arcsec of catalogue sources (1 %
 # of those three times brighter), 10 % new; blind detections only (no forced fits). Search
 # radius 3 x 10 arcsec. The first tile has 100 earlier visits (images that saw nothing
-# new), so the statements that read a field's images are timed at a survey's depth. One
+# new, hourly in the days before), so the statements that read a field's images are timed
+# at a survey's depth and each new source's alert packet carries 100 upper limits. One
 # more image, timed for skytrap alone (trap_associate.sql has no null detections), is the
 # 1e4-source image as the loader delivers it: every hundredth matched source seen as two
 # (a fork), and a forced fit at each of the tile's 1e4 lightcurves, which association

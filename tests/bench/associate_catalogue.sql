@@ -182,16 +182,17 @@ BEGIN
 END
 $$;
 
--- k earlier visits of tile 1 in its sky region and band, between the tile's first image
--- and the benchmark's images, that saw nothing new (no sources): a field observed many
--- times, as a survey's are, so that what reads a region's images is timed too.
+-- k earlier visits of tile 1 in its sky region and band, hourly in the days before the
+-- benchmark's images (inside alert packets' 30-day window), that saw nothing new (no
+-- sources): a field observed many times, as a survey's are, so that what reads a region's
+-- images is timed too, and each new source's alert carries its upper limits.
 CREATE FUNCTION bench.visits(k integer) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO skytrap.image (dataset, band, skyrgn, freq_eff, freq_bw, taustart_ts, rb_smaj,
                                rb_smin, rb_pa, deltax, deltay, url, rms_min, rms_max,
                                detection_thresh, analysis_thresh, associated_at)
     SELECT i.dataset, i.band, i.skyrgn, i.freq_eff, i.freq_bw,
-           timestamp '2025-01-01' + v * interval '1 hour', i.rb_smaj, i.rb_smin, i.rb_pa,
+           timestamp '2025-05-27' + v * interval '1 hour', i.rb_smaj, i.rb_smin, i.rb_pa,
            i.deltax, i.deltay, 'visit-' || v, i.rms_min, i.rms_max, i.detection_thresh,
            i.analysis_thresh, now()
     FROM bench.tile t JOIN skytrap.image i ON i.id = t.image, generate_series(1, k) v

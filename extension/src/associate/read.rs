@@ -245,8 +245,9 @@ pub(super) struct Stored {
 }
 
 /// The stored states of the lightcurves `runcats` in the image's band and Stokes
-/// parameter and in Stokes I, read by index: one flux row per band, whatever the length
-/// of the lightcurve.
+/// parameter and, for a Stokes I image (which may move the variability summary), in every
+/// band of Stokes I, read by index: one flux row per band, whatever the length of the
+/// lightcurve.
 pub(super) fn band_states(
     client: &SpiClient<'_>,
     image: &Image,
@@ -262,7 +263,7 @@ pub(super) fn band_states(
                 f.last_f_int, f.max_f_int, f.varmetric_band
          FROM (SELECT DISTINCT unnest($1::bigint[])) AS u(runcat)
          JOIN skytrap.runningcatalog_flux f ON f.runcat = u.runcat
-         WHERE f.stokes = 1 OR (f.band = $2 AND f.stokes = $3)",
+         WHERE (f.band = $2 AND f.stokes = $3) OR ($3 = 1 AND f.stokes = 1)",
         None,
         &[
             runcats.to_vec().into(),
