@@ -234,16 +234,13 @@ AS $$
     JOIN skytrap.runningcatalog r ON r.id = c.runcat
     LEFT JOIN skytrap.varmetric v ON v.runcat = r.id
     -- How many points came before this one: every point (the flux rows count them) but
-    -- those at its time or later, read by index from the newest; and the time of the
-    -- lightcurve's first point. (OFFSET 0 keeps it a subquery, read once: pulled up, it
-    -- would be read for each use.)
+    -- those at its time or later, read by index from the newest. (OFFSET 0 keeps it a
+    -- subquery, read once: pulled up, it would be read for each of its two uses.)
     CROSS JOIN LATERAL (
-        SELECT fl.points
+        SELECT (SELECT sum(f.f_datapoints) FROM skytrap.runningcatalog_flux f
+                WHERE f.runcat = r.id)
              - (SELECT count(*) FROM skytrap.assocxtrsource la
-                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier,
-               fl.first_ts
-        FROM (SELECT sum(f.f_datapoints) AS points, min(f.first_ts) AS first_ts
-              FROM skytrap.runningcatalog_flux f WHERE f.runcat = r.id) fl
+                WHERE la.runcat = r.id AND la.taustart_ts >= i.taustart_ts) AS earlier
         OFFSET 0) e
     -- The history the packet carries: the newest alert_history_points earlier points in
     -- the alert_history_days before it, read by index newest first; their ids, which
@@ -266,22 +263,28 @@ AS $$
                 AND ha.taustart_ts >= i.taustart_ts - d.alert_history_days * interval '1 day'
               ORDER BY ha.taustart_ts DESC, ha.xtrsrc DESC
               LIMIT d.alert_history_points) p) h
+    -- The field's images (`field` above) in which the lightcurve has a point: its points
+    -- from the oldest of them on, read by index in one range (none for a lightcurve that
+    -- starts with this image).
+    CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(sx.image), '{}') AS images
+        FROM skytrap.assocxtrsource sa
+        JOIN skytrap.extractedsource sx ON sx.id = sa.xtrsrc
+        WHERE sa.runcat = r.id AND sa.taustart_ts < i.taustart_ts
+          AND sa.taustart_ts >= (SELECT min(fl.taustart_ts)
+                                 FROM skytrap.assocskyrgn us
+                                 JOIN field fl ON fl.skyrgn = us.skyrgn AND fl.image = i.id
+                                 WHERE us.runcat = r.id)) s
     -- The upper limits: of the newest alert_history_points (and one more, to tell whether
-    -- there were more) of the field's earlier images (`field` below) in the regions linked
-    -- to the lightcurve, those with no point of it (looked up by time, and only for images
-    -- from its first point on: a new source's limits need no lookup).
+    -- there were more) of the field's earlier images in the regions linked to the
+    -- lightcurve, those without a point of it.
     CROSS JOIN LATERAL (
         SELECT coalesce(jsonb_agg(l.entry ORDER BY l.taustart_ts, l.id)
-                 FILTER (WHERE l.k <= d.alert_history_points AND NOT l.seen),
+                 FILTER (WHERE l.k <= d.alert_history_points AND l.id <> ALL (s.images)),
                         '[]'::jsonb) AS limits,
                count(*) > d.alert_history_points AS cut
         FROM (SELECT fl.id, fl.taustart_ts, fl.entry,
-                     row_number() OVER (ORDER BY fl.taustart_ts DESC, fl.id DESC) AS k,
-                     (fl.taustart_ts >= e.first_ts) IS NOT FALSE
-                     AND EXISTS (SELECT 1 FROM skytrap.assocxtrsource sa
-                                 JOIN skytrap.extractedsource sx ON sx.id = sa.xtrsrc
-                                 WHERE sa.runcat = r.id AND sa.taustart_ts = fl.taustart_ts
-                                   AND sx.image = fl.id) AS seen
+                     row_number() OVER (ORDER BY fl.taustart_ts DESC, fl.id DESC) AS k
               FROM skytrap.assocskyrgn us
               JOIN field fl ON fl.skyrgn = us.skyrgn AND fl.image = i.id
               WHERE us.runcat = r.id
