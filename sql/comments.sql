@@ -604,7 +604,7 @@ COMMENT ON COLUMN skytrap.alert.image IS
 COMMENT ON COLUMN skytrap.alert.schema_version IS
     'Version of the body''s layout: 2 from skytrap 0.3.0 (UTC times with their zone, history and upper limits capped, no lightcurve_median in object); 1 before.';
 COMMENT ON COLUMN skytrap.alert.body IS
-    'The alert packet, JSON shaped like an LSST/ZTF alert: dataset, source, object, history, upper_limits, classification and citations (skytrap.alert_bodies).';
+    'The alert packet, JSON (json: the text as built; cast to jsonb for containment queries) shaped like an LSST/ZTF alert: dataset, source, object, history, upper_limits, classification and citations (skytrap.alert_bodies).';
 
 -- alert_consumer ------------------------------------------------------------------------
 

@@ -119,7 +119,7 @@ async fn produce(
         let ids: Vec<i64> = tx
             .query(
                 "INSERT INTO skytrap.alert (kind, dataset, runcat, xtrsrc, image, body)
-                 SELECT 'new_source', $1, r, r, 1, b::jsonb FROM unnest($2::bigint[], $3::text[]) AS u(r, b)
+                 SELECT 'new_source', $1, r, r, 1, b::json FROM unnest($2::bigint[], $3::text[]) AS u(r, b)
                  RETURNING alert_id",
                 &[&dataset, &runcats, &bodies],
             )

@@ -438,7 +438,7 @@ async fn a_transient_in_an_image_corner_is_new_and_followed() {
                      JOIN skytrap.image i ON i.id = x.image WHERE n.runcat = r.id),
                     (SELECT count(*) FROM skytrap.assocxtrsource a
                      WHERE a.runcat = r.id AND a.type = 7),
-                    (SELECT jsonb_array_length(body -> 'upper_limits') FROM skytrap.alert
+                    (SELECT json_array_length(body -> 'upper_limits') FROM skytrap.alert
                      WHERE kind = 'new_source' AND runcat = r.id)
              FROM skytrap.runningcatalog r
              WHERE skytrap.distance(r.wm_ra, r.wm_decl, $1, $2) < 5.0 / 3600",

@@ -116,7 +116,7 @@ async fn session(
                               AND (cardinality($3::text[]) = 0 OR kind = ANY ($3))
                     THEN (jsonb_build_object('alert_id', alert_id, 'kind', kind,
                                              'created_at', (to_jsonb(created_at AT TIME ZONE 'UTC')
-                                                            #>> '{}') || 'Z') || body)::text END
+                                                            #>> '{}') || 'Z') || body::jsonb)::text END
              FROM skytrap.alert WHERE alert_id > $1 ORDER BY alert_id LIMIT 1000",
         )
         .await?;

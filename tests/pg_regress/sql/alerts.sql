@@ -74,11 +74,11 @@ ORDER BY a.alert_id;
 -- The jump's alert carries the lightcurve before it, the object's variability after it,
 -- and cites the monitor-free earlier alerts on the same object (none for A). A was seen
 -- in both earlier images of the field, so neither is an upper limit.
-SELECT jsonb_array_length(body->'history') AS earlier_points,
+SELECT json_array_length(body->'history') AS earlier_points,
        body->'history'->0->>'f_int' AS first_f_int,
        round((body->'object'->>'v_int')::numeric, 3) AS object_v_int,
        body->'citations' AS citations,
-       jsonb_array_length(body->'upper_limits') AS upper_limits
+       json_array_length(body->'upper_limits') AS upper_limits
 FROM skytrap.alert WHERE kind = 'flux_jump';
 
 -- B's later alerts cite its earlier ones.
@@ -89,7 +89,7 @@ FROM skytrap.alert WHERE kind = 'monitor_detection' ORDER BY alert_id;
 -- rms_min × detection threshold = 0.01 × 8, and says the limit uses the lowest noise.
 SELECT body->'upper_limits'->0->>'f_peak_limit' AS limit_jy,
        body->'upper_limits'->0->>'limit_rms' AS limit_rms,
-       jsonb_array_length(body->'upper_limits') AS limits
+       json_array_length(body->'upper_limits') AS limits
 FROM skytrap.alert WHERE kind = 'new_source';
 
 -- Rules are checked: an unknown kind and a negative threshold are refused.
@@ -126,7 +126,7 @@ SELECT a.kind, i.url,
        a.runcat <> (SELECT runcat FROM skytrap.alert WHERE kind = 'flux_jump' ORDER BY alert_id LIMIT 1)
            AS on_a_fork,
        a.body->'citations' AS citations,
-       a.body->'citations' = (SELECT jsonb_agg(e.alert_id ORDER BY e.alert_id)
+       (a.body->'citations')::jsonb = (SELECT jsonb_agg(e.alert_id ORDER BY e.alert_id)
                               FROM skytrap.alert e JOIN skytrap.image ei ON ei.id = e.image
                               WHERE ei.url = 'epoch3.fits' AND e.kind IN ('flux_jump', 'variable'))
            AS cites_a
